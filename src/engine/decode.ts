@@ -46,7 +46,8 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(input).metadata();
+    // Header only: sharp's own pixel limit is off here so that we can name the limit ourselves.
+    meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (e) {
     throw new ImageError('decode-failed', `image header cannot be read: ${(e as Error).message}`);
   }

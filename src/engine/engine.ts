@@ -9,6 +9,7 @@ import { estimatePose, type Pose } from './pose.js';
 import { assessQuality, laplacianVariance, type Quality } from './quality.js';
 import { loadSession, verifyModels, MODEL_VERSION } from './models.js';
 import type { Point, RgbImage } from './image.js';
+import { ImageError } from './errors.js';
 
 export interface AnalyzeOptions {
   /** Compute the identity embedding of each returned face. */
@@ -19,6 +20,11 @@ export interface AnalyzeOptions {
   maxFaces?: number;
   /** Report per-stage wall time in milliseconds. */
   timings?: boolean;
+  /**
+   * The image is already an aligned 224×224 face crop (NHN spoofing `aligned=true`): skip
+   * detection and score the whole image for liveness into `imageLiveScore`.
+   */
+  alignedFace?: boolean;
 }
 
 export interface FaceLandmarks {
@@ -49,8 +55,12 @@ export interface AnalyzeResult {
   format: ImageFormat;
   modelVersion: string;
   faces: EngineFace[];
+  /** Liveness of the whole image, for `alignedFace` requests. */
+  imageLiveScore?: number;
   timings?: Record<string, number>;
 }
+
+export const ALIGNED_FACE_SIZE = 224;
 
 export interface EngineConfig {
   decode: DecodeLimits;
@@ -100,6 +110,7 @@ export class FaceEngine {
     const clock = new StageClock(options.timings === true);
     const decoded = await decodeImage(bytes, this.config.decode);
     clock.lap('decode');
+    if (options.alignedFace) return this.analyzeAlignedFace(decoded);
     const faces = await this.analyzeDecoded(decoded.image, options, clock, decoded.originalWidth / decoded.image.width);
     return {
       width: decoded.originalWidth,
@@ -109,6 +120,16 @@ export class FaceEngine {
       faces,
       ...(options.timings ? { timings: clock.result() } : {}),
     };
+  }
+
+  private async analyzeAlignedFace(decoded: Awaited<ReturnType<typeof decodeImage>>): Promise<AnalyzeResult> {
+    const { image, originalWidth: width, originalHeight: height, format } = decoded;
+    if (width !== ALIGNED_FACE_SIZE || height !== ALIGNED_FACE_SIZE) {
+      throw new ImageError('not-aligned-size', `an aligned face must be ${ALIGNED_FACE_SIZE}x${ALIGNED_FACE_SIZE} px, got ${width}x${height}`);
+    }
+    const whole = { x1: 0, y1: 0, x2: image.width, y2: image.height };
+    const imageLiveScore = await this.liveness.liveScore(image, whole);
+    return { width, height, format, modelVersion: this.modelVersion, faces: [], imageLiveScore };
   }
 
   /** For callers that already hold decoded pixels (benchmarks, tests); `scale` maps to original pixels. */

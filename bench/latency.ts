@@ -1,0 +1,123 @@
+/**
+ * Per-stage latency of FaceEngine.analyze on two inputs made from the face-api demo photos (a
+ * devDependency), so this bench needs no evaluation data:
+ *   (a) 640x480 with one face, cropped from sample1.jpg at full resolution;
+ *   (b) 1920x1080 group photo, sample5.jpg resized to cover 1920x1080.
+ * Both are JPEG-encoded once and analysed from bytes, as a request would be.
+ *
+ *   npm run bench:latency [-- --iterations 50]
+ *
+ * Stage times come from analyze's own `timings` (wall clock, summed over faces). Wall time moves
+ * with whatever else runs on the machine, so the total is also given as process CPU time.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import sharp from 'sharp';
+import { FaceEngine, type AnalyzeOptions } from '../src/engine/engine.js';
+import { printHeader, table } from './common.js';
+
+const WARMUP = 5;
+
+interface Input {
+  label: string;
+  bytes: Uint8Array;
+}
+
+function demoPhoto(name: string): Buffer {
+  const require = createRequire(import.meta.url);
+  const pkg = dirname(require.resolve('@vladmandic/face-api/package.json'));
+  return readFileSync(join(pkg, 'demo', name));
+}
+
+async function makeInputs(): Promise<Input[]> {
+  // The right-hand face of sample1 at full resolution (~200 px), the others cropped out.
+  const single = await sharp(demoPhoto('sample1.jpg')).extract({ left: 1280, top: 100, width: 640, height: 480 }).jpeg({ quality: 90 }).toBuffer();
+  const group = await sharp(demoPhoto('sample5.jpg')).resize(1920, 1080, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer();
+  return [
+    { label: '640x480, 1 face', bytes: new Uint8Array(single) },
+    { label: '1920x1080 group', bytes: new Uint8Array(group) },
+  ];
+}
+
+interface Sample {
+  stages: Record<string, number>;
+  wall: number;
+  cpu: number;
+}
+
+async function measure(engine: FaceEngine, bytes: Uint8Array, options: AnalyzeOptions, iterations: number): Promise<{ samples: Sample[]; faces: number }> {
+  let faces = 0;
+  for (let i = 0; i < WARMUP; i++) faces = (await engine.analyze(bytes, options)).faces.length;
+  const samples: Sample[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const r = await engine.analyze(bytes, { ...options, timings: true });
+    const wall = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    samples.push({ stages: r.timings ?? {}, wall, cpu: (c.user + c.system) / 1000 });
+  }
+  return { samples, faces };
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+const fmt = (xs: number[]) => `${quantile(xs, 0.5).toFixed(1)} / ${quantile(xs, 0.95).toFixed(1)}`;
+
+/** Stage order as the engine runs them; any stage it adds later is appended. */
+const STAGE_ORDER = ['decode', 'detect', 'landmarks', 'align', 'embed', 'mask', 'liveness'];
+
+function stageRows(samples: Sample[]): (string | number)[][] {
+  const names = [...STAGE_ORDER, ...Object.keys(samples[0].stages).filter((s) => !STAGE_ORDER.includes(s))];
+  const rows: (string | number)[][] = [];
+  for (const name of names) {
+    if (!samples.some((s) => name in s.stages)) continue;
+    rows.push([name, fmt(samples.map((s) => s.stages[name] ?? 0))]);
+  }
+  return rows;
+}
+
+const sumOf = (s: Sample, stages: string[]) => stages.reduce((a, k) => a + (s.stages[k] ?? 0), 0);
+
+async function main(): Promise<void> {
+  const at = process.argv.indexOf('--iterations');
+  const iterations = at > 0 ? Number(process.argv[at + 1]) : 50;
+  printHeader(`analyze() latency, ms median / p95 over ${iterations} runs after ${WARMUP} warm-up runs`);
+  const engine = await FaceEngine.create();
+  const inputs = await makeInputs();
+
+  const full: AnalyzeOptions = { embed: true, spoof: true };
+  const core: AnalyzeOptions = { embed: true };
+  const results = [];
+  for (const input of inputs) {
+    results.push({ input, full: await measure(engine, input.bytes, full, iterations), core: await measure(engine, input.bytes, core, iterations) });
+  }
+
+  const head = ['stage (embed + spoof)', ...results.map((r) => `${r.input.label} (${r.full.faces} found)`)];
+  const perInput = results.map((r) => stageRows(r.full.samples));
+  const rows = perInput[0].map((row, i) => [row[0], ...perInput.map((p) => p[i]?.[1] ?? '-')]);
+  rows.push(['total, wall', ...results.map((r) => fmt(r.full.samples.map((s) => s.wall)))]);
+  rows.push(['total, process CPU', ...results.map((r) => fmt(r.full.samples.map((s) => s.cpu)))]);
+  console.log(table(head, rows));
+
+  const coreStages = ['detect', 'landmarks', 'align', 'embed'];
+  console.log('\nWithout liveness (embed only):');
+  console.log(
+    table(
+      ['', ...results.map((r) => r.input.label)],
+      [
+        ['detect + landmarks + align + embed', ...results.map((r) => fmt(r.core.samples.map((s) => sumOf(s, coreStages))))],
+        ['total incl. decode, wall', ...results.map((r) => fmt(r.core.samples.map((s) => s.wall)))],
+        ['total incl. decode, process CPU', ...results.map((r) => fmt(r.core.samples.map((s) => s.cpu)))],
+      ],
+    ),
+  );
+  const target = quantile(results[0].core.samples.map((s) => sumOf(s, coreStages)), 0.5);
+  console.log(`Target: median detect + landmarks + embedding <= 40 ms on the 640x480 face: ${target.toFixed(1)} ms, ${target <= 40 ? 'met' : 'NOT met'}.`);
+}
+
+await main();

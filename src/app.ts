@@ -1,0 +1,45 @@
+import type { Config } from './config.js';
+import { Apps } from './domain/apps.js';
+import { FaceApiError } from './domain/errors.js';
+import { ImageReader, type UrlFetcher } from './domain/images.js';
+import { PageTokens } from './domain/page-tokens.js';
+import { FaceService } from './domain/service.js';
+import type { FaceAnalyzer } from './domain/types.js';
+import { EMBEDDING_SIZE } from './engine/embedder.js';
+import { ExactIndex } from './index/exact-index.js';
+import { IndexRegistry } from './index/index-registry.js';
+import { fetchImage, ImageFetchError } from './net/image-fetch.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+export interface Runtime {
+  service: FaceService;
+  apps: Apps;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** URL download failures as NHN codes: refused addresses/ports/schemes -45050, time-out -45060. */
+export function urlFetcher(config: Pick<Config, 'maxImageBytes' | 'allowPrivateUrls' | 'urlTimeoutMs'>): UrlFetcher {
+  return async (url) => {
+    try {
+      return await fetchImage(url, { maxBytes: config.maxImageBytes, timeoutMs: config.urlTimeoutMs, allowPrivateAddresses: config.allowPrivateUrls });
+    } catch (e) {
+      if (!(e instanceof ImageFetchError)) throw e;
+      if (e.kind === 'timeout') throw new FaceApiError('ImageTimeoutError', `image download timed out: ${e.message}`);
+      if (e.kind === 'too-large') throw new FaceApiError('ImageTooLargeException', e.message);
+      throw new FaceApiError('InvalidImageURLException', e.message);
+    }
+  };
+}
+
+/** Wires store, index, engine and domain together; every transport starts from here. */
+export function createRuntime(config: Config, analyzer: FaceAnalyzer): Runtime {
+  const store = SqliteStore.open(config.dataDir, { masterKey: config.masterKey });
+  const images = new ImageReader(analyzer, urlFetcher(config), config.maxImageBytes);
+  const indexes = new IndexRegistry(() => new ExactIndex(EMBEDDING_SIZE));
+  // Signed with a key derived from the master key, so tokens survive restarts and work across nodes.
+  const tokens = new PageTokens(store.tokenSecret(), config.pageTokenTtlMs);
+  const service = new FaceService(store, images, indexes, tokens, analyzer.modelVersion, config.limits);
+  return { service, apps: new Apps(store), store, close: () => store.close() };
+}

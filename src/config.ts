@@ -1,0 +1,56 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { DEFAULT_LIMITS, type DomainLimits } from './domain/service.js';
+
+/** Everything an operator can set, read once from the environment. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  appKey?: string;
+  secretKey?: string;
+  masterKey?: string;
+  logLevel: string;
+  limits: DomainLimits;
+  maxImageBytes: number;
+  workers: number;
+  queue: number;
+  /** On-premise flag: image URLs may point at private (RFC 1918, loopback) addresses. */
+  allowPrivateUrls: boolean;
+  urlTimeoutMs: number;
+  pageTokenTtlMs: number;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  return n;
+}
+
+const flag = (env: NodeJS.ProcessEnv, name: string) => ['1', 'true', 'yes'].includes((env[name] ?? '').toLowerCase());
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const workers = int(env, 'FACEREC_WORKERS', availableParallelism());
+  return {
+    port: int(env, 'PORT', 8080, 0),
+    host: env.HOST ?? '0.0.0.0',
+    dataDir: resolve(env.FACEREC_DATA_DIR ?? './data'),
+    appKey: env.FACEREC_APPKEY || undefined,
+    secretKey: env.FACEREC_SECRETKEY || undefined,
+    masterKey: env.FACEREC_MASTER_KEY || undefined,
+    logLevel: env.FACEREC_LOG_LEVEL ?? 'info',
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxFacesPerGroup: int(env, 'FACEREC_MAX_FACES_PER_GROUP', DEFAULT_LIMITS.maxFacesPerGroup),
+      maxGroupsPerApp: int(env, 'FACEREC_MAX_GROUPS', DEFAULT_LIMITS.maxGroupsPerApp),
+    },
+    maxImageBytes: 3_000_000,
+    workers,
+    queue: int(env, 'FACEREC_QUEUE', workers * 16, 0),
+    allowPrivateUrls: flag(env, 'FACEREC_ALLOW_PRIVATE_URLS'),
+    urlTimeoutMs: int(env, 'FACEREC_URL_TIMEOUT_MS', 5000),
+    pageTokenTtlMs: int(env, 'FACEREC_PAGE_TOKEN_TTL_S', 3600) * 1000,
+  };
+}

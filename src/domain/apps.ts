@@ -1,0 +1,48 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AppRecord, Store } from '../store/store.js';
+
+export const hashSecret = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
+
+export interface NewAppKeys {
+  appKey: string;
+  secretKey: string;
+}
+
+/** Apps are tenants: an appKey names one, and the v2 secret key proves the caller holds it. */
+export class Apps {
+  constructor(private readonly store: Store) {}
+
+  /** Creates an app with random keys, or with the given ones (operator-provided via env). */
+  async create(keys?: Partial<NewAppKeys>): Promise<NewAppKeys> {
+    const appKey = keys?.appKey ?? randomBytes(12).toString('base64url');
+    const secretKey = keys?.secretKey ?? randomBytes(24).toString('base64url');
+    await this.store.createApp(appKey, hashSecret(secretKey));
+    return { appKey, secretKey };
+  }
+
+  /** Replaces an app's secret key (operator rotation through FACEREC_SECRETKEY). */
+  async setSecret(appKey: string, secretKey: string): Promise<void> {
+    await this.store.setAppSecret(appKey, hashSecret(secretKey));
+  }
+
+  list(): Promise<AppRecord[]> {
+    return this.store.listApps();
+  }
+
+  delete(appKey: string): Promise<boolean> {
+    return this.store.deleteApp(appKey);
+  }
+
+  /** v1 credential: the appKey alone. */
+  async knows(appKey: string): Promise<boolean> {
+    return (await this.store.getApp(appKey)) !== undefined;
+  }
+
+  /** v2 credential: appKey plus secret key, compared in constant time over fixed-length hashes. */
+  async verifySecret(appKey: string, secretKey: string | undefined): Promise<boolean> {
+    const app = await this.store.getApp(appKey);
+    const expected = Buffer.from(app?.secretKeyHash ?? hashSecret(randomBytes(16).toString('hex')), 'hex');
+    const given = Buffer.from(hashSecret(secretKey ?? ''), 'hex');
+    return timingSafeEqual(expected, given) && app !== undefined && secretKey !== undefined;
+  }
+}

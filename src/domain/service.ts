@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import type { EngineFace } from '../engine/engine.js';
+import { fromSimilarity, toSimilarity } from '../engine/similarity.js';
+import { cosine } from '../engine/embedder.js';
+import { isSpoof, type SpoofCondition } from '../engine/spoof.js';
+import type { IndexRegistry } from '../index/index-registry.js';
+import { StoreConflictError, type FaceFilter, type FaceRecord, type FaceWithVector, type Store } from '../store/store.js';
+import { FaceApiError, invalidParam } from './errors.js';
+import { toBBox, toFaceDetail, toLandmarks } from './face-detail.js';
+import type { ImageReader } from './images.js';
+import type { PageTokens } from './page-tokens.js';
+import type { DetailFlags, FaceDetail, GroupInfo, ImageInput, Paged, SearchMatch, StoredFace } from './types.js';
+import { checkExternalImageId, checkGroupId, checkGroupIdForCreate, checkIntRange } from './validation.js';
+
+export interface DomainLimits {
+  maxFacesPerGroup: number;
+  maxGroupsPerApp: number;
+  /** Faces returned by detect and registered per call (NHN: 20). */
+  maxFacesPerImage: number;
+  maxListLimit: number;
+  maxSearchLimit: number;
+}
+
+export const DEFAULT_LIMITS: DomainLimits = {
+  maxFacesPerGroup: 100_000,
+  maxGroupsPerApp: 10_000,
+  maxFacesPerImage: 20,
+  maxListLimit: 200,
+  maxSearchLimit: 4096,
+};
+
+export interface RegisterResult {
+  modelVersion: string;
+  added: { face: StoredFace; detail: FaceDetail }[];
+  notAdded: FaceDetail[];
+  /** True when the group filled up during the call (NHN +40070 partial success). */
+  quotaHit: boolean;
+}
+
+export interface CompareResult {
+  modelVersion: string;
+  sourceFace: FaceDetail;
+  matched: { faceDetail: FaceDetail; similarity: number }[];
+  unmatched: { faceDetail: FaceDetail; similarity: number }[];
+}
+
+/**
+ * The one API every transport (NHN v1.0, v2.0, CLI, console) goes through. `appKey` is always
+ * an authenticated app: the adapters authenticate before calling in.
+ */
+export class FaceService {
+  constructor(
+    private readonly store: Store,
+    private readonly images: ImageReader,
+    private readonly indexes: IndexRegistry,
+    private readonly tokens: PageTokens,
+    readonly modelVersion: string,
+    readonly limits: DomainLimits = DEFAULT_LIMITS,
+  ) {}
+
+  // ── groups ────────────────────────────────────────────────────────────────
+
+  async createGroup(appKey: string, groupId: unknown): Promise<void> {
+    const id = checkGroupIdForCreate(groupId);
+    try {
+      await this.store.createGroup(appKey, id, this.modelVersion, this.limits.maxGroupsPerApp);
+    } catch (e) {
+      if (e instanceof StoreConflictError) {
+        if (e.reason === 'quota') throw new FaceApiError('ServiceQuotaExceededException', `this app already has ${this.limits.maxGroupsPerApp} groups`);
+        throw new FaceApiError('DuplicatedGroupID', `group ${id} already exists`);
+      }
+      throw e;
+    }
+  }
+
+  async listGroups(appKey: string, limit: number | undefined, nextToken?: string): Promise<Paged<GroupInfo>> {
+    let cursor: string | undefined;
+    if (nextToken) {
+      const s = this.tokens.open(nextToken, 'groups', appKey);
+      limit = s.limit;
+      cursor = s.cursor;
+    }
+    const n = checkIntRange('limit', limit, 1, this.limits.maxListLimit);
+    const page = await this.store.listGroups(appKey, n, cursor);
+    return {
+      items: page.items,
+      nextToken: page.next ? this.tokens.issue({ kind: 'groups', appKey, limit: n, cursor: page.next }) : undefined,
+    };
+  }
+
+  async getGroup(appKey: string, groupId: string): Promise<GroupInfo> {
+    const g = await this.store.getGroup(appKey, checkGroupId(groupId));
+    if (!g) throw notFoundGroup(groupId);
+    return g;
+  }
+
+  async deleteGroup(appKey: string, groupId: string): Promise<void> {
+    const deleted = await this.store.deleteGroup(appKey, checkGroupId(groupId));
+    this.indexes.drop(indexKey(appKey, groupId));
+    if (!deleted) throw notFoundGroup(groupId);
+  }
+
+  // ── faces ─────────────────────────────────────────────────────────────────
+
+  async detect(image: ImageInput, flags: DetailFlags): Promise<FaceDetail[]> {
+    const r = await this.images.analyze(image, { spoof: flags.spoofing, maxFaces: this.limits.maxFacesPerImage });
+    return r.faces.map((f) => toFaceDetail(f, r, flags));
+  }
+
+  /**
+   * Registers the largest `limit` faces. Faces NHN calls ineligible for recognition (under
+   * 60×60 px, or yaw/pitch beyond 45°) and faces past the group quota go to `notAdded`.
+   */
+  async register(appKey: string, groupId: string, image: ImageInput, opts: { limit?: number; externalImageId?: string }, flags: DetailFlags): Promise<RegisterResult> {
+    const limit = checkIntRange('limit', opts.limit, 1, this.limits.maxFacesPerImage);
+    const externalImageId = checkExternalImageId(opts.externalImageId);
+    const group = await this.requireGroup(appKey, groupId);
+    if (group.faceCount >= this.limits.maxFacesPerGroup) {
+      throw new FaceApiError('ServiceQuotaExceededException', `group ${groupId} already holds ${this.limits.maxFacesPerGroup} faces`);
+    }
+    const r = await this.images.analyze(image, { embed: true, spoof: flags.spoofing, maxFaces: this.limits.maxFacesPerImage });
+    const candidates = r.faces.slice(0, limit);
+    const beyondLimit = r.faces.slice(limit).map((f) => toFaceDetail(f, r, flags));
+    const eligible: EngineFace[] = [];
+    const ineligible: FaceDetail[] = [];
+    for (const f of candidates) {
+      if (f.quality.recognizable) eligible.push(f);
+      else ineligible.push(toFaceDetail(f, r, flags));
+    }
+
+    const imageId = randomUUID();
+    const createTime = new Date();
+    const rows: FaceWithVector[] = eligible.map((f) => ({
+      faceId: randomUUID(),
+      imageId,
+      ...(externalImageId !== undefined ? { externalImageId } : {}),
+      bbox: toBBox(f, r.width, r.height),
+      landmarks: toLandmarks(f, r.width, r.height),
+      confidence: f.confidence,
+      createTime,
+      vector: f.embedding!,
+    }));
+    const result = await this.store.addFaces(appKey, groupId, rows, this.limits.maxFacesPerGroup);
+    if (!result) throw notFoundGroup(groupId);
+    const key = indexKey(appKey, groupId);
+    const added = result.added.map((rec) => {
+      const i = rows.findIndex((row) => row.faceId === rec.faceId);
+      this.indexes.added(key, rec.faceId, rows[i].vector);
+      return { face: toStoredFace(rec), detail: toFaceDetail(eligible[i], r, flags) };
+    });
+    const refused = eligible.slice(result.added.length).map((f) => toFaceDetail(f, r, flags));
+    return { modelVersion: group.modelVersion, added, notAdded: [...refused, ...ineligible, ...beyondLimit], quotaHit: result.refusedForQuota > 0 };
+  }
+
+  async deleteFace(appKey: string, groupId: string, faceId: string): Promise<void> {
+    await this.requireGroup(appKey, groupId);
+    const deleted = await this.store.deleteFace(appKey, groupId, faceId);
+    if (!deleted) throw notFoundFace(faceId);
+    this.indexes.removed(indexKey(appKey, groupId), faceId);
+  }
+
+  async listFaces(appKey: string, groupId: string, limit: number | undefined, filter: FaceFilter, nextToken?: string): Promise<Paged<StoredFace> & { modelVersion: string }> {
+    const group = await this.requireGroup(appKey, groupId);
+    let cursor: string | undefined;
+    if (nextToken) {
+      const s = this.tokens.open(nextToken, 'faces', appKey, groupId);
+      limit = s.limit;
+      filter = s.filter;
+      cursor = s.cursor;
+    }
+    const n = checkIntRange('limit', limit, 1, this.limits.maxListLimit);
+    if (filter.externalImageId !== undefined) checkExternalImageId(filter.externalImageId);
+    const page = await this.store.listFaces(appKey, groupId, n, filter, cursor);
+    return {
+      modelVersion: group.modelVersion,
+      items: page.items.map(toStoredFace),
+      nextToken: page.next ? this.tokens.issue({ kind: 'faces', appKey, groupId, limit: n, filter, cursor: page.next }) : undefined,
+    };
+  }
+
+  // ── search, compare, verify ───────────────────────────────────────────────
+
+  /** 1:N with a stored face as the query; the query face itself is never in the results (as AWS SearchFaces). */
+  async searchByFaceId(appKey: string, groupId: string, faceId: string, opts: { limit?: number; threshold?: number }): Promise<SearchMatch[]> {
+    const { limit, threshold } = this.searchParams(opts);
+    await this.requireGroup(appKey, groupId);
+    const face = await this.store.getFace(appKey, groupId, faceId);
+    if (!face) throw notFoundFace(faceId);
+    return this.search(appKey, groupId, face.vector, limit, threshold, faceId);
+  }
+
+  /** 1:N with the largest face of an image as the query. No face → -40000 (as AWS SearchFacesByImage). */
+  async searchByImage(appKey: string, groupId: string, image: ImageInput, opts: { limit?: number; threshold?: number }, flags: DetailFlags): Promise<{ sourceFace: FaceDetail; matches: SearchMatch[]; modelVersion: string }> {
+    const { limit, threshold } = this.searchParams(opts);
+    const group = await this.requireGroup(appKey, groupId);
+    const { face, detail } = await this.largestFace(image, flags);
+    const matches = await this.search(appKey, groupId, face.embedding!, limit, threshold);
+    return { sourceFace: detail, matches, modelVersion: group.modelVersion };
+  }
+
+  /** Largest face of `source` against every face of `target`; a target without faces gives empty lists. */
+  async compare(source: ImageInput, target: ImageInput, threshold: number | undefined, flags: DetailFlags): Promise<CompareResult> {
+    const t = checkIntRange('threshold', threshold, 1, 100);
+    const src = await this.largestFace(source, flags);
+    const tr = await this.images.analyze(target, { embed: true, spoof: flags.spoofing, maxFaces: this.limits.maxFacesPerImage });
+    const scored = tr.faces
+      .map((f) => ({ faceDetail: toFaceDetail(f, tr, flags), similarity: toSimilarity(cosine(src.face.embedding!, f.embedding!)) }))
+      .sort((a, b) => b.similarity - a.similarity);
+    return {
+      modelVersion: this.modelVersion,
+      sourceFace: src.detail,
+      matched: scored.filter((s) => s.similarity >= t),
+      unmatched: scored.filter((s) => s.similarity < t),
+    };
+  }
+
+  /** 1:1: the largest face of an image against one stored face. No threshold: the caller decides. */
+  async verify(appKey: string, groupId: string, faceId: string, image: ImageInput, flags: DetailFlags): Promise<{ similarity: number; face: StoredFace; sourceFace: FaceDetail }> {
+    await this.requireGroup(appKey, groupId);
+    const stored = await this.store.getFace(appKey, groupId, faceId);
+    if (!stored) throw notFoundFace(faceId);
+    const { face, detail } = await this.largestFace(image, flags);
+    return { similarity: toSimilarity(cosine(stored.vector, face.embedding!)), face: toStoredFace(stored), sourceFace: detail };
+  }
+
+  /**
+   * The dedicated spoofing check: every face (up to 20), live or spoof. With `aligned` the image
+   * is one aligned 224×224 face: no detection, zero box, no landmarks, confidence 0 (NHN draft).
+   */
+  async spoofing(image: ImageInput, condition: SpoofCondition, aligned = false): Promise<FaceDetail[]> {
+    if (aligned) {
+      const r = await this.images.analyze(image, { alignedFace: true });
+      return [{ bbox: { x0: 0, y0: 0, x1: 0, y1: 0 }, landmarks: [], spoofing: isSpoof(r.imageLiveScore!, condition), confidence: 0 }];
+    }
+    const r = await this.images.analyze(image, { spoof: true, maxFaces: this.limits.maxFacesPerImage });
+    return r.faces.map((f) => ({
+      bbox: toBBox(f, r.width, r.height),
+      landmarks: toLandmarks(f, r.width, r.height),
+      spoofing: isSpoof(f.liveScore!, condition),
+      confidence: f.confidence,
+    }));
+  }
+
+  // ── helpers ───────────────────────────────────────────────────────────────
+
+  private searchParams(opts: { limit?: number; threshold?: number }) {
+    return {
+      limit: checkIntRange('limit', opts.limit, 1, this.limits.maxSearchLimit),
+      threshold: checkIntRange('threshold', opts.threshold, 1, 100),
+    };
+  }
+
+  private async requireGroup(appKey: string, groupId: string): Promise<GroupInfo> {
+    const g = await this.store.getGroup(appKey, checkGroupId(groupId));
+    if (!g) throw notFoundGroup(groupId);
+    if (g.modelVersion !== this.modelVersion) {
+      throw invalidParam(`group ${groupId} was built with model ${g.modelVersion}; this server runs ${this.modelVersion}. Create a new group and register the faces again.`);
+    }
+    return g;
+  }
+
+  private async largestFace(image: ImageInput, flags: DetailFlags): Promise<{ face: EngineFace; detail: FaceDetail }> {
+    const r = await this.images.analyze(image, { embed: true, spoof: flags.spoofing, maxFaces: 1 });
+    const face = r.faces[0];
+    if (!face) throw invalidParam('no face was found in the image');
+    return { face, detail: toFaceDetail(face, r, flags) };
+  }
+
+  private async search(appKey: string, groupId: string, query: Float32Array, limit: number, threshold: number, exclude?: string): Promise<SearchMatch[]> {
+    const index = await this.indexes.get(indexKey(appKey, groupId), () => this.store.loadVectors(appKey, groupId));
+    // The index filters on cosine; the exact cut is re-applied on the 0-100 scale below so that
+    // a face scoring exactly the threshold is never lost to rounding.
+    const hits = index.search(query, limit, fromSimilarity(threshold) - 1e-6, exclude).filter((h) => toSimilarity(h.score) >= threshold);
+    if (hits.length === 0) return [];
+    // Metadata is read after the index answered: a face deleted meanwhile is simply absent.
+    const records = await this.store.getFaces(appKey, groupId, hits.map((h) => h.id));
+    const byId = new Map(records.map((r) => [r.faceId, r]));
+    return hits.flatMap((h) => {
+      const rec = byId.get(h.id);
+      return rec ? [{ face: toStoredFace(rec), similarity: toSimilarity(h.score) }] : [];
+    });
+  }
+}
+
+const indexKey = (appKey: string, groupId: string) => `${appKey}\u0000${groupId}`;
+const notFoundGroup = (groupId: string) => new FaceApiError('NotFoundGroupError', `group ${groupId} does not exist`);
+const notFoundFace = (faceId: string) => new FaceApiError('NotFoundFaceIDError', `face ${faceId} is not in the group`);
+
+function toStoredFace(r: FaceRecord): StoredFace {
+  return {
+    faceId: r.faceId,
+    imageId: r.imageId,
+    ...(r.externalImageId !== undefined ? { externalImageId: r.externalImageId } : {}),
+    bbox: r.bbox,
+    confidence: r.confidence,
+  };
+}

@@ -1,0 +1,19 @@
+import { RESULT_CODES, type ResultName } from '../domain/errors.js';
+
+/** NHN's response envelope: HTTP 200 always, success or failure carried in `header`. */
+export interface Envelope<T = unknown> {
+  header: { isSuccessful: boolean; resultCode: number; resultMessage: string };
+  data?: T;
+}
+
+export function success<T>(data?: T, partial?: 'ServiceQuotaExceededPartialSuccessException'): Envelope<T> {
+  const name: ResultName = partial ?? 'Success';
+  return {
+    header: { isSuccessful: true, resultCode: RESULT_CODES[name], resultMessage: name },
+    ...(data !== undefined ? { data } : {}),
+  };
+}
+
+export function failure(resultName: ResultName, code: number): Envelope<never> {
+  return { header: { isSuccessful: false, resultCode: code, resultMessage: resultName } };
+}

@@ -1,0 +1,118 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { FaceApiError } from '../domain/errors.js';
+import type { Fields } from './request-parts.js';
+import { detailFlags, imageFromJson, int, readBody, spoofCondition, bool } from './request-parts.js';
+import { success } from './envelope.js';
+import { compareData, groupDetails, registerData, withToken } from './nhn-shapes.js';
+import type { HttpContext } from './context.js';
+
+type P<T extends string> = FastifyRequest<{ Params: Record<T | 'appKey', string>; Querystring: Fields }>;
+
+/** NHN Face Recognition API v1.0: the appKey in the path is the credential; JSON bodies only. */
+export async function nhnV1(app: FastifyInstance, { service, apps, maxImageBytes }: HttpContext): Promise<void> {
+  app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
+    if (!(await apps.knows(req.params.appKey))) throw new FaceApiError('UnauthorizedAppKey', 'appKey is not valid');
+  });
+  const body = async (req: FastifyRequest) => {
+    const b = await readBody(req, maxImageBytes);
+    if (b.multipart) throw new FaceApiError('InvalidParam', 'API v1.0 accepts JSON bodies only');
+    return b.fields;
+  };
+
+  app.post('/groups', async (req: P<never>) => {
+    await service.createGroup(req.params.appKey, (await body(req)).groupId);
+    return success();
+  });
+
+  app.get('/groups', async (req: P<never>) => {
+    const page = await service.listGroups(req.params.appKey, int(req.query, 'limit'), nextToken(req.query));
+    const groups = page.items.map((g) => ({ groupId: g.groupId, modelVersion: g.modelVersion }));
+    return success(withToken({ groupCount: groups.length, groups }, page.nextToken));
+  });
+
+  app.get('/groups/:groupId', async (req: P<'groupId'>) => {
+    const g = await service.getGroup(req.params.appKey, req.params.groupId);
+    return success({ groupCount: 1, groups: [{ ...groupDetails(g), modelVersion: g.modelVersion }] });
+  });
+
+  app.delete('/groups/:groupId', async (req: P<'groupId'>) => {
+    await service.deleteGroup(req.params.appKey, req.params.groupId);
+    return success();
+  });
+
+  app.post('/detect', async (req: P<never>) => {
+    const f = await body(req);
+    const faces = await service.detect(imageFromJson(f.image, 'image'), detailFlags(f));
+    return success({ faceDetailCount: faces.length, faceDetails: faces });
+  });
+
+  app.post('/groups/:groupId', async (req: P<'groupId'>) => {
+    const f = await body(req);
+    const r = await service.register(
+      req.params.appKey,
+      req.params.groupId,
+      imageFromJson(f.image, 'image'),
+      { limit: int(f, 'limit'), externalImageId: f.externalImageId as string | undefined },
+      detailFlags(f),
+    );
+    return registered(r, { modelVersion: r.modelVersion, ...registerData(r) });
+  });
+
+  app.delete('/groups/:groupId/faces/:faceId', async (req: P<'groupId' | 'faceId'>) => {
+    await service.deleteFace(req.params.appKey, req.params.groupId, req.params.faceId);
+    return success();
+  });
+
+  app.get('/groups/:groupId/faces', async (req: P<'groupId'>) => {
+    const page = await service.listFaces(req.params.appKey, req.params.groupId, int(req.query, 'limit'), {}, nextToken(req.query));
+    return success(withToken({ modelVersion: page.modelVersion, faceCount: page.items.length, faces: page.items }, page.nextToken));
+  });
+
+  // In v1 a GET on one face is a search by that face, not a fetch.
+  app.get('/groups/:groupId/faces/:faceId', async (req: P<'groupId' | 'faceId'>) => {
+    const matches = await service.searchByFaceId(req.params.appKey, req.params.groupId, req.params.faceId, {
+      limit: int(req.query, 'limit'),
+      threshold: int(req.query, 'threshold'),
+    });
+    return success({ matchFaceCount: matches.length, matchFaces: matches });
+  });
+
+  app.post('/groups/:groupId/search', async (req: P<'groupId'>) => {
+    const f = await body(req);
+    const r = await service.searchByImage(
+      req.params.appKey,
+      req.params.groupId,
+      imageFromJson(f.image, 'image'),
+      { limit: int(req.query, 'limit'), threshold: int(req.query, 'threshold') },
+      detailFlags(f),
+    );
+    return success({ modelVersion: r.modelVersion, matchFaceCount: r.matches.length, matchFaces: r.matches, sourceFace: r.sourceFace });
+  });
+
+  app.post('/compare', async (req: P<never>) => {
+    const f = await body(req);
+    const r = await service.compare(imageFromJson(f.sourceImage, 'sourceImage'), imageFromJson(f.targetImage, 'targetImage'), int(req.query, 'threshold'), detailFlags(f));
+    return success({ modelVersion: r.modelVersion, ...compareData(r) });
+  });
+
+  app.post('/verify/groups/:groupId/faces/:faceId', async (req: P<'groupId' | 'faceId'>) => {
+    const f = await body(req);
+    const r = await service.verify(req.params.appKey, req.params.groupId, req.params.faceId, imageFromJson(f.compareImage, 'compareImage'), detailFlags(f));
+    return success(r);
+  });
+
+  app.post('/spoofing', async (req: P<never>) => {
+    const f = await body(req);
+    const faces = await service.spoofing(imageFromJson(f.image, 'image'), spoofCondition(f), bool(f, 'aligned', false));
+    return success({ faceDetailCount: faces.length, faceDetails: faces });
+  });
+}
+
+const nextToken = (q: Fields) => (typeof q['next-token'] === 'string' && q['next-token'] !== '' ? (q['next-token'] as string) : undefined);
+
+/** +40070 when the group filled up part-way; -40070 when nothing could be added for that reason. */
+export function registered<T>(r: { added: unknown[]; quotaHit: boolean }, data: T) {
+  if (!r.quotaHit) return success(data);
+  if (r.added.length === 0) throw new FaceApiError('ServiceQuotaExceededException', 'the group is full');
+  return success(data, 'ServiceQuotaExceededPartialSuccessException');
+}

@@ -1,0 +1,123 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { FaceApiError } from '../domain/errors.js';
+import type { ImageInput } from '../domain/types.js';
+import { bool, detailFlags, imageFromJson, imageFromMultipart, int, readBody, spoofCondition, str, type Fields, type ParsedBody } from './request-parts.js';
+import { success } from './envelope.js';
+import { compareData, groupDetails, registerData, withToken } from './nhn-shapes.js';
+import { registered } from './nhn-v1.js';
+import type { HttpContext } from './context.js';
+
+type P<T extends string> = FastifyRequest<{ Params: Record<T | 'appKey', string>; Querystring: Fields }>;
+
+/**
+ * NHN Face Recognition API v2.0: appKey plus `Authorization: {secretKey}`; image endpoints take
+ * JSON or multipart/form-data; limit and threshold move from the query into the body.
+ */
+export async function nhnV2(app: FastifyInstance, { service, apps, maxImageBytes }: HttpContext): Promise<void> {
+  app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
+    const secret = req.headers.authorization;
+    if (!(await apps.verifySecret(req.params.appKey, typeof secret === 'string' ? secret : undefined))) {
+      throw new FaceApiError('UnauthorizedAppKeyOrSecretKey', 'appKey or secretKey is not valid');
+    }
+  });
+  const body = (req: FastifyRequest) => readBody(req, maxImageBytes);
+  /** The image of a JSON (`image: {url|bytes}`) or multipart (`imageFile`) request. */
+  const image = (b: ParsedBody, jsonField: string, fileField: string, urlField?: string): ImageInput =>
+    b.multipart ? imageFromMultipart(b.fields, b.files, fileField, urlField) : imageFromJson(b.fields[jsonField], jsonField);
+
+  app.post('/groups', async (req: P<never>) => {
+    const b = await body(req);
+    await service.createGroup(req.params.appKey, b.fields.groupId);
+    return success();
+  });
+
+  app.get('/groups', async (req: P<never>) => {
+    const page = await service.listGroups(req.params.appKey, int(req.query, 'limit'), str(req.query, 'next-token') || undefined);
+    const groups = page.items.map((g) => ({ groupId: g.groupId }));
+    return success(withToken({ groupCount: groups.length, groups }, page.nextToken));
+  });
+
+  app.get('/groups/:groupId', async (req: P<'groupId'>) => success(groupDetails(await service.getGroup(req.params.appKey, req.params.groupId))));
+
+  app.delete('/groups/:groupId', async (req: P<'groupId'>) => {
+    await service.deleteGroup(req.params.appKey, req.params.groupId);
+    return success();
+  });
+
+  app.post('/faces/detect', async (req: P<never>) => {
+    const b = await body(req);
+    const faces = await service.detect(image(b, 'image', 'imageFile'), detailFlags(b.fields));
+    return success({ faceDetailCount: faces.length, faceDetails: faces });
+  });
+
+  app.post('/groups/:groupId/faces', async (req: P<'groupId'>) => {
+    const b = await body(req);
+    const r = await service.register(
+      req.params.appKey,
+      req.params.groupId,
+      image(b, 'image', 'imageFile'),
+      { limit: int(b.fields, 'limit'), externalImageId: str(b.fields, 'externalImageId') },
+      detailFlags(b.fields),
+    );
+    return registered(r, registerData(r));
+  });
+
+  app.delete('/groups/:groupId/faces/:faceId', async (req: P<'groupId' | 'faceId'>) => {
+    await service.deleteFace(req.params.appKey, req.params.groupId, req.params.faceId);
+    return success();
+  });
+
+  app.get('/groups/:groupId/faces', async (req: P<'groupId'>) => {
+    const q = req.query;
+    const filter = {
+      ...(str(q, 'face-id') ? { faceId: str(q, 'face-id') } : {}),
+      ...(str(q, 'image-id') ? { imageId: str(q, 'image-id') } : {}),
+      ...(str(q, 'external-image-id') ? { externalImageId: str(q, 'external-image-id') } : {}),
+    };
+    const page = await service.listFaces(req.params.appKey, req.params.groupId, int(q, 'limit'), filter, str(q, 'next-token') || undefined);
+    return success(withToken({ faceCount: page.items.length, faces: page.items }, page.nextToken));
+  });
+
+  app.get('/groups/:groupId/faces/:faceId/search', async (req: P<'groupId' | 'faceId'>) => {
+    const matches = await service.searchByFaceId(req.params.appKey, req.params.groupId, req.params.faceId, {
+      limit: int(req.query, 'limit'),
+      threshold: int(req.query, 'threshold'),
+    });
+    return success({ matchFaceCount: matches.length, matchFaces: matches });
+  });
+
+  app.post('/groups/:groupId/faces/search', async (req: P<'groupId'>) => {
+    const b = await body(req);
+    const r = await service.searchByImage(
+      req.params.appKey,
+      req.params.groupId,
+      image(b, 'image', 'imageFile'),
+      { limit: int(b.fields, 'limit'), threshold: int(b.fields, 'threshold') },
+      detailFlags(b.fields),
+    );
+    return success({ matchFaceCount: r.matches.length, matchFaces: r.matches, sourceFace: r.sourceFace });
+  });
+
+  app.post('/faces/compare', async (req: P<never>) => {
+    const b = await body(req);
+    const r = await service.compare(
+      image(b, 'sourceImage', 'sourceImageFile', 'sourceImageUrl'),
+      image(b, 'targetImage', 'targetImageFile', 'targetImageUrl'),
+      int(b.fields, 'threshold'),
+      detailFlags(b.fields),
+    );
+    return success(compareData(r));
+  });
+
+  app.post('/groups/:groupId/faces/:faceId/verify', async (req: P<'groupId' | 'faceId'>) => {
+    const b = await body(req);
+    const r = await service.verify(req.params.appKey, req.params.groupId, req.params.faceId, image(b, 'compareImage', 'imageFile'), detailFlags(b.fields));
+    return success(r);
+  });
+
+  app.post('/spoofing', async (req: P<never>) => {
+    const b = await body(req);
+    const faces = await service.spoofing(image(b, 'image', 'imageFile'), spoofCondition(b.fields), bool(b.fields, 'aligned', false));
+    return success({ faceDetailCount: faces.length, faceDetails: faces });
+  });
+}

@@ -1,0 +1,117 @@
+import type { FastifyRequest } from 'fastify';
+import { FaceApiError, invalidParam } from '../domain/errors.js';
+import type { DetailFlags, ImageInput } from '../domain/types.js';
+import { DEFAULT_SPOOF_CONDITION, isSpoofCondition, type SpoofCondition } from '../engine/spoof.js';
+
+/**
+ * Request fields as both transports deliver them: JSON gives typed values, multipart gives
+ * strings and file buffers. Everything below accepts either.
+ */
+export type Fields = Record<string, unknown>;
+
+// Standard or URL-safe alphabet, optional padding, whitespace (line breaks) tolerated.
+const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
+
+/** `{url}` or `{bytes}` (base64), exactly one (NHN §1.3). */
+export function imageFromJson(value: unknown, field: string): ImageInput {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidParam(`${field} must be an object with url or bytes`);
+  const { url, bytes } = value as { url?: unknown; bytes?: unknown };
+  if ((url === undefined) === (bytes === undefined)) throw invalidParam(`${field} must have exactly one of url and bytes`);
+  if (url !== undefined) {
+    if (typeof url !== 'string' || url.length === 0) throw invalidParam(`${field}.url must be a non-empty string`);
+    return { url };
+  }
+  if (typeof bytes !== 'string') throw invalidParam(`${field}.bytes must be a base64 string`);
+  return { bytes: decodeBase64(bytes) };
+}
+
+export function decodeBase64(text: string): Uint8Array {
+  const compact = text.replace(/\s+/g, '');
+  if (!BASE64.test(compact) || compact.length % 4 === 1) {
+    throw new FaceApiError('InvalidImageBytesException', 'image bytes are not valid base64');
+  }
+  return new Uint8Array(Buffer.from(compact.replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
+}
+
+/** A multipart file part, or else a `…Url` field, exactly one. */
+export function imageFromMultipart(fields: Fields, files: Record<string, Buffer>, fileField: string, urlField?: string): ImageInput {
+  const file = files[fileField];
+  const url = urlField ? fields[urlField] : undefined;
+  if (file && url !== undefined) throw invalidParam(`send either ${fileField} or ${urlField}, not both`);
+  if (file) return { bytes: new Uint8Array(file.buffer, file.byteOffset, file.byteLength) };
+  if (typeof url === 'string' && url.length > 0) return { url };
+  throw invalidParam(`${fileField}${urlField ? ` or ${urlField}` : ''} is required`);
+}
+
+export function bool(fields: Fields, name: string, fallback: boolean): boolean {
+  const v = fields[name];
+  if (v === undefined) return fallback;
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw invalidParam(`${name} must be true or false`);
+}
+
+/** Integers arrive as JSON numbers or as query/form strings; "10" is fine, "10.5" and "ten" are not. */
+export function int(fields: Fields, name: string): number | undefined {
+  const v = fields[name];
+  if (v === undefined || v === '') return undefined;
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'string' && /^-?\d{1,10}$/.test(v)) return Number(v);
+  throw invalidParam(`${name} must be an integer`);
+}
+
+export function str(fields: Fields, name: string): string | undefined {
+  const v = fields[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw invalidParam(`${name} must be a string`);
+  return v;
+}
+
+export function spoofCondition(fields: Fields): SpoofCondition {
+  const v = fields.spoofingCondition;
+  if (v === undefined) return DEFAULT_SPOOF_CONDITION;
+  if (!isSpoofCondition(v)) throw invalidParam('spoofingCondition must be weak, balanced or strict');
+  return v;
+}
+
+/** NHN defaults: orientation and mask on, spoofing off. */
+export function detailFlags(fields: Fields): DetailFlags {
+  return {
+    orientation: bool(fields, 'orientation', true),
+    mask: bool(fields, 'mask', true),
+    spoofing: bool(fields, 'spoofing', false),
+    spoofingCondition: spoofCondition(fields),
+  };
+}
+
+export interface ParsedBody {
+  fields: Fields;
+  files: Record<string, Buffer>;
+  multipart: boolean;
+}
+
+/**
+ * Reads a JSON or multipart body into one shape. Multipart files are capped at `maxFileBytes`
+ * (+1 so that "exactly at the limit" and "over it" can be told apart); a doubled part is refused.
+ */
+export async function readBody(req: FastifyRequest, maxFileBytes: number): Promise<ParsedBody> {
+  if (!req.isMultipart()) {
+    const body = req.body;
+    if (body === undefined || body === null) return { fields: {}, files: {}, multipart: false };
+    if (typeof body !== 'object' || Array.isArray(body)) throw invalidParam('request body must be a JSON object');
+    return { fields: body as Fields, files: {}, multipart: false };
+  }
+  const fields: Fields = {};
+  const files: Record<string, Buffer> = {};
+  for await (const part of req.parts({ limits: { fileSize: maxFileBytes + 1, files: 2, fields: 20, fieldSize: 4096 } })) {
+    if (part.fieldname in fields || part.fieldname in files) throw invalidParam(`multipart field ${part.fieldname} appears more than once`);
+    if (part.type === 'file') {
+      const buf = await part.toBuffer();
+      if (buf.length > maxFileBytes || part.file.truncated) throw new FaceApiError('ImageTooLargeException', `${part.fieldname} is over ${maxFileBytes} bytes`);
+      files[part.fieldname] = buf;
+    } else {
+      fields[part.fieldname] = part.value;
+    }
+  }
+  return { fields, files, multipart: true };
+}

@@ -1,0 +1,101 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Versioned schema migrations. The schema version lives in `PRAGMA user_version` (part of the
+ * database header, so it commits atomically with the migration that sets it). Migrations are
+ * append-only: never edit one that has shipped; add the next version instead.
+ */
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'apps, groups, faces with encrypted vectors, maintained face counts',
+    sql: /* sql */ `
+      -- Store-level settings, e.g. the fingerprint of the master key the vectors are encrypted with.
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE apps (
+        appKey        TEXT PRIMARY KEY,
+        secretKeyHash TEXT NOT NULL,
+        createTime    INTEGER NOT NULL -- epoch ms
+      ) STRICT;
+
+      CREATE TABLE groups (
+        appKey       TEXT NOT NULL REFERENCES apps (appKey) ON DELETE CASCADE,
+        groupId      TEXT NOT NULL,
+        modelVersion TEXT NOT NULL,
+        createTime   INTEGER NOT NULL, -- epoch ms
+        -- Maintained by the triggers below so that getGroup and the quota check in addFaces
+        -- cost one row read instead of counting the group's faces.
+        faceCount    INTEGER NOT NULL DEFAULT 0 CHECK (faceCount >= 0),
+        PRIMARY KEY (appKey, groupId)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE faces (
+        -- Insertion order, never reused (AUTOINCREMENT): the tie-breaker that makes newest-first
+        -- order deterministic for faces sharing a createTime, and keyset cursors stable.
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        faceId          TEXT NOT NULL UNIQUE,
+        appKey          TEXT NOT NULL,
+        groupId         TEXT NOT NULL,
+        imageId         TEXT NOT NULL,
+        externalImageId TEXT,
+        bbox            TEXT NOT NULL, -- JSON {x0,y0,x1,y1}, fractions of the image size
+        landmarks       TEXT NOT NULL, -- JSON [{type,x,y}], fractions of the image size
+        confidence      REAL NOT NULL,
+        createTime      INTEGER NOT NULL, -- epoch ms
+        vector          BLOB NOT NULL,    -- AES-256-GCM, see vector-crypto.ts
+        FOREIGN KEY (appKey, groupId) REFERENCES groups (appKey, groupId) ON DELETE CASCADE
+      ) STRICT;
+
+      -- Newest first per group; also serves the cascade delete of a group.
+      CREATE INDEX faces_by_group_newest ON faces (appKey, groupId, createTime DESC, seq DESC);
+      -- The v2 list filters, each keeping newest-first order (faceId is covered by its UNIQUE index).
+      CREATE INDEX faces_by_image ON faces (appKey, groupId, imageId, createTime DESC, seq DESC);
+      CREATE INDEX faces_by_external_image ON faces (appKey, groupId, externalImageId, createTime DESC, seq DESC);
+
+      CREATE TRIGGER faces_count_on_insert AFTER INSERT ON faces BEGIN
+        UPDATE groups SET faceCount = faceCount + 1 WHERE appKey = NEW.appKey AND groupId = NEW.groupId;
+      END;
+      -- Also fires for the cascade from a deleted group, where it updates nothing.
+      CREATE TRIGGER faces_count_on_delete AFTER DELETE ON faces BEGIN
+        UPDATE groups SET faceCount = faceCount - 1 WHERE appKey = OLD.appKey AND groupId = OLD.groupId;
+      END;
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/**
+ * Brings the schema up to date in one IMMEDIATE transaction: either every pending migration
+ * applies or none does, and a second process opening the same file waits instead of racing.
+ */
+export function migrate(db: Database): void {
+  db.transaction(() => {
+    const current = schemaVersion(db);
+    if (current > LATEST_SCHEMA_VERSION) {
+      throw new Error(
+        `The database schema is version ${current}, newer than this facerec supports ` +
+        `(${LATEST_SCHEMA_VERSION}); upgrade facerec or restore a matching backup.`);
+    }
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    }
+  }).immediate();
+}
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}

@@ -1,0 +1,112 @@
+/**
+ * The persistence boundary. The domain talks only to this interface; SQLite is the embedded
+ * default and a PostgreSQL implementation will follow, so nothing here names a SQL dialect.
+ *
+ * Durability contract: every method that writes resolves only after the write is on disk
+ * (committed and synced). Vectors are encrypted by the implementation before they are stored
+ * and decrypted when read; callers see plain Float32Arrays.
+ */
+
+export interface AppRecord {
+  appKey: string;
+  /** sha256 of the v2 secret key; the secret itself is never stored. */
+  secretKeyHash: string;
+  createTime: Date;
+}
+
+export interface GroupRecord {
+  appKey: string;
+  groupId: string;
+  modelVersion: string;
+  createTime: Date;
+  faceCount: number;
+}
+
+/** Box and landmarks are fractions (0..1) of the registered image's width and height. */
+export interface FaceRecord {
+  faceId: string;
+  imageId: string;
+  externalImageId?: string;
+  bbox: { x0: number; y0: number; x1: number; y1: number };
+  landmarks: { type: string; x: number; y: number }[];
+  confidence: number;
+  createTime: Date;
+}
+
+export interface FaceWithVector extends FaceRecord {
+  vector: Float32Array;
+}
+
+export interface FaceFilter {
+  faceId?: string;
+  imageId?: string;
+  externalImageId?: string;
+}
+
+/**
+ * Keyset pagination: an opaque position after which the next page starts. Groups are ordered
+ * by groupId ascending; faces newest first (createTime desc, then most recently inserted first,
+ * which orders faces added in one call, sharing a createTime, deterministically).
+ */
+export type Cursor = string;
+
+export interface Page<T> {
+  items: T[];
+  /** Position after the last item, present when more items may follow. */
+  next?: Cursor;
+}
+
+export interface AddFacesResult {
+  added: FaceRecord[];
+  /** Faces refused because the group reached its quota during this call. */
+  refusedForQuota: number;
+}
+
+/** Why a create was refused: the record already exists, or the owner reached its quota. */
+export type StoreConflictReason = 'exists' | 'quota';
+
+export class StoreConflictError extends Error {
+  constructor(message: string, readonly reason: StoreConflictReason = 'exists') {
+    super(message);
+    this.name = 'StoreConflictError';
+  }
+}
+
+export interface Store {
+  // Apps (tenants). Every group and face belongs to exactly one app.
+  /** Throws StoreConflictError (reason 'exists') if the app exists. */
+  createApp(appKey: string, secretKeyHash: string): Promise<AppRecord>;
+  getApp(appKey: string): Promise<AppRecord | undefined>;
+  listApps(): Promise<AppRecord[]>;
+  /** Replaces the app's secret key hash (key rotation). False if the app does not exist. */
+  setAppSecret(appKey: string, secretKeyHash: string): Promise<boolean>;
+  /** Deletes the app with all its groups, faces and vectors. */
+  deleteApp(appKey: string): Promise<boolean>;
+
+  /**
+   * Throws StoreConflictError with reason 'exists' if the group exists, or 'quota' if the app
+   * already has `maxGroups`. The app must exist.
+   */
+  createGroup(appKey: string, groupId: string, modelVersion: string, maxGroups: number): Promise<GroupRecord>;
+  getGroup(appKey: string, groupId: string): Promise<GroupRecord | undefined>;
+  listGroups(appKey: string, limit: number, after?: Cursor): Promise<Page<GroupRecord>>;
+  /** Deletes the group, its faces and vectors. False if it did not exist. */
+  deleteGroup(appKey: string, groupId: string): Promise<boolean>;
+
+  /**
+   * Adds faces to a group atomically with the quota check: faces are added in the given order
+   * until the group holds `maxFaces`; the rest are refused. Resolves once durable.
+   * Resolves undefined if the group does not exist.
+   */
+  addFaces(appKey: string, groupId: string, faces: FaceWithVector[], maxFaces: number): Promise<AddFacesResult | undefined>;
+  getFace(appKey: string, groupId: string, faceId: string): Promise<FaceWithVector | undefined>;
+  /** The records of the given faces that exist in the group (any order; missing ids are skipped). */
+  getFaces(appKey: string, groupId: string, faceIds: string[]): Promise<FaceRecord[]>;
+  listFaces(appKey: string, groupId: string, limit: number, filter: FaceFilter, after?: Cursor): Promise<Page<FaceRecord>>;
+  /** False if the face is not in the group. */
+  deleteFace(appKey: string, groupId: string, faceId: string): Promise<boolean>;
+  /** Every face id and vector of a group, for building the search index. */
+  loadVectors(appKey: string, groupId: string): Promise<{ faceId: string; vector: Float32Array }[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,436 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import sharp from 'sharp';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { startApi, b64, multipart, ok, type TestApi } from './api-helpers.js';
+import { fixture } from './fixtures.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const code = (r: any) => r.header.resultCode;
+
+let api: TestApi;
+let sample1: Uint8Array; // 3 faces
+let sample5: Uint8Array; // 5 faces
+let sample1Mirrored: Uint8Array;
+/** The largest face of sample1, cropped with margin: a new photo of a registered person. */
+let sample1FaceCrop: Uint8Array;
+
+before(async () => {
+  api = await startApi({ limits: { maxFacesPerGroup: 12, maxGroupsPerApp: 40 } as never });
+  sample1 = fixture('sample1.jpg');
+  sample5 = fixture('sample5.jpg');
+  sample1Mirrored = new Uint8Array(await sharp(sample1).flop().jpeg().toBuffer());
+  const d = await api.v2('POST', '/faces/detect', { image: { bytes: b64(sample1) } });
+  const { x0, y0, x1, y1 } = d.data.faceDetails[0].bbox;
+  const meta = await sharp(sample1).metadata();
+  const w = meta.width!, h = meta.height!;
+  const left = Math.max(0, Math.round((x0 - (x1 - x0) * 0.5) * w));
+  const top = Math.max(0, Math.round((y0 - (y1 - y0) * 0.5) * h));
+  sample1FaceCrop = new Uint8Array(
+    await sharp(sample1)
+      .extract({ left, top, width: Math.min(w - left, Math.round((x1 - x0) * 2 * w)), height: Math.min(h - top, Math.round((y1 - y0) * 2 * h)) })
+      .jpeg()
+      .toBuffer(),
+  );
+});
+after(() => api.dispose());
+
+describe('envelope and auth', () => {
+  test('every NHN answer is HTTP 200 with the header envelope', async () => {
+    const r = await api.v2('GET', '/groups?limit=10');
+    assert.equal(r.status, 200);
+    assert.deepEqual(Object.keys(r.header).sort(), ['isSuccessful', 'resultCode', 'resultMessage']);
+    assert.equal(r.header.resultMessage, 'Success');
+    assert.ok(r.headers['x-request-id']);
+  });
+
+  test('v1 refuses an unknown appKey with -41000', async () => {
+    const res = await api.app.inject({ method: 'GET', url: '/nhn-face-reco/v1.0/appkeys/nope/groups?limit=1' });
+    assert.equal(res.statusCode, 200);
+    assert.equal(JSON.parse(res.body).header.resultCode, -41000);
+  });
+
+  test('v2 needs the right secret key: -41005 otherwise', async () => {
+    assert.equal(code(await api.v2('GET', '/groups?limit=1', undefined, { authorization: 'wrong' })), -41005);
+    const res = await api.app.inject({ method: 'GET', url: `/v2.0/appkeys/${api.appKey}/groups?limit=1` });
+    assert.equal(JSON.parse(res.body).header.resultCode, -41005);
+    const other = await api.app.inject({ method: 'GET', url: `/v2.0/appkeys/other/groups?limit=1`, headers: { authorization: api.secretKey } });
+    assert.equal(JSON.parse(other.body).header.resultCode, -41005);
+  });
+
+  test('bad JSON is -40000, not a crash', async () => {
+    const res = await api.app.inject({
+      method: 'POST',
+      url: `/v2.0/appkeys/${api.appKey}/groups`,
+      headers: { authorization: api.secretKey, 'content-type': 'application/json' },
+      payload: '{"groupId": ',
+    });
+    assert.equal(res.statusCode, 200);
+    assert.equal(JSON.parse(res.body).header.resultCode, -40000);
+  });
+});
+
+describe('groups (v2)', () => {
+  test('create, duplicate, invalid id, details, delete', async () => {
+    assert.ok(ok(await api.v2('POST', '/groups', { groupId: 'g-basic' })));
+    assert.equal(code(await api.v2('POST', '/groups', { groupId: 'g-basic' })), -40020);
+    assert.equal(code(await api.v2('POST', '/groups', { groupId: 'Bad_ID' })), -40010);
+    assert.equal(code(await api.v2('POST', '/groups', {})), -40010);
+    const d = await api.v2('GET', '/groups/g-basic');
+    assert.equal(d.data.groupId, 'g-basic');
+    assert.equal(d.data.faceCount, 0);
+    assert.match(d.data.createTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+    assert.equal(d.data.modelVersion, undefined, 'v2 carries no modelVersion');
+    assert.ok(ok(await api.v2('DELETE', '/groups/g-basic')));
+    assert.equal(code(await api.v2('GET', '/groups/g-basic')), -40030);
+    assert.equal(code(await api.v2('DELETE', '/groups/g-basic')), -40030);
+  });
+
+  test('list pages with tokens that pin the limit; bad tokens are -40040', async () => {
+    for (const id of ['p-a', 'p-b', 'p-c', 'p-d', 'p-e']) assert.ok(ok(await api.v2('POST', '/groups', { groupId: id })));
+    const seen: string[] = [];
+    let r = await api.v2('GET', '/groups?limit=2');
+    assert.equal(r.data.groupCount, r.data.groups.length);
+    seen.push(...r.data.groups.map((g: any) => g.groupId));
+    while (r.data.nextToken) {
+      // A different limit next to a token is ignored: the token fixed it at 2.
+      r = await api.v2('GET', `/groups?limit=200&next-token=${encodeURIComponent(r.data.nextToken)}`);
+      assert.ok(r.data.groups.length <= 2);
+      seen.push(...r.data.groups.map((g: any) => g.groupId));
+    }
+    for (const id of ['p-a', 'p-b', 'p-c', 'p-d', 'p-e']) assert.ok(seen.includes(id));
+    assert.equal(new Set(seen).size, seen.length, 'no group twice');
+    assert.equal(code(await api.v2('GET', '/groups?limit=2&next-token=garbage')), -40040);
+    assert.equal(code(await api.v2('GET', '/groups?limit=0')), -40000);
+    assert.equal(code(await api.v2('GET', '/groups?limit=201')), -40000);
+    assert.equal(code(await api.v2('GET', '/groups')), -40000);
+  });
+});
+
+describe('detect (v2)', () => {
+  test('finds every face with box, landmarks, orientation and mask as fractions', async () => {
+    const r = await api.v2('POST', '/faces/detect', { image: { bytes: b64(sample1) } });
+    assert.ok(ok(r));
+    assert.equal(r.data.faceDetailCount, 3);
+    for (const f of r.data.faceDetails) {
+      for (const v of [f.bbox.x0, f.bbox.y0, f.bbox.x1, f.bbox.y1]) assert.ok(v >= 0 && v <= 1);
+      assert.ok(f.bbox.x0 < f.bbox.x1 && f.bbox.y0 < f.bbox.y1);
+      assert.deepEqual(f.landmarks.map((l: any) => l.type), ['leftEye', 'rightEye', 'nose', 'leftLip', 'rightLip']);
+      assert.equal(typeof f.orientation.x, 'number');
+      assert.equal(typeof f.mask, 'boolean');
+      assert.ok(f.confidence > 0 && f.confidence <= 1);
+      assert.equal(f.spoofing, undefined, 'spoofing only when asked');
+    }
+  });
+
+  test('flags turn parts off and spoofing on', async () => {
+    const r = await api.v2('POST', '/faces/detect', { image: { bytes: b64(sample1) }, orientation: false, mask: false, spoofing: true, spoofingCondition: 'strict' });
+    for (const f of r.data.faceDetails) {
+      assert.equal(f.orientation, undefined);
+      assert.equal(f.mask, undefined);
+      assert.equal(typeof f.spoofing, 'boolean');
+    }
+    assert.equal(code(await api.v2('POST', '/faces/detect', { image: { bytes: b64(sample1) }, spoofingCondition: 'paranoid' })), -40000);
+  });
+
+  test('multipart and JSON give the same answer', async () => {
+    const json = await api.v2('POST', '/faces/detect', { image: { bytes: b64(sample1) } });
+    const mp = multipart([{ name: 'imageFile', file: sample1 }, { name: 'orientation', value: 'true' }]);
+    const form = await api.v2('POST', '/faces/detect', mp.payload, mp.headers);
+    assert.deepEqual(form.data, json.data);
+  });
+
+  test('image errors map to their codes', async () => {
+    const detect = (image: unknown) => api.v2('POST', '/faces/detect', { image });
+    assert.equal(code(await detect({ bytes: '@@not base64@@' })), -45030);
+    assert.equal(code(await detect({ bytes: b64(sample1), url: 'http://example.com/a.jpg' })), -40000);
+    assert.equal(code(await detect({})), -40000);
+    assert.equal(code(await detect(undefined)), -40000);
+    const gif = await sharp(sample1).gif().toBuffer();
+    assert.equal(code(await detect({ bytes: b64(gif) })), -45040);
+    const fakeJpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('this is text pretending to be a JPEG'.repeat(20))]);
+    assert.equal(code(await detect({ bytes: b64(fakeJpeg) })), -45080);
+    const tiny = await sharp(sample1).resize(60, 60, { fit: 'fill' }).png().toBuffer();
+    assert.equal(code(await detect({ bytes: b64(tiny) })), -45070);
+    const huge = Buffer.concat([Buffer.from(sample1), Buffer.alloc(3_000_001 - sample1.length)]);
+    assert.equal(code(await detect({ bytes: b64(huge) })), -45020);
+    const mpHuge = multipart([{ name: 'imageFile', file: huge }]);
+    assert.equal(code(await api.v2('POST', '/faces/detect', mpHuge.payload, mpHuge.headers)), -45020);
+  });
+
+  test('base64 with line breaks and the URL-safe alphabet is accepted', async () => {
+    const wrapped = b64(sample1).replace(/.{76}/g, '$&\n');
+    assert.equal((await api.v2('POST', '/faces/detect', { image: { bytes: wrapped } })).data.faceDetailCount, 3);
+    const urlSafe = Buffer.from(sample1).toString('base64url');
+    assert.equal((await api.v2('POST', '/faces/detect', { image: { bytes: urlSafe } })).data.faceDetailCount, 3);
+  });
+
+  test('multipart with the file missing or doubled is -40000', async () => {
+    const none = multipart([{ name: 'orientation', value: 'true' }]);
+    assert.equal(code(await api.v2('POST', '/faces/detect', none.payload, none.headers)), -40000);
+    const twice = multipart([{ name: 'imageFile', file: sample1 }, { name: 'imageFile', file: sample1 }]);
+    assert.equal(code(await api.v2('POST', '/faces/detect', twice.payload, twice.headers)), -40000);
+  });
+});
+
+describe('image URLs', () => {
+  let server: Server;
+  let hits = 0;
+  before(async () => {
+    server = createServer((_req, res) => {
+      hits++;
+      res.end(Buffer.from(sample1));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  test('loopback, metadata and forbidden ports are refused with -45050 without a request', async () => {
+    const port = (server.address() as { port: number }).port;
+    for (const url of [`http://127.0.0.1:${port}/a.jpg`, `http://localhost:${port}/a.jpg`, 'http://169.254.169.254/latest/meta-data', 'http://[::1]/a.jpg', 'ftp://example.com/a.jpg']) {
+      assert.equal(code(await api.v2('POST', '/faces/detect', { image: { url } })), -45050, url);
+    }
+    assert.equal(hits, 0, 'no request reached the local server');
+  });
+});
+
+describe('faces: register, list, search, verify, delete (v2)', () => {
+  let faceIds: string[] = [];
+  let imageId = '';
+
+  before(async () => {
+    assert.ok(ok(await api.v2('POST', '/groups', { groupId: 'people' })));
+  });
+
+  test('register keeps the largest `limit` faces and lists the rest as not added', async () => {
+    const r = await api.v2('POST', '/groups/people/faces', { image: { bytes: b64(sample5) }, limit: 3, externalImageId: 'stairs.jpg' });
+    assert.ok(ok(r), JSON.stringify(r.header));
+    assert.equal(r.data.addedFaceCount, 3);
+    assert.equal(r.data.addedFaces.length, 3);
+    assert.equal(r.data.addedFaceDetails.length, 3);
+    assert.equal(r.data.notAddedFaceCount, 2);
+    for (const f of r.data.addedFaces) {
+      assert.match(f.faceId, UUID);
+      assert.match(f.imageId, UUID);
+      assert.equal(f.externalImageId, 'stairs.jpg');
+    }
+    assert.equal(new Set(r.data.addedFaces.map((f: any) => f.imageId)).size, 1, 'one imageId per image');
+    imageId = r.data.addedFaces[0].imageId;
+    faceIds = r.data.addedFaces.map((f: any) => f.faceId);
+    assert.equal(r.data.modelVersion, undefined);
+  });
+
+  test('register validates its input', async () => {
+    assert.equal(code(await api.v2('POST', '/groups/people/faces', { image: { bytes: b64(sample1) } })), -40000, 'limit is required');
+    assert.equal(code(await api.v2('POST', '/groups/people/faces', { image: { bytes: b64(sample1) }, limit: 21 })), -40000);
+    assert.equal(code(await api.v2('POST', '/groups/people/faces', { image: { bytes: b64(sample1) }, limit: 1, externalImageId: 'bad id!' })), -40000);
+    assert.equal(code(await api.v2('POST', '/groups/nobody/faces', { image: { bytes: b64(sample1) }, limit: 1 })), -40030);
+  });
+
+  test('register by multipart', async () => {
+    const mp = multipart([{ name: 'imageFile', file: sample1 }, { name: 'limit', value: '1' }, { name: 'externalImageId', value: 'party' }]);
+    const r = await api.v2('POST', '/groups/people/faces', mp.payload, mp.headers);
+    assert.ok(ok(r));
+    assert.equal(r.data.addedFaceCount, 1);
+    faceIds.push(r.data.addedFaces[0].faceId);
+  });
+
+  test('group details count the faces', async () => {
+    assert.equal((await api.v2('GET', '/groups/people')).data.faceCount, 4);
+  });
+
+  test('list faces newest first, paged, filtered', async () => {
+    const all: any[] = [];
+    let r = await api.v2('GET', '/groups/people/faces?limit=3');
+    all.push(...r.data.faces);
+    while (r.data.nextToken) {
+      r = await api.v2('GET', `/groups/people/faces?limit=3&next-token=${encodeURIComponent(r.data.nextToken)}`);
+      all.push(...r.data.faces);
+    }
+    assert.equal(all.length, 4);
+    assert.equal(all[0].externalImageId, 'party', 'newest first');
+    const byImage = await api.v2('GET', `/groups/people/faces?limit=10&image-id=${imageId}`);
+    assert.equal(byImage.data.faceCount, 3);
+    const byExternal = await api.v2('GET', '/groups/people/faces?limit=10&external-image-id=party');
+    assert.equal(byExternal.data.faces.length, 1);
+    const byFace = await api.v2('GET', `/groups/people/faces?limit=10&face-id=${faceIds[0]}`);
+    assert.deepEqual(byFace.data.faces.map((f: any) => f.faceId), [faceIds[0]]);
+    assert.equal(code(await api.v2('GET', '/groups/nobody/faces?limit=10')), -40030);
+  });
+
+  test('search by faceId never returns the query face', async () => {
+    const r = await api.v2('GET', `/groups/people/faces/${faceIds[0]}/search?limit=10&threshold=1`);
+    assert.ok(ok(r));
+    assert.ok(r.data.matchFaces.every((m: any) => m.face.faceId !== faceIds[0]));
+    const sims = r.data.matchFaces.map((m: any) => m.similarity);
+    assert.deepEqual(sims, [...sims].sort((a: number, b: number) => b - a));
+    assert.equal(code(await api.v2('GET', `/groups/people/faces/00000000-0000-0000-0000-000000000000/search?limit=10&threshold=50`)), -40050);
+    assert.equal(code(await api.v2('GET', `/groups/people/faces/${faceIds[0]}/search?limit=10`)), -40000, 'threshold is required');
+  });
+
+  test('search by image finds the registered person first', async () => {
+    const r = await api.v2('POST', '/groups/people/faces/search', { image: { bytes: b64(sample1FaceCrop) }, limit: 5, threshold: 50 });
+    assert.ok(ok(r), JSON.stringify(r.header));
+    assert.equal(r.data.matchFaces[0].face.faceId, faceIds[3]);
+    assert.ok(r.data.matchFaces[0].similarity >= 50);
+    assert.ok(r.data.sourceFace.bbox);
+    const mp = multipart([{ name: 'imageFile', file: sample1FaceCrop }, { name: 'limit', value: '5' }, { name: 'threshold', value: '50' }]);
+    const form = await api.v2('POST', '/groups/people/faces/search', mp.payload, mp.headers);
+    assert.deepEqual(form.data, r.data);
+  });
+
+  test('search by an image without a face is -40000', async () => {
+    const plain = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#88aacc' } }).jpeg().toBuffer();
+    assert.equal(code(await api.v2('POST', '/groups/people/faces/search', { image: { bytes: b64(plain) }, limit: 5, threshold: 50 })), -40000);
+  });
+
+  test('verify scores the same person high and another low', async () => {
+    const same = await api.v2('POST', `/groups/people/faces/${faceIds[3]}/verify`, { compareImage: { bytes: b64(sample1FaceCrop) } });
+    assert.ok(ok(same), JSON.stringify(same.header));
+    assert.ok(same.data.similarity >= 70, `same ${same.data.similarity}`);
+    assert.equal(same.data.face.faceId, faceIds[3]);
+    const other = await api.v2('POST', `/groups/people/faces/${faceIds[0]}/verify`, { compareImage: { bytes: b64(sample1FaceCrop) } });
+    assert.ok(other.data.similarity < 50, `other ${other.data.similarity}`);
+    const mp = multipart([{ name: 'imageFile', file: sample1FaceCrop }]);
+    assert.equal((await api.v2('POST', `/groups/people/faces/${faceIds[3]}/verify`, mp.payload, mp.headers)).data.similarity, same.data.similarity);
+  });
+
+  test('deleting a face is real: gone from lists, searches and the database', async () => {
+    assert.ok(ok(await api.v2('DELETE', `/groups/people/faces/${faceIds[3]}`)));
+    assert.equal(code(await api.v2('DELETE', `/groups/people/faces/${faceIds[3]}`)), -40050);
+    const r = await api.v2('POST', '/groups/people/faces/search', { image: { bytes: b64(sample1FaceCrop) }, limit: 10, threshold: 1 });
+    assert.ok(r.data.matchFaces.every((m: any) => m.face.faceId !== faceIds[3]));
+    const db = new Database(join(api.dataDir, 'facerec.db'), { readonly: true });
+    try {
+      const row = db.prepare('SELECT count(*) AS n FROM faces WHERE faceId = ?').get(faceIds[3]) as { n: number };
+      assert.equal(row.n, 0);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('quota', () => {
+  test('a register that fills the group is a partial success (+40070), the next one -40070', async () => {
+    assert.ok(ok(await api.v2('POST', '/groups', { groupId: 'small' })));
+    // The group holds 12 faces at most (set for this suite).
+    for (let i = 0; i < 2; i++) assert.equal((await api.v2('POST', '/groups/small/faces', { image: { bytes: b64(sample5) }, limit: 5 })).data.addedFaceCount, 5);
+    const r = await api.v2('POST', '/groups/small/faces', { image: { bytes: b64(sample5) }, limit: 5 });
+    assert.equal(r.header.resultCode, 40070);
+    assert.equal(r.header.isSuccessful, true);
+    assert.equal(r.data.addedFaceCount, 2);
+    assert.equal(r.data.notAddedFaceCount, 3);
+    assert.equal(code(await api.v2('POST', '/groups/small/faces', { image: { bytes: b64(sample5) }, limit: 1 })), -40070);
+    assert.equal((await api.v2('GET', '/groups/small')).data.faceCount, 12);
+  });
+});
+
+describe('compare (v2)', () => {
+  test('largest source face against every target face, split at the threshold', async () => {
+    const r = await api.v2('POST', '/faces/compare', { sourceImage: { bytes: b64(sample1) }, targetImage: { bytes: b64(sample1Mirrored) }, threshold: 70 });
+    assert.ok(ok(r), JSON.stringify(r.header));
+    assert.equal(r.data.matchedFaceDetailCount, 1);
+    assert.equal(r.data.unmatchedFaceDetailCount, 2);
+    assert.ok(r.data.matchedFaceDetails[0].similarity >= 70);
+    assert.ok(r.data.unmatchedFaceDetails.every((u: any) => u.similarity < 70));
+    assert.ok(r.data.sourceFace.bbox);
+    const mp = multipart([{ name: 'sourceImageFile', file: sample1 }, { name: 'targetImageFile', file: sample1Mirrored }, { name: 'threshold', value: '70' }]);
+    assert.deepEqual((await api.v2('POST', '/faces/compare', mp.payload, mp.headers)).data, r.data);
+  });
+
+  test('threshold is required and bounded', async () => {
+    const body = { sourceImage: { bytes: b64(sample1) }, targetImage: { bytes: b64(sample1) } };
+    assert.equal(code(await api.v2('POST', '/faces/compare', body)), -40000);
+    assert.equal(code(await api.v2('POST', '/faces/compare', { ...body, threshold: 101 })), -40000);
+  });
+});
+
+describe('spoofing endpoint', () => {
+  test('judges every face; aligned crops must be 224x224', async () => {
+    const r = await api.v2('POST', '/spoofing', { image: { bytes: b64(sample1) }, spoofingCondition: 'weak' });
+    assert.ok(ok(r));
+    assert.equal(r.data.faceDetailCount, 3);
+    for (const f of r.data.faceDetails) assert.equal(typeof f.spoofing, 'boolean');
+    const crop = await sharp(sample1FaceCrop).resize(224, 224, { fit: 'fill' }).jpeg().toBuffer();
+    const a = await api.v2('POST', '/spoofing', { image: { bytes: b64(crop) }, aligned: true });
+    assert.ok(ok(a));
+    assert.deepEqual(a.data.faceDetails[0].bbox, { x0: 0, y0: 0, x1: 0, y1: 0 });
+    assert.deepEqual(a.data.faceDetails[0].landmarks, []);
+    assert.equal(code(await api.v2('POST', '/spoofing', { image: { bytes: b64(sample1) }, aligned: true })), -45070);
+    const v1 = await api.v1('POST', '/spoofing', { image: { bytes: b64(sample1) } });
+    assert.equal(v1.data.faceDetailCount, 3);
+  });
+});
+
+describe('API v1.0', () => {
+  test('every operation under its v1 path and shape', async () => {
+    assert.ok(ok(await api.v1('POST', '/groups', { groupId: 'v1-group' })));
+    const list = await api.v1('GET', '/groups?limit=200');
+    assert.ok(list.data.groups.some((g: any) => g.groupId === 'v1-group' && typeof g.modelVersion === 'string'));
+    const details = await api.v1('GET', '/groups/v1-group');
+    assert.equal(details.data.groupCount, 1);
+    assert.equal(details.data.groups[0].groupId, 'v1-group');
+    assert.equal(typeof details.data.groups[0].modelVersion, 'string');
+
+    const det = await api.v1('POST', '/detect', { image: { bytes: b64(sample1) } });
+    assert.equal(det.data.faceDetailCount, 3);
+
+    const reg = await api.v1('POST', '/groups/v1-group', { image: { bytes: b64(sample1) }, limit: 3 });
+    assert.ok(ok(reg));
+    assert.equal(typeof reg.data.modelVersion, 'string');
+    const ids = reg.data.addedFaces.map((f: any) => f.faceId);
+
+    const faces = await api.v1('GET', '/groups/v1-group/faces?limit=10');
+    assert.equal(faces.data.faceCount, 3);
+    assert.equal(typeof faces.data.modelVersion, 'string');
+
+    const byId = await api.v1('GET', `/groups/v1-group/faces/${ids[0]}?limit=10&threshold=1`);
+    assert.ok(ok(byId));
+    assert.ok(byId.data.matchFaces.every((m: any) => m.face.faceId !== ids[0]));
+
+    const byImage = await api.v1('POST', '/groups/v1-group/search?limit=3&threshold=50', { image: { bytes: b64(sample1FaceCrop) } });
+    assert.equal(byImage.data.matchFaces[0].face.faceId, ids[0]);
+    assert.equal(typeof byImage.data.modelVersion, 'string');
+
+    const cmp = await api.v1('POST', '/compare?threshold=70', { sourceImage: { bytes: b64(sample1) }, targetImage: { bytes: b64(sample1Mirrored) } });
+    assert.equal(cmp.data.matchedFaceDetailCount, 1);
+    assert.equal(typeof cmp.data.modelVersion, 'string');
+
+    const ver = await api.v1('POST', `/verify/groups/v1-group/faces/${ids[0]}`, { compareImage: { bytes: b64(sample1FaceCrop) } });
+    assert.ok(ver.data.similarity >= 70);
+
+    assert.ok(ok(await api.v1('DELETE', `/groups/v1-group/faces/${ids[1]}`)));
+    assert.equal(code(await api.v1('DELETE', `/groups/v1-group/faces/${ids[1]}`)), -40050);
+    assert.ok(ok(await api.v1('DELETE', '/groups/v1-group')));
+    assert.equal(code(await api.v1('GET', '/groups/v1-group')), -40030);
+  });
+
+  test('v1 takes JSON only', async () => {
+    const mp = multipart([{ name: 'image', file: sample1 }]);
+    const res = await api.app.inject({ method: 'POST', url: `/nhn-face-reco/v1.0/appkeys/${api.appKey}/detect`, payload: mp.payload, headers: mp.headers });
+    assert.equal(JSON.parse(res.body).header.resultCode, -40000);
+  });
+});
+
+describe('persistence', () => {
+  test('faces survive a restart and stay searchable', async () => {
+    const restartDir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'facerec-restart-'));
+    const first = await startApi({}, restartDir);
+    assert.ok(ok(await first.v2('POST', '/groups', { groupId: 'keep' })));
+    const reg = await first.v2('POST', '/groups/keep/faces', { image: { bytes: b64(sample1) }, limit: 1 });
+    const faceId = reg.data.addedFaces[0].faceId;
+    await first.close();
+
+    const second = await startApi({}, restartDir);
+    try {
+      const faces = await second.v2('GET', '/groups/keep/faces?limit=10');
+      assert.deepEqual(faces.data.faces.map((f: any) => f.faceId), [faceId]);
+      const s = await second.v2('POST', '/groups/keep/faces/search', { image: { bytes: b64(sample1FaceCrop) }, limit: 1, threshold: 50 });
+      assert.equal(s.data.matchFaces[0].face.faceId, faceId);
+    } finally {
+      await second.dispose();
+    }
+  });
+});

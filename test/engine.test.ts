@@ -1,0 +1,134 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import { FaceEngine, type EngineFace } from '../src/engine/engine.js';
+import { cosine } from '../src/engine/embedder.js';
+import { fixture } from './fixtures.js';
+
+let engine: FaceEngine;
+before(async () => {
+  engine = await FaceEngine.create();
+});
+
+const jpeg = (img: sharp.Sharp) => img.jpeg({ quality: 92 }).toBuffer().then((b) => new Uint8Array(b));
+
+describe('detection', () => {
+  test('finds every face of known group photos, largest first', async () => {
+    for (const [name, count] of [['sample1.jpg', 3], ['sample5.jpg', 5]] as const) {
+      const r = await engine.analyze(fixture(name));
+      assert.equal(r.faces.length, count, name);
+      const areas = r.faces.map((f) => f.box.width * f.box.height);
+      assert.deepEqual(areas, [...areas].sort((a, b) => b - a), `${name}: largest first`);
+      for (const f of r.faces) assert.ok(f.confidence > 0.65 && f.confidence <= 1);
+    }
+  });
+
+  test('maxFaces keeps the largest faces', async () => {
+    const all = await engine.analyze(fixture('sample5.jpg'));
+    const two = await engine.analyze(fixture('sample5.jpg'), { maxFaces: 2 });
+    assert.equal(two.faces.length, 2);
+    assert.deepEqual(two.faces.map((f) => f.box), all.faces.slice(0, 2).map((f) => f.box));
+  });
+
+  test('a picture without a face yields no face', async () => {
+    const plain = await jpeg(sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 90, g: 140, b: 200 } } }));
+    const r = await engine.analyze(plain);
+    assert.equal(r.faces.length, 0);
+  });
+});
+
+describe('landmarks and pose', () => {
+  test('five landmarks fall inside their box in anatomical order', async () => {
+    const r = await engine.analyze(fixture('sample5.jpg'));
+    for (const f of r.faces) {
+      const { leftEye, rightEye, nose, leftMouth, rightMouth } = f.landmarks;
+      for (const p of [leftEye, rightEye, nose, leftMouth, rightMouth]) {
+        assert.ok(p.x >= f.box.x && p.x <= f.box.x + f.box.width, 'x inside box');
+        assert.ok(p.y >= f.box.y && p.y <= f.box.y + f.box.height, 'y inside box');
+      }
+      assert.ok(leftEye.x < rightEye.x, 'left eye is on the image left');
+      assert.ok(leftMouth.x < rightMouth.x, 'left mouth corner is on the image left');
+      assert.ok(Math.max(leftEye.y, rightEye.y) < nose.y, 'eyes above nose');
+      assert.ok(nose.y < Math.max(leftMouth.y, rightMouth.y), 'nose above mouth');
+    }
+  });
+
+  test('mirroring the image flips the sign of yaw and roll', async () => {
+    const bytes = fixture('sample1.jpg');
+    const mirrored = await jpeg(sharp(bytes).flop());
+    const a = (await engine.analyze(bytes, { maxFaces: 1 })).faces[0];
+    const b = (await engine.analyze(mirrored, { maxFaces: 1 })).faces[0];
+    assert.ok(Math.abs(a.pose.roll) > 10, `fixture face is tilted (roll ${a.pose.roll})`);
+    assert.ok(Math.sign(a.pose.roll) === -Math.sign(b.pose.roll));
+    assert.ok(Math.abs(a.pose.roll + b.pose.roll) < 5, 'roll magnitude survives mirroring');
+    assert.ok(Math.abs(a.pose.yaw + b.pose.yaw) < 8, 'yaw flips sign');
+    assert.ok(Math.abs(a.pose.pitch - b.pose.pitch) < 8, 'pitch unchanged');
+  });
+});
+
+describe('embeddings', () => {
+  const largest = async (bytes: Uint8Array): Promise<EngineFace> => {
+    const r = await engine.analyze(bytes, { embed: true, maxFaces: 1 });
+    assert.equal(r.faces.length, 1);
+    return r.faces[0];
+  };
+
+  test('are 512-d and unit length', async () => {
+    const f = await largest(fixture('sample1.jpg'));
+    assert.equal(f.embedding!.length, 512);
+    assert.ok(Math.abs(cosine(f.embedding!, f.embedding!) - 1) < 1e-4);
+  });
+
+  test('the same face mirrored, rescaled or recompressed embeds close', async () => {
+    const bytes = fixture('sample1.jpg');
+    const base = await largest(bytes);
+    const variants = [
+      await jpeg(sharp(bytes).flop()),
+      await jpeg(sharp(bytes).resize({ width: 900 })),
+      await jpeg(sharp(bytes).jpeg({ quality: 40 })),
+    ];
+    for (const v of variants) {
+      const f = await largest(v);
+      assert.ok(cosine(base.embedding!, f.embedding!) > 0.8, `cosine ${cosine(base.embedding!, f.embedding!)}`);
+    }
+  });
+
+  test('different people embed far apart', async () => {
+    for (const name of ['sample1.jpg', 'sample5.jpg', 'sample6.jpg']) {
+      const faces = (await engine.analyze(fixture(name), { embed: true })).faces;
+      for (let i = 0; i < faces.length; i++) {
+        for (let j = i + 1; j < faces.length; j++) {
+          const c = cosine(faces[i].embedding!, faces[j].embedding!);
+          assert.ok(c < 0.45, `${name} faces ${i},${j}: cosine ${c}`);
+        }
+      }
+    }
+  });
+});
+
+describe('decoding', () => {
+  test('EXIF orientation is applied before detection', async () => {
+    const bytes = fixture('sample1.jpg');
+    // Pixels stored rotated 90° with an EXIF tag (6) saying "rotate back when showing".
+    const stored = await sharp(bytes).rotate(-90).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    const upright = await engine.analyze(bytes);
+    const tagged = await engine.analyze(new Uint8Array(stored));
+    assert.equal(tagged.width, upright.width);
+    assert.equal(tagged.height, upright.height);
+    assert.equal(tagged.faces.length, upright.faces.length);
+  });
+
+  test('PNG, grayscale, alpha and 16-bit inputs decode', async () => {
+    const bytes = fixture('sample1.jpg');
+    const inputs = [
+      await sharp(bytes).png().toBuffer(),
+      await sharp(bytes).grayscale().jpeg().toBuffer(),
+      await sharp(bytes).ensureAlpha(0.8).png().toBuffer(),
+      await sharp(bytes).toColourspace('rgb16').png().toBuffer(),
+    ];
+    for (const b of inputs) {
+      const r = await engine.analyze(new Uint8Array(b));
+      assert.equal(r.faces.length, 3);
+    }
+  });
+});

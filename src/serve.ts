@@ -13,7 +13,7 @@ export async function serve(config: Config): Promise<void> {
   let ready = false;
   const server = buildServer(
     { service: runtime.service, apps: runtime.apps, maxImageBytes: config.maxImageBytes },
-    { logger: { level: config.logLevel, redact: ['req.headers.authorization'] }, ready: () => ready },
+    { logger: { level: config.logLevel }, ready: () => ready },
   );
   await ensureBootstrapApp(config, runtime, (msg) => server.log.info(msg));
 

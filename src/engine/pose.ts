@@ -13,15 +13,46 @@ export interface Pose {
   roll: number;
 }
 
-/** Gains from degrees of normalised offset to degrees of rotation (fitted in bench/pose-calibration.ts). */
-export const POSE_GAINS = { yaw: 1, pitch: 1 };
+/** What the five points say before calibration; see poseFeatures. */
+export interface PoseFeatures {
+  /** Nose offset from the eye/mouth centre line, in units of 0.9 x the eye-to-mouth height. */
+  yawOffset: number;
+  /** Nose height between eye line (0) and mouth line (1), roll removed. */
+  noseRatio: number;
+  /** Degrees; exact from the eye line, so it needs no calibration. */
+  roll: number;
+}
+
+export interface PoseCalibration {
+  yawGain: number;
+  pitchGain: number;
+  /** noseRatio of a face with zero pitch. */
+  frontalNoseRatio: number;
+}
 
 /** Where the nose sits between eye line and mouth line on the frontal ArcFace template. */
-const FRONTAL_NOSE_RATIO = (71.7366 - 51.599) / (92.2848 - 51.599);
+const TEMPLATE_NOSE_RATIO = (71.7366 - 51.599) / (92.2848 - 51.599);
+
+/** Geometry alone: unit gains, and the template's nose height taken as frontal. */
+export const UNCALIBRATED: PoseCalibration = { yawGain: 1, pitchGain: 1, frontalNoseRatio: TEMPLATE_NOSE_RATIO };
+
+/**
+ * Gains from sine of normalised offset to sine of rotation, least-squares fitted in bench/pose.ts
+ * against the Hopenet-style reference model (models/onnx/fr_pose.onnx).
+ */
+export const POSE_GAINS = { yaw: 1, pitch: 1 };
+
+/**
+ * Frontal nose height, fitted with the gains. The 68-point model's nose tip (point 30) does not
+ * sit where the template's nose point does, so the template's value reads frontal faces as tilted.
+ */
+export const FRONTAL_NOSE_RATIO = TEMPLATE_NOSE_RATIO;
+
+export const POSE_CALIBRATION: PoseCalibration = { yawGain: POSE_GAINS.yaw, pitchGain: POSE_GAINS.pitch, frontalNoseRatio: FRONTAL_NOSE_RATIO };
 
 const deg = (r: number) => (r * 180) / Math.PI;
 
-export function estimatePose(p: FivePoints): Pose {
+export function poseFeatures(p: FivePoints): PoseFeatures {
   const [le, re, nose, lm, rm] = p;
   const roll = Math.atan2(re.y - le.y, re.x - le.x);
   // Undo roll about the eye midpoint so yaw and pitch read off axis-aligned offsets.
@@ -37,14 +68,21 @@ export function estimatePose(p: FivePoints): Pose {
   const eyeY = (l.y + r.y) / 2;
   const mouthY = (ml.y + mr.y) / 2;
   const faceHeight = Math.max(1e-6, mouthY - eyeY);
-  // Horizontal: nose against the centre line of eyes and mouth, in units of half the face height,
+  // Horizontal: nose against the centre line of eyes and mouth, in units of the face height,
   // which (unlike eye distance) does not shrink as the head turns.
   const midX = (l.x + r.x + ml.x + mr.x) / 4;
-  const yawSin = (n.x - midX) / (faceHeight * 0.9);
-  const yaw = deg(Math.asin(clamp(yawSin * POSE_GAINS.yaw, -1, 1)));
-  const ratio = (n.y - eyeY) / faceHeight;
-  const pitch = deg(Math.asin(clamp((FRONTAL_NOSE_RATIO - ratio) * 2 * POSE_GAINS.pitch, -1, 1)));
-  return { yaw, pitch, roll: deg(roll) };
+  return { yawOffset: (n.x - midX) / (faceHeight * 0.9), noseRatio: (n.y - eyeY) / faceHeight, roll: deg(roll) };
+}
+
+export function poseFromFeatures(f: PoseFeatures, c: PoseCalibration = POSE_CALIBRATION): Pose {
+  const yaw = deg(Math.asin(clamp(f.yawOffset * c.yawGain, -1, 1)));
+  // A nose tip higher than frontal (towards the eyes) means the face tilts up.
+  const pitch = deg(Math.asin(clamp((c.frontalNoseRatio - f.noseRatio) * 2 * c.pitchGain, -1, 1)));
+  return { yaw, pitch, roll: f.roll };
+}
+
+export function estimatePose(p: FivePoints): Pose {
+  return poseFromFeatures(poseFeatures(p));
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));

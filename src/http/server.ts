@@ -18,12 +18,11 @@ const redactAppKey = (url: string) => url.replace(/\/appkeys\/[^/?]+/, '/appkeys
 
 export function buildServer(ctx: HttpContext, options: ServerOptions = {}): FastifyInstance {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: options.logger ? { ...(options.logger as object), serializers: { req: (req) => ({ method: req.method, url: redactAppKey(req.url), remoteAddress: req.ip }) } } : false,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     // Two base64 images of 3 MB each, plus JSON around them.
     bodyLimit: Math.ceil(ctx.maxImageBytes * 1.4) * 2 + 64 * 1024,
-    disableRequestLogging: false,
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.addHook('onRequest', async (req, reply) => {

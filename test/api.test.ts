@@ -327,6 +327,20 @@ describe('quota', () => {
   });
 });
 
+describe('group quota', () => {
+  test('creating a group past the per-app limit is -40070', async () => {
+    const small = await startApi({ limits: { maxGroupsPerApp: 2 } as never });
+    try {
+      assert.ok(ok(await small.v2('POST', '/groups', { groupId: 'one' })));
+      assert.ok(ok(await small.v2('POST', '/groups', { groupId: 'two' })));
+      assert.equal(code(await small.v2('POST', '/groups', { groupId: 'three' })), -40070);
+      assert.equal(code(await small.v2('POST', '/groups', { groupId: 'one' })), -40020);
+    } finally {
+      await small.dispose();
+    }
+  });
+});
+
 describe('compare (v2)', () => {
   test('largest source face against every target face, split at the threshold', async () => {
     const r = await api.v2('POST', '/faces/compare', { sourceImage: { bytes: b64(sample1) }, targetImage: { bytes: b64(sample1Mirrored) }, threshold: 70 });

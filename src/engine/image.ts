@@ -63,46 +63,72 @@ export function warpAffine(src: RgbImage, map: Affine, w: number, h: number): Ui
 
 /**
  * Crops the source rectangle [x, y, w, h] (may extend past the image) into an outW×outH buffer.
- * When shrinking by more than 2× the source is box-averaged first so that small model inputs
- * do not alias.
+ * When shrinking by more than 2× the covered part of the source is box-averaged first so that
+ * small model inputs do not alias. Only the blocks under the crop (plus a one-block margin for
+ * the bilinear taps) are averaged: a face crop from a large photo must not pay for the photo.
  */
 export function cropResize(src: RgbImage, x: number, y: number, w: number, h: number, outW: number, outH: number): Uint8Array {
   const shrink = Math.min(w / outW, h / outH);
-  if (shrink > 2) {
-    const k = Math.floor(shrink);
-    const reduced = boxDownscale(src, k);
-    return warpAffine(reduced, scaleMap(x / k, y / k, w / k / outW, h / k / outH), outW, outH);
-  }
-  return warpAffine(src, scaleMap(x, y, w / outW, h / outH), outW, outH);
+  if (shrink <= 2) return warpAffine(src, scaleMap(x, y, w / outW, h / outH), outW, outH);
+  const k = Math.floor(shrink);
+  const blocksW = Math.floor(src.width / k);
+  const blocksH = Math.floor(src.height / k);
+  const bx0 = clampInt(Math.floor(x / k) - 1, 0, blocksW);
+  const by0 = clampInt(Math.floor(y / k) - 1, 0, blocksH);
+  const bx1 = clampInt(Math.ceil((x + w) / k) + 1, bx0, blocksW);
+  const by1 = clampInt(Math.ceil((y + h) / k) + 1, by0, blocksH);
+  if (bx1 <= bx0 || by1 <= by0) return new Uint8Array(outW * outH * 3);
+  const reduced = boxDownscale(src, k, { x0: bx0, y0: by0, x1: bx1, y1: by1 });
+  return warpAffine(reduced, scaleMap(x / k - bx0, y / k - by0, w / k / outW, h / k / outH), outW, outH);
 }
+
+const clampInt = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
 /** Map for an axis-aligned crop whose output pixel centres sample the source pixel centres. */
 function scaleMap(x: number, y: number, sx: number, sy: number): Affine {
   return [sx, 0, x + 0.5 * sx - 0.5, 0, sy, y + 0.5 * sy - 0.5];
 }
 
-/** Integer box-filter downscale by k (mean of each k×k block). */
-export function boxDownscale(src: RgbImage, k: number): RgbImage {
-  const w = Math.max(1, Math.floor(src.width / k));
-  const h = Math.max(1, Math.floor(src.height / k));
+/**
+ * Integer box-filter downscale by k: the mean of each k×k block. `blocks` limits the work to a
+ * range of output blocks (default: all). Each output pixel's k source pixels in a row are summed
+ * in locals before touching the row accumulator, which is about twice as fast as accumulating
+ * per source pixel; on a large photo this is the costliest step of detection.
+ */
+export function boxDownscale(src: RgbImage, k: number, blocks?: { x0: number; y0: number; x1: number; y1: number }): RgbImage {
+  const W = src.width;
+  const x0 = blocks?.x0 ?? 0;
+  const y0 = blocks?.y0 ?? 0;
+  const x1 = blocks?.x1 ?? Math.max(1, Math.floor(W / k));
+  const y1 = blocks?.y1 ?? Math.max(1, Math.floor(src.height / k));
+  const w = x1 - x0;
+  const h = y1 - y0;
+  const d = src.data;
   const out = new Uint8Array(w * h * 3);
   const acc = new Uint32Array(w * 3);
-  const n = k * k;
+  const inv = 1 / (k * k);
+  const n3 = w * 3;
   for (let oy = 0; oy < h; oy++) {
     acc.fill(0);
     for (let dy = 0; dy < k; dy++) {
-      const row = (oy * k + dy) * src.width * 3;
-      for (let ox = 0; ox < w; ox++) {
-        let p = row + ox * k * 3;
+      let p = ((y0 + oy) * k + dy) * W * 3 + x0 * k * 3;
+      for (let j = 0; j < n3; j += 3) {
+        let r = 0;
+        let g = 0;
+        let b = 0;
         for (let dx = 0; dx < k; dx++, p += 3) {
-          acc[ox * 3] += src.data[p];
-          acc[ox * 3 + 1] += src.data[p + 1];
-          acc[ox * 3 + 2] += src.data[p + 2];
+          r += d[p];
+          g += d[p + 1];
+          b += d[p + 2];
         }
+        acc[j] += r;
+        acc[j + 1] += g;
+        acc[j + 2] += b;
       }
     }
-    const o = oy * w * 3;
-    for (let i = 0; i < w * 3; i++) out[o + i] = Math.round(acc[i] / n);
+    // Uint8Array stores truncate, so + 0.5 rounds.
+    const o = oy * n3;
+    for (let i = 0; i < n3; i++) out[o + i] = acc[i] * inv + 0.5;
   }
   return { width: w, height: h, data: out };
 }

@@ -1,55 +1,24 @@
-import { Command } from 'commander';
-import { loadConfig } from '../config.js';
-import { serve } from '../serve.js';
-import { Apps } from '../domain/apps.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+// `npx facerec …` (bin/facerec.mjs): parse the command line, run one command, turn failures into
+// a one-line message on stderr and an exit code.
+import { FacerecApiError } from '../client/index.js';
+import { CliError } from './output.js';
+import { buildProgram } from './program.js';
 
-/** Runs `fn` with the app registry of the configured data dir, then closes the store. */
-async function withApps<T>(fn: (apps: Apps) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const store = SqliteStore.open(config.dataDir, { masterKey: config.masterKey });
-  try {
-    return await fn(new Apps(store));
-  } finally {
-    await store.close();
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof FacerecApiError) {
+    process.stderr.write(`facerec: ${e.resultMessage} (resultCode ${e.resultCode})\n`);
+    process.exitCode = 1;
+  } else if (e instanceof CliError) {
+    process.stderr.write(`facerec: ${e.message}\n`);
+    process.exitCode = e.exitCode;
+  } else {
+    // No stack trace for expected failures (server unreachable, unreadable data dir…); FACEREC_DEBUG shows it.
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND…) is in its cause.
+    const cause = err.cause ? `: ${err.cause.code ?? err.cause.message}` : '';
+    process.stderr.write(`facerec: ${process.env.FACEREC_DEBUG ? (err.stack ?? String(e)) : `${err.message ?? String(e)}${cause}`}\n`);
+    process.exitCode = 1;
   }
 }
-
-const program = new Command().name('facerec').description('Self-hosted face recognition (NHN Cloud Face Recognition API compatible)');
-
-program
-  .command('serve')
-  .description('start the HTTP API (same as npm start); settings come from the environment')
-  .action(() => serve(loadConfig()));
-
-const apps = program.command('apps').description('manage apps (tenants) and their keys');
-apps
-  .command('create')
-  .description('create an app and print its appKey and secretKey (the secret is shown only now)')
-  .action(() =>
-    withApps(async (a) => {
-      const keys = await a.create();
-      console.log(JSON.stringify(keys, null, 2));
-    }),
-  );
-apps
-  .command('list')
-  .description('list app keys')
-  .action(() =>
-    withApps(async (a) => {
-      for (const app of await a.list()) console.log(`${app.appKey}\t${app.createTime.toISOString()}`);
-    }),
-  );
-apps
-  .command('delete <appKey>')
-  .description('delete an app with all its groups and faces')
-  .action((appKey: string) =>
-    withApps(async (a) => {
-      if (!(await a.delete(appKey))) {
-        console.error(`no app ${appKey}`);
-        process.exitCode = 1;
-      }
-    }),
-  );
-
-await program.parseAsync(process.argv);

@@ -36,7 +36,7 @@ export class EnginePool {
     const fromSource = extname(here) === '.ts';
     this.piscina = new Piscina({
       // Run from TypeScript sources (npm start, tests): workers need the tsx loader too.
-      ...(fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? { execArgv: [...process.execArgv, '--import', 'tsx'] } : {}),
+      ...(fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? { execArgv: [...process.execArgv, '--import', import.meta.resolve('tsx')] } : {}),
       filename: new URL(`./engine-worker${extname(here)}`, import.meta.url).href,
       minThreads: this.threads,
       maxThreads: this.threads,

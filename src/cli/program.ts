@@ -1,0 +1,44 @@
+import { Command, Option } from 'commander';
+import { addAnalyzeCommands } from './commands/analyze.js';
+import { addAppsCommands } from './commands/apps.js';
+import { addFacesCommands } from './commands/faces.js';
+import { addGroupsCommands } from './commands/groups.js';
+import { addIndexCommand } from './commands/index-folder.js';
+import { addServeCommand } from './commands/serve.js';
+
+/** The `facerec` command line; options declared here are accepted before or after any subcommand. */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('facerec')
+    .description('Self-hosted face recognition (NHN Cloud Face Recognition API compatible).')
+    .addOption(new Option('--url <url>', 'server to talk to, e.g. http://localhost:8080').env('FACEREC_URL'))
+    .addOption(new Option('--app-key <appKey>', 'app to act as (in-process: defaults to the oldest app of the data dir)').env('FACEREC_APPKEY'))
+    .addOption(new Option('--secret-key <secretKey>', 'the app\'s secret key (needed with --url only)').env('FACEREC_SECRETKEY'))
+    .addOption(new Option('--data-dir <dir>', 'data dir for in-process commands, apps and serve (default ./data)').env('FACEREC_DATA_DIR'))
+    .option('--json', 'print machine-readable JSON instead of tables', false)
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `
+Where commands run:
+  With --url (or FACEREC_URL), commands talk to that server with --app-key/--secret-key
+  (or FACEREC_APPKEY/FACEREC_SECRETKEY). Without it, they start the service inside this
+  process on the data dir, as the app given by --app-key or else the oldest app there.
+  Do not run in-process commands on a data dir a server is serving: the server's in-memory
+  search index would not see their changes. Use --url then.
+
+Examples:
+  facerec groups create staff
+  facerec faces add staff alice.jpg --external-id alice.jpg
+  facerec search staff probe.jpg --threshold 70
+  facerec index ./photos --group staff --external-id-from filename --concurrency 4
+  facerec --url http://localhost:8080 --json detect group.jpg`,
+    );
+  addServeCommand(program);
+  addAppsCommands(program);
+  addGroupsCommands(program);
+  addFacesCommands(program);
+  addAnalyzeCommands(program);
+  addIndexCommand(program);
+  return program;
+}

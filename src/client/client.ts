@@ -1,0 +1,207 @@
+import { FacerecApiError, FacerecProtocolError } from './errors.js';
+import type {
+  CompareOptions,
+  CompareResult,
+  DetailOptions,
+  DetectResult,
+  Face,
+  FaceFilter,
+  GroupDetails,
+  GroupSummary,
+  ImageSource,
+  IterateOptions,
+  ListFacesResult,
+  ListGroupsResult,
+  PageOptions,
+  RegisterOptions,
+  RegisterResult,
+  ResponseHeader,
+  SearchByFaceIdResult,
+  SearchByImageResult,
+  SearchOptions,
+  SpoofingOptions,
+  SpoofingResult,
+  VerifyResult,
+} from './types.js';
+
+export interface FacerecClientOptions {
+  /** Server root, e.g. `http://localhost:8080`; the client adds `/v2.0/appkeys/{appKey}`. */
+  baseUrl: string;
+  appKey: string;
+  secretKey: string;
+  /** Per-request time limit (default 60 s: a large photo on a busy CPU server takes seconds). */
+  timeoutMs?: number;
+  /** A fetch implementation to use instead of the global one (proxies, tests). */
+  fetch?: typeof fetch;
+}
+
+const MAX_PAGE_SIZE = 200;
+
+/**
+ * Typed client for the NHN Face Recognition API v2.0 (facerec or NHN Cloud itself).
+ *
+ * Images always travel as JSON (`{bytes: base64}` or `{url}`): every v2 operation accepts that
+ * form for both kinds of image, whereas multipart has URL fields only on compare. Base64 costs a
+ * third more bytes, which is small next to the inference time of the request.
+ */
+export class FacerecClient {
+  private readonly root: string;
+  private readonly secretKey: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: FacerecClientOptions) {
+    this.root = `${options.baseUrl.replace(/\/+$/, '')}/v2.0/appkeys/${encodeURIComponent(options.appKey)}`;
+    this.secretKey = options.secretKey;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  // ── groups ────────────────────────────────────────────────────────────────
+
+  async createGroup(groupId: string): Promise<void> {
+    await this.call('POST', '/groups', { body: { groupId } });
+  }
+
+  /** One page of groups; see `listGroups` to iterate over all of them. */
+  async listGroupsPage(page: PageOptions): Promise<ListGroupsResult> {
+    return (await this.call<ListGroupsResult>('GET', '/groups', { query: { limit: page.limit, 'next-token': page.nextToken } })).data;
+  }
+
+  /** Every group of the app, fetching pages as the loop goes. */
+  async *listGroups(options: IterateOptions = {}): AsyncIterableIterator<GroupSummary> {
+    let nextToken: string | undefined;
+    do {
+      const page = await this.listGroupsPage({ limit: options.pageSize ?? MAX_PAGE_SIZE, nextToken });
+      yield* page.groups;
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+
+  async getGroup(groupId: string): Promise<GroupDetails> {
+    return (await this.call<GroupDetails>('GET', `/groups/${seg(groupId)}`)).data;
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.call('DELETE', `/groups/${seg(groupId)}`);
+  }
+
+  // ── faces ─────────────────────────────────────────────────────────────────
+
+  async detect(image: ImageSource, options: DetailOptions = {}): Promise<DetectResult> {
+    return (await this.call<DetectResult>('POST', '/faces/detect', { body: { image: imageJson(image), ...options } })).data;
+  }
+
+  /**
+   * Registers the largest `limit` faces of an image. Resolves on NHN's partial success too
+   * (`resultCode` 40070: the group filled up part-way); throws when nothing could be added.
+   */
+  async registerFaces(groupId: string, image: ImageSource, options: RegisterOptions): Promise<RegisterResult> {
+    const { header, data } = await this.call<Omit<RegisterResult, 'resultCode' | 'resultMessage'>>('POST', `/groups/${seg(groupId)}/faces`, {
+      body: { image: imageJson(image), ...options },
+    });
+    return { resultCode: header.resultCode, resultMessage: header.resultMessage, ...data };
+  }
+
+  async deleteFace(groupId: string, faceId: string): Promise<void> {
+    await this.call('DELETE', `/groups/${seg(groupId)}/faces/${seg(faceId)}`);
+  }
+
+  /** One page of a group's faces, newest first; filters match exactly and combine with AND. */
+  async listFacesPage(groupId: string, page: PageOptions & FaceFilter): Promise<ListFacesResult> {
+    const query = {
+      limit: page.limit,
+      'next-token': page.nextToken,
+      'face-id': page.faceId,
+      'image-id': page.imageId,
+      'external-image-id': page.externalImageId,
+    };
+    return (await this.call<ListFacesResult>('GET', `/groups/${seg(groupId)}/faces`, { query })).data;
+  }
+
+  /** Every face of a group (matching the filter), fetching pages as the loop goes. */
+  async *listFaces(groupId: string, options: IterateOptions & FaceFilter = {}): AsyncIterableIterator<Face> {
+    const { pageSize, ...filter } = options;
+    let nextToken: string | undefined;
+    do {
+      // A next-token carries the filter it was issued with; sending it again is harmless.
+      const page = await this.listFacesPage(groupId, { ...filter, limit: pageSize ?? MAX_PAGE_SIZE, nextToken });
+      yield* page.faces;
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+
+  // ── search, compare, verify, spoofing ─────────────────────────────────────
+
+  /** 1:N with a stored face as the query (the face itself is not among the results). */
+  async searchByFaceId(groupId: string, faceId: string, options: SearchOptions): Promise<SearchByFaceIdResult> {
+    return (await this.call<SearchByFaceIdResult>('GET', `/groups/${seg(groupId)}/faces/${seg(faceId)}/search`, { query: { ...options } })).data;
+  }
+
+  /** 1:N with the largest face of an image as the query. */
+  async searchByImage(groupId: string, image: ImageSource, options: SearchOptions & DetailOptions): Promise<SearchByImageResult> {
+    return (await this.call<SearchByImageResult>('POST', `/groups/${seg(groupId)}/faces/search`, { body: { image: imageJson(image), ...options } })).data;
+  }
+
+  /** The largest face of `source` against every face of `target`. */
+  async compare(source: ImageSource, target: ImageSource, options: CompareOptions): Promise<CompareResult> {
+    const body = { sourceImage: imageJson(source), targetImage: imageJson(target), ...options };
+    return (await this.call<CompareResult>('POST', '/faces/compare', { body })).data;
+  }
+
+  /** 1:1: the largest face of an image against one stored face. */
+  async verify(groupId: string, faceId: string, image: ImageSource, options: DetailOptions = {}): Promise<VerifyResult> {
+    return (await this.call<VerifyResult>('POST', `/groups/${seg(groupId)}/faces/${seg(faceId)}/verify`, { body: { compareImage: imageJson(image), ...options } })).data;
+  }
+
+  /** Live or presentation attack, for every face of the image. */
+  async spoofing(image: ImageSource, options: SpoofingOptions = {}): Promise<SpoofingResult> {
+    return (await this.call<SpoofingResult>('POST', '/spoofing', { body: { image: imageJson(image), ...options } })).data;
+  }
+
+  // ── transport ─────────────────────────────────────────────────────────────
+
+  private async call<T = undefined>(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    request: { query?: Record<string, string | number | undefined>; body?: object } = {},
+  ): Promise<{ header: ResponseHeader; data: T }> {
+    const url = new URL(this.root + path);
+    for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { authorization: this.secretKey, accept: 'application/json' };
+    if (request.body) headers['content-type'] = 'application/json';
+    const res = await this.fetchImpl(url, {
+      method,
+      headers,
+      ...(request.body ? { body: JSON.stringify(request.body) } : {}),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await res.text();
+    const envelope = parseEnvelope(text);
+    if (!envelope) throw new FacerecProtocolError(res.status, `${method} ${url.pathname}: HTTP ${res.status}, not an NHN envelope: ${text.slice(0, 200)}`);
+    const { header } = envelope;
+    if (!header.isSuccessful) {
+      const retryAfter = Number(res.headers.get('retry-after'));
+      throw new FacerecApiError(header.resultCode, header.resultMessage, res.headers.get('x-request-id') ?? undefined, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+    }
+    return { header, data: envelope.data as T };
+  }
+}
+
+function parseEnvelope(text: string): { header: ResponseHeader; data?: unknown } | undefined {
+  try {
+    const value = JSON.parse(text) as { header?: Partial<ResponseHeader>; data?: unknown };
+    const h = value?.header;
+    if (typeof h?.isSuccessful !== 'boolean' || typeof h.resultCode !== 'number') return undefined;
+    return { header: { isSuccessful: h.isSuccessful, resultCode: h.resultCode, resultMessage: String(h.resultMessage ?? '') }, data: value.data };
+  } catch {
+    return undefined;
+  }
+}
+
+function imageJson(image: ImageSource): { url: string } | { bytes: string } {
+  if (image instanceof Uint8Array) return { bytes: Buffer.from(image.buffer, image.byteOffset, image.byteLength).toString('base64') };
+  return { url: image.url };
+}
+
+const seg = (s: string) => encodeURIComponent(s);

@@ -1,0 +1,4 @@
+// The facerec TypeScript client: one class, its errors and the v2.0 wire types.
+export { FacerecClient, type FacerecClientOptions } from './client.js';
+export { FacerecApiError, FacerecProtocolError, ResultCodes } from './errors.js';
+export type * from './types.js';

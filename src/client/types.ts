@@ -1,0 +1,187 @@
+/**
+ * Request and response types of the NHN Cloud Face Recognition API v2.0 as facerec serves it.
+ * Kept free of server imports so that the client can be lifted into its own package.
+ */
+
+/** An image: its bytes (sent base64-encoded), or a URL the server downloads. */
+export type ImageSource = Uint8Array | { url: string };
+
+export interface ResponseHeader {
+  isSuccessful: boolean;
+  resultCode: number;
+  resultMessage: string;
+}
+
+// ── shapes inside responses ──────────────────────────────────────────────────
+
+/** Box corners as fractions (0..1) of the image width and height. */
+export interface BoundingBox {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+export type LandmarkType = 'leftEye' | 'rightEye' | 'nose' | 'leftLip' | 'rightLip';
+
+export interface Landmark {
+  type: LandmarkType;
+  x: number;
+  y: number;
+}
+
+/** A face found in a request image. */
+export interface FaceDetail {
+  bbox: BoundingBox;
+  landmarks: Landmark[];
+  /** Degrees: x = yaw, y = pitch, z = roll. Present unless `orientation: false` was asked. */
+  orientation?: { x: number; y: number; z: number };
+  /** Present unless `mask: false` was asked. */
+  mask?: boolean;
+  /** Present when spoofing was asked for: true = judged a presentation attack. */
+  spoofing?: boolean;
+  /** Detector confidence, 0..1. */
+  confidence: number;
+}
+
+/** A face stored in a group. */
+export interface Face {
+  faceId: string;
+  imageId: string;
+  externalImageId?: string;
+  bbox: BoundingBox;
+  confidence: number;
+}
+
+export interface GroupSummary {
+  groupId: string;
+}
+
+export interface GroupDetails {
+  groupId: string;
+  /** `YYYY-MM-DDTHH:MM:SS`, UTC. */
+  createTime: string;
+  faceCount: number;
+}
+
+export interface FaceMatch {
+  face: Face;
+  /** 0..100. */
+  similarity: number;
+}
+
+export interface FaceDetailMatch {
+  faceDetail: FaceDetail;
+  similarity: number;
+}
+
+// ── request options ──────────────────────────────────────────────────────────
+
+export type SpoofingCondition = 'weak' | 'balanced' | 'strict';
+
+/** Which optional parts of each returned face detail to compute (NHN defaults: orientation and mask on). */
+export interface DetailOptions {
+  orientation?: boolean;
+  mask?: boolean;
+  spoofing?: boolean;
+  spoofingCondition?: SpoofingCondition;
+}
+
+export interface PageOptions {
+  /** 1..200. */
+  limit: number;
+  nextToken?: string;
+}
+
+export interface FaceFilter {
+  faceId?: string;
+  imageId?: string;
+  externalImageId?: string;
+}
+
+export interface RegisterOptions extends DetailOptions {
+  /** Register the largest `limit` faces of the image (1..20). */
+  limit: number;
+  /** `[a-zA-Z0-9_.\-:]{1,255}`. */
+  externalImageId?: string;
+}
+
+export interface SearchOptions {
+  /** 1..4096. */
+  limit: number;
+  /** 1..100; faces with similarity ≥ threshold are returned. */
+  threshold: number;
+}
+
+export interface CompareOptions extends DetailOptions {
+  threshold: number;
+}
+
+export interface SpoofingOptions {
+  spoofingCondition?: SpoofingCondition;
+  /** The image is one aligned 224×224 face: no detection. */
+  aligned?: boolean;
+}
+
+/** For the paging iterators: faces or groups fetched per request (1..200, default 200). */
+export interface IterateOptions {
+  pageSize?: number;
+}
+
+// ── response data ────────────────────────────────────────────────────────────
+
+export interface ListGroupsResult {
+  groupCount: number;
+  groups: GroupSummary[];
+  nextToken?: string;
+}
+
+export interface DetectResult {
+  faceDetailCount: number;
+  faceDetails: FaceDetail[];
+}
+
+export interface RegisterResult {
+  /**
+   * 0, or 40070 when the group filled up part-way: some faces were added, the rest are in
+   * `notAddedFaces` (NHN's partial success, `isSuccessful: true`).
+   */
+  resultCode: number;
+  resultMessage: string;
+  addedFaceCount: number;
+  addedFaces: Face[];
+  addedFaceDetails: FaceDetail[];
+  notAddedFaceCount: number;
+  notAddedFaces: FaceDetail[];
+}
+
+export interface ListFacesResult {
+  faceCount: number;
+  faces: Face[];
+  nextToken?: string;
+}
+
+export interface SearchByFaceIdResult {
+  matchFaceCount: number;
+  matchFaces: FaceMatch[];
+}
+
+export interface SearchByImageResult extends SearchByFaceIdResult {
+  sourceFace: FaceDetail;
+}
+
+export interface CompareResult {
+  matchedFaceDetailCount: number;
+  matchedFaceDetails: FaceDetailMatch[];
+  unmatchedFaceDetailCount: number;
+  unmatchedFaceDetails: FaceDetailMatch[];
+  sourceFace: FaceDetail;
+}
+
+export interface VerifyResult {
+  similarity: number;
+  face: Face;
+  sourceFace: FaceDetail;
+}
+
+export type SpoofingResult = DetectResult;

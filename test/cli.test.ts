@@ -1,0 +1,323 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { startApi, type TestApi } from './api-helpers.js';
+import { fixturePath } from './fixtures.js';
+import { externalIdFor } from '../src/cli/indexer/external-id.js';
+import { IndexJournal, type JournalHeader } from '../src/cli/indexer/journal.js';
+import { bytesForUpload, MAX_UPLOAD_BYTES } from '../src/cli/indexer/upload-bytes.js';
+
+const BIN = fileURLToPath(new URL('../bin/facerec.mjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `facerec …` as a user would; FACEREC_* from the test's own environment are not passed on. */
+function spawnCli(args: string[], env: Record<string, string> = {}, cwd = ROOT): { child: ChildProcess; done: Promise<Run> } {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FACEREC_')));
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+const cli = (args: string[], env: Record<string, string> = {}, cwd?: string) => spawnCli(args, env, cwd).done;
+const json = (r: Run) => {
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+};
+
+/** State file lines after the header: photos done. */
+const journalEntries = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).slice(1) : []);
+/** Photos done with a face registered (no-face photos are counted apart in reports). */
+const registeredEntries = (path: string) => journalEntries(path).filter((l) => JSON.parse(l).outcome !== 'no-face').length;
+/** Every photo is counted exactly once in a report's totals. */
+const assertTotalsAddUp = (t: any) => assert.equal(t.added + t.skipped + t.noFace + t.errors + t.notAttempted, t.files, JSON.stringify(t));
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** sample1..6 (one face registered from each), one photo without a face, one corrupt JPEG, one non-photo. */
+async function photoFolder(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'facerec-photos-'));
+  mkdirSync(join(dir, 'more'));
+  for (const i of [1, 2, 4, 5]) copyFileSync(fixturePath(`sample${i}.jpg`), join(dir, `sample${i}.jpg`));
+  copyFileSync(fixturePath('sample3.jpg'), join(dir, 'more', 'sample 3.jpg')); // needs sanitising
+  copyFileSync(fixturePath('sample6.jpg'), join(dir, 'more', '사진6.jpg'));
+  await sharp({ create: { width: 320, height: 240, channels: 3, background: '#7f7f7f' } }).png().toFile(join(dir, 'blank.png'));
+  writeFileSync(join(dir, 'corrupt.jpg'), readFileSync(fixturePath('sample2.jpg')).subarray(0, 3000));
+  writeFileSync(join(dir, 'notes.txt'), 'not a photo');
+  return dir;
+}
+const FACE_PHOTOS = 6;
+
+describe('facerec CLI against a running server (--url)', () => {
+  let api: TestApi;
+  let env: Record<string, string>;
+  const scratch = mkdtempSync(join(tmpdir(), 'facerec-cli-'));
+
+  before(async () => {
+    api = await startApi();
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
+    env = { FACEREC_URL: url, FACEREC_APPKEY: api.appKey, FACEREC_SECRETKEY: api.secretKey };
+  });
+  after(async () => {
+    await api.dispose();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('groups create, list, get, delete; API errors exit 1 with the result code', async () => {
+    assert.match((await cli(['groups', 'create', 'staff'], env)).stdout, /created group staff/);
+    assert.deepEqual(json(await cli(['groups', 'list', '--json'], env)), [{ groupId: 'staff' }]);
+    const table = await cli(['groups', 'get', 'staff'], env);
+    assert.match(table.stdout, /staff\s+│ \d{4}-\d\d-\d\dT[\d:]+\s+│ 0/);
+    const dup = await cli(['groups', 'create', 'staff'], env);
+    assert.equal(dup.code, 1);
+    assert.match(dup.stderr, /DuplicatedGroupID \(resultCode -40020\)/);
+    assert.equal(json(await cli(['--json', 'groups', 'delete', 'staff'], env)).deleted, true);
+    assert.match((await cli(['groups', 'get', 'staff'], env)).stderr, /resultCode -40030/);
+  });
+
+  test('keys are required with --url, and a bad secret is -41005', async () => {
+    const noKeys = await cli(['--url', env.FACEREC_URL, 'groups', 'list']);
+    assert.equal(noKeys.code, 2);
+    assert.match(noKeys.stderr, /--app-key and --secret-key/);
+    const bad = await cli(['groups', 'list', '--secret-key', 'wrong'], env);
+    assert.match(bad.stderr, /resultCode -41005/);
+  });
+
+  test('faces add, list (filtered), search by faceId, verify, delete', async () => {
+    await cli(['groups', 'create', 'people'], env);
+    const added = json(await cli(['faces', 'add', 'people', fixturePath('sample5.jpg'), '--limit', '3', '--external-id', 'stairs.jpg', '--json'], env));
+    assert.equal(added.resultCode, 0);
+    assert.equal(added.addedFaceCount, 3);
+    const one = json(await cli(['faces', 'add', 'people', fixturePath('sample1.jpg'), '--json'], env));
+    assert.equal(one.addedFaceCount, 1, 'one face by default');
+    const sample1Face = one.addedFaces[0].faceId as string;
+
+    assert.equal(json(await cli(['faces', 'list', 'people', '--json'], env)).length, 4);
+    const stairs = json(await cli(['faces', 'list', 'people', '--external-id', 'stairs.jpg', '--page-size', '2', '--json'], env));
+    assert.equal(stairs.length, 3, 'pages are followed');
+    assert.equal(json(await cli(['faces', 'list', 'people', '--max', '2', '--json'], env)).length, 2);
+    assert.match((await cli(['faces', 'list', 'people', '--image-id', one.addedFaces[0].imageId], env)).stdout, new RegExp(sample1Face));
+
+    const similar = json(await cli(['faces', 'search', 'people', stairs[0].faceId, '--threshold', '1', '--json'], env));
+    assert.ok(similar.matchFaces.every((m: any) => m.face.faceId !== stairs[0].faceId));
+    const verified = json(await cli(['faces', 'verify', 'people', sample1Face, fixturePath('sample1.jpg'), '--json'], env));
+    assert.ok(verified.similarity >= 90);
+
+    assert.match((await cli(['faces', 'delete', 'people', stairs[0].faceId, stairs[1].faceId], env)).stdout, /deleted 2 face/);
+    assert.equal(json(await cli(['faces', 'list', 'people', '--json'], env)).length, 2);
+  });
+
+  test('detect: a table by default, JSON with --json, flags as options', async () => {
+    const human = await cli(['detect', fixturePath('sample5.jpg')], env);
+    assert.equal(human.code, 0, human.stderr);
+    assert.equal(human.stdout.split('\n').filter((l) => /^│ \d /.test(l)).length, 5, human.stdout);
+    const r = json(await cli(['detect', fixturePath('sample1.jpg'), '--json', '--no-orientation', '--spoofing', '--spoofing-condition', 'strict'], env));
+    assert.equal(r.faceDetailCount, 3);
+    assert.equal(r.faceDetails[0].orientation, undefined);
+    assert.equal(typeof r.faceDetails[0].spoofing, 'boolean');
+    const missing = await cli(['detect', join(scratch, 'nope.jpg')], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read image .*ENOENT/);
+    assert.equal((await cli(['detect', fixturePath('sample1.jpg'), '--spoofing-condition', 'paranoid'], env)).code, 1, 'commander refuses bad choices');
+  });
+
+  test('compare and search', async () => {
+    const c = json(await cli(['compare', fixturePath('sample1.jpg'), fixturePath('sample1.jpg'), '--threshold', '90', '--json'], env));
+    assert.equal(c.matchedFaceDetailCount, 1);
+    assert.equal(c.unmatchedFaceDetailCount, 2);
+    assert.match((await cli(['compare', fixturePath('sample1.jpg'), fixturePath('sample1.jpg')], env)).stdout, /100\.00\s+│ yes/);
+
+    await cli(['groups', 'create', 'probe'], env);
+    await cli(['faces', 'add', 'probe', fixturePath('sample1.jpg'), '--external-id', 'alice.jpg'], env);
+    await cli(['faces', 'add', 'probe', fixturePath('sample2.jpg'), '--external-id', 'bob.jpg'], env);
+    const s = json(await cli(['search', 'probe', fixturePath('sample1.jpg'), '--json'], env));
+    assert.equal(s.matchFaces[0].face.externalImageId, 'alice.jpg');
+    assert.ok(s.matchFaces.every((m: any) => m.similarity >= 70), 'default threshold 70');
+    assert.match((await cli(['search', 'probe', fixturePath('sample1.jpg')], env)).stdout, /alice\.jpg/);
+    const spoof = json(await cli(['spoofing', fixturePath('sample1.jpg'), '--condition', 'weak', '--json'], env));
+    assert.equal(spoof.faceDetailCount, 3);
+  });
+
+  test('index: Ctrl-C finishes the photo in flight, writes the report, exits 130; the next run completes', async () => {
+    const folder = await photoFolder();
+    const state = join(folder, '.facerec-index-ctrl-c.jsonl');
+    const report = join(scratch, 'ctrl-c.json');
+    const args = ['index', folder, '--group', 'ctrl-c', '--external-id-from', 'filename', '--concurrency', '1', '--report', report];
+    const first = spawnCli(args, env);
+    await waitFor(() => journalEntries(state).length >= 1, 'the first photo');
+    first.child.kill('SIGINT');
+    const r1 = await first.done;
+    assert.equal(r1.code, 130, r1.stderr);
+    const partial = JSON.parse(readFileSync(report, 'utf8'));
+    assert.equal(partial.stoppedEarly, 'interrupted');
+    assert.ok(partial.totals.notAttempted > 0);
+    assert.equal(partial.totals.added + partial.totals.noFace, journalEntries(state).length, 'every photo attempted was finished and recorded');
+    assertTotalsAddUp(partial.totals);
+
+    const full = JSON.parse((await cli([...args, '--json', '--concurrency', '3'], env)).stdout);
+    assert.equal(full.stoppedEarly, undefined);
+    assert.equal(full.totals.notAttempted, 0);
+    assert.equal(full.totals.skipped, partial.totals.added, 'what the first run registered is not registered again');
+    assertTotalsAddUp(full.totals);
+    assert.equal(json(await cli(['faces', 'list', 'ctrl-c', '--json'], env)).length, FACE_PHOTOS);
+    rmSync(folder, { recursive: true, force: true });
+  });
+});
+
+describe('facerec CLI in-process on a data dir', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'facerec-cli-data-'));
+  const scratch = mkdtempSync(join(tmpdir(), 'facerec-cli-'));
+  const env = { FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) };
+  after(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('the first command on an empty data dir creates an app and works as it', async () => {
+    const r = await cli(['groups', 'create', 'first'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /created the first app[\s\S]*appKey:\s+\S+[\s\S]*secretKey:\s+\S+/);
+    const apps = json(await cli(['apps', 'list', '--json'], env));
+    assert.equal(apps.length, 1);
+    assert.deepEqual(json(await cli(['groups', 'list', '--json', '--app-key', apps[0].appKey], env)), [{ groupId: 'first' }]);
+    const unknown = await cli(['groups', 'list', '--app-key', 'nobody'], env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no app nobody/);
+  });
+
+  test('index: killed midway, resumed without duplicates; a lost state file does not duplicate either', async () => {
+    const folder = await photoFolder();
+    const state = join(folder, '.facerec-index-people.jsonl');
+    const report = join(scratch, 'people.json');
+    const args = ['index', folder, '--group', 'people', '--external-id-from', 'filename', '--concurrency', '1', '--report', report];
+
+    // 1. Killed without warning after two photos: no report, a state file with two photos done.
+    const first = spawnCli(args, env);
+    await waitFor(() => journalEntries(state).length >= 2, 'two photos done');
+    first.child.kill('SIGKILL');
+    const r1 = await first.done;
+    assert.equal(r1.signal, 'SIGKILL');
+    const doneBefore = journalEntries(state).length;
+    assert.ok(doneBefore < 7, `the run was interrupted before the end (${doneBefore} done)`);
+    const registeredBefore = registeredEntries(state);
+    assert.equal(existsSync(report), false);
+
+    // 2. Resumed: the rest is done, the report names the photo without a face and the corrupt one.
+    const r2 = await cli(args, env);
+    assert.equal(r2.code, 1, 'exit 1: one photo failed');
+    assert.match(r2.stdout, /error corrupt\.jpg: InvalidImageFileException \(resultCode -45080\)/);
+    const rep = JSON.parse(readFileSync(report, 'utf8'));
+    assert.equal(rep.totals.files, 8, 'JPEG and PNG only, in subfolders too');
+    assert.equal(rep.totals.skipped, registeredBefore);
+    assert.equal(rep.totals.added, FACE_PHOTOS - registeredBefore);
+    assert.equal(rep.totals.notAttempted, 0);
+    assertTotalsAddUp(rep.totals);
+    assert.deepEqual(rep.noFace, [{ file: 'blank.png', reason: 'no face found' }]);
+    assert.deepEqual(rep.errors, [{ file: 'corrupt.jpg', resultCode: -45080, resultMessage: 'InvalidImageFileException' }]);
+
+    const faces = async () => json(await cli(['faces', 'list', 'people', '--json'], env));
+    const afterResume = await faces();
+    assert.equal(afterResume.length, FACE_PHOTOS, 'one face per photo, none twice');
+    const ids = afterResume.map((f: any) => f.externalImageId).sort();
+    assert.equal(new Set(ids).size, FACE_PHOTOS);
+    assert.ok(ids.includes('sample1.jpg'));
+    assert.ok(ids.every((id: string) => /^[a-zA-Z0-9_.\-:]{1,255}$/.test(id)), ids.join());
+    assert.ok(ids.includes(externalIdFor('more/sample 3.jpg', 'filename')));
+
+    // 3. The state file is lost: photos already registered are found by externalImageId, not added again.
+    // Two engine worker threads this time, started from outside the project directory.
+    rmSync(state);
+    const csv = join(scratch, 'people.csv');
+    const r3 = await cli([...args.slice(0, -1), csv, '--concurrency', '2'], env, scratch);
+    assert.equal(r3.code, 1);
+    assert.match(r3.stdout, /0 registered now \(0 faces\), 6 done before, 1 without a face, 1 errors/);
+    assert.equal(readFileSync(csv, 'utf8'), 'file,status,resultCode,message\r\nblank.png,no-face,,no face found\r\ncorrupt.jpg,error,-45080,InvalidImageFileException\r\n');
+    assert.equal((await faces()).length, FACE_PHOTOS);
+    rmSync(folder, { recursive: true, force: true });
+  });
+});
+
+describe('index building blocks', () => {
+  test('externalImageIds keep safe names and make changed ones unique', () => {
+    assert.equal(externalIdFor('a/b/alice-01.jpg', 'filename'), 'alice-01.jpg');
+    assert.equal(externalIdFor('a/b/alice-01.jpg', 'path'), 'a:b:alice-01.jpg');
+    const kim = externalIdFor('김철수.jpg', 'filename');
+    const lee = externalIdFor('이영희.jpg', 'filename');
+    assert.match(kim, /^___[_][0-9a-f]{8}\.jpg$/);
+    assert.notEqual(kim, lee);
+    const long = externalIdFor('x'.repeat(300) + '.png', 'filename');
+    assert.equal(long.length, 255);
+    assert.match(long, /_[0-9a-f]{8}\.png$/);
+  });
+
+  test('photos over 3 MB are re-encoded to fit, upright; unreadable ones are not sent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'facerec-big-'));
+    try {
+      const big = join(dir, 'big.jpg');
+      // Stored sideways with EXIF orientation 6, as phones do.
+      await sharp(fixturePath('sample1.jpg')).resize(5400).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toFile(big);
+      const source = await sharp(big).metadata();
+      assert.ok(readFileSync(big).length > MAX_UPLOAD_BYTES);
+      const bytes = (await bytesForUpload(big))!;
+      assert.ok(bytes.length <= MAX_UPLOAD_BYTES);
+      const sent = await sharp(bytes).metadata();
+      assert.equal(sent.orientation, undefined);
+      assert.ok(Math.abs(sent.width! / sent.height! - source.height! / source.width!) < 0.01, 'rotated as displayed');
+      const small = fixturePath('sample2.jpg');
+      assert.deepEqual(await bytesForUpload(small), new Uint8Array(readFileSync(small)), 'small photos go as they are');
+      const noise = join(dir, 'noise.jpg');
+      writeFileSync(noise, Buffer.alloc(MAX_UPLOAD_BYTES + 1, 7));
+      assert.equal(await bytesForUpload(noise), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the state file survives a torn last line and refuses another group', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'facerec-journal-'));
+    const path = join(dir, 'state.jsonl');
+    const header: JournalHeader = { kind: 'facerec-index-state', version: 1, target: 'file:///d', appKey: 'k', groupId: 'g', groupCreateTime: '2024-01-01T00:00:00' };
+    const photo = { path: '/p/a.jpg', rel: 'a.jpg', size: 10, mtimeMs: 5 };
+    const { journal } = IndexJournal.open(path, header);
+    journal.record({ file: 'a.jpg', size: 10, mtimeMs: 5, outcome: 'added', faceIds: ['f1'] });
+    journal.close();
+    appendFileSync(path, '{"file":"b.jpg","si'); // a write cut short
+
+    const reopened = IndexJournal.open(path, header);
+    assert.equal(reopened.restarted, false);
+    assert.ok(reopened.journal.isDone(photo));
+    assert.equal(reopened.journal.isDone({ ...photo, mtimeMs: 6 }), false, 'a changed file is done again');
+    reopened.journal.record({ file: 'c.jpg', size: 1, mtimeMs: 1, outcome: 'no-face', faceIds: [] });
+    reopened.journal.close();
+    assert.deepEqual(journalEntries(path).map((l) => JSON.parse(l).file), ['a.jpg', 'c.jpg']);
+
+    assert.throws(() => IndexJournal.open(path, { ...header, groupId: 'other' }), /--state/);
+    const recreated = IndexJournal.open(path, { ...header, groupCreateTime: '2024-02-02T00:00:00' });
+    assert.equal(recreated.restarted, true, 'a group created again starts over');
+    assert.equal(recreated.journal.isDone(photo), false);
+    recreated.journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -1,7 +1,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { FaceEngine, type EngineFace } from '../src/engine/engine.js';
+import { FaceEngine, LEAD_FACE_AREA_RATIO, orderFaces, type EngineFace } from '../src/engine/engine.js';
 import { cosine } from '../src/engine/embedder.js';
 import { fixture } from './fixtures.js';
 
@@ -25,7 +25,9 @@ describe('detection', () => {
       const r = await engine.analyze(fixture(name));
       assert.equal(r.faces.length, count, name);
       const areas = r.faces.map((f) => f.box.width * f.box.height);
-      assert.deepEqual(areas, [...areas].sort((a, b) => b - a), `${name}: largest first`);
+      const rest = areas.slice(1);
+      assert.deepEqual(rest, [...rest].sort((a, b) => b - a), `${name}: largest first after the lead face`);
+      assert.ok(areas[0] >= LEAD_FACE_AREA_RATIO * Math.max(...areas), `${name}: the lead face is about as large as the largest`);
       for (const f of r.faces) assert.ok(f.confidence > 0.65 && f.confidence <= 1);
     }
   });
@@ -42,6 +44,16 @@ describe('detection', () => {
     const r = await engine.analyze(plain);
     assert.equal(r.faces.length, 0);
   });
+});
+
+test('the lead face is the most central of the faces about as large as the largest', () => {
+  const box = (cx: number, cy: number, side: number) => ({ box: { x1: cx - side / 2, y1: cy - side / 2, x2: cx + side / 2, y2: cy + side / 2 } });
+  const edgeBig = box(20, 100, 100);
+  const centreNearlyAsBig = box(200, 100, 95);
+  const centreSmall = box(200, 100, 50);
+  assert.deepEqual(orderFaces([edgeBig, centreNearlyAsBig], 400, 200), [centreNearlyAsBig, edgeBig]);
+  assert.deepEqual(orderFaces([centreSmall, edgeBig], 400, 200), [edgeBig, centreSmall]);
+  assert.deepEqual(orderFaces([centreSmall, centreNearlyAsBig, edgeBig], 400, 200), [centreNearlyAsBig, edgeBig, centreSmall]);
 });
 
 describe('landmarks and pose', () => {

@@ -16,7 +16,7 @@ export interface AnalyzeOptions {
   embed?: boolean;
   /** Compute the liveness score of each returned face. */
   spoof?: boolean;
-  /** Keep only the largest N faces (after sorting by box area, largest first). */
+  /** Keep only the first N faces of the order described at `orderFaces`. */
   maxFaces?: number;
   /** Report per-stage wall time in milliseconds. */
   timings?: boolean;
@@ -71,7 +71,8 @@ export interface EngineConfig {
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   decode: DEFAULT_DECODE_LIMITS,
   detector: DEFAULT_DETECTOR_OPTIONS,
-  flipAverage: true,
+  // Measured neutral to slightly negative on every accuracy figure, at twice the cost (docs/engine.md).
+  flipAverage: false,
 };
 
 /** Image bytes in, faces out. Runs in whichever thread creates it (see pool.ts for workers). */
@@ -136,7 +137,7 @@ export class FaceEngine {
   async analyzeDecoded(image: RgbImage, options: AnalyzeOptions = {}, clock = new StageClock(false), scale = 1): Promise<EngineFace[]> {
     let dets = await this.detector.detect(image);
     clock.lap('detect');
-    dets.sort((a, b) => area(b.box) - area(a.box));
+    dets = orderFaces(dets, image.width, image.height);
     if (options.maxFaces !== undefined) dets = dets.slice(0, options.maxFaces);
 
     const faces: EngineFace[] = [];
@@ -172,6 +173,29 @@ export class FaceEngine {
 }
 
 const area = (b: { x1: number; y1: number; x2: number; y2: number }) => (b.x2 - b.x1) * (b.y2 - b.y1);
+
+/** Faces whose area is at least this share of the largest one count as "as large" for the lead. */
+export const LEAD_FACE_AREA_RATIO = 0.8;
+
+/**
+ * Largest first, as NHN and AWS specify — except that the first place, which is "the face" of
+ * compare, search and verify, goes to the face nearest the image centre among those at least
+ * 80 % as large as the largest. A neighbour cut by the frame can have a slightly larger box than
+ * the photo's subject; on LFW that rule alone moved 10-fold accuracy from 99.10 % to 99.50 %
+ * (bench:accuracy, "largest" vs "main"). Faces of clearly different size keep plain size order.
+ */
+export function orderFaces<T extends { box: { x1: number; y1: number; x2: number; y2: number } }>(faces: T[], width: number, height: number): T[] {
+  const sorted = [...faces].sort((a, b) => area(b.box) - area(a.box));
+  if (sorted.length < 2) return sorted;
+  const cut = area(sorted[0].box) * LEAD_FACE_AREA_RATIO;
+  const offCentre = (f: T) => Math.hypot((f.box.x1 + f.box.x2) / 2 - width / 2, (f.box.y1 + f.box.y2) / 2 - height / 2);
+  let lead = 0;
+  for (let i = 1; i < sorted.length && area(sorted[i].box) >= cut; i++) {
+    if (offCentre(sorted[i]) < offCentre(sorted[lead])) lead = i;
+  }
+  if (lead > 0) sorted.unshift(...sorted.splice(lead, 1));
+  return sorted;
+}
 
 function toLandmarks(p: FivePoints, s: number): FaceLandmarks {
   const sc = (q: Point) => ({ x: q.x * s, y: q.y * s });

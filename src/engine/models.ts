@@ -43,7 +43,7 @@ const entry = (name: ModelName): ModelEntry => {
  * The version groups record. Two vectors are comparable only if this matches, so it names
  * everything that shapes a stored vector: the embedder and the alignment feeding it.
  */
-export const MODEL_VERSION = `facerec-${entry('embedder').version}-align5-flip`;
+export const MODEL_VERSION = `facerec-${entry('embedder').version}-align5`;
 
 /** Checks every model file against the manifest; throws naming the first one that is wrong. */
 export function verifyModels(): void {

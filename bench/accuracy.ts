@@ -26,6 +26,7 @@ import { FaceEngine, type AnalyzeResult } from '../src/engine/engine.js';
 import { cosine } from '../src/engine/embedder.js';
 import { MATCH_THRESHOLD, fromSimilarity } from '../src/engine/similarity.js';
 import { evalDir, pct, printHeader, progress, table } from './common.js';
+import { MAX_RECOGNIZABLE_ANGLE, MIN_RECOGNIZABLE_FACE } from '../src/engine/quality.js';
 
 /** Score of a pair with a face-less image: below every cosine, so it never matches. */
 export const NO_FACE_SCORE = -1;
@@ -372,8 +373,28 @@ async function main(): Promise<void> {
 
   console.log(`\nSimilarity scale (src/engine/similarity.ts; 100 = cosine 1, default threshold ${MATCH_THRESHOLD}) on the same pairs:`);
   console.log(similarityTable(pooled.get('engine')!, pooled.get('main')!));
+  console.log(eligibilityReport(images, results, emb.get('engine')!));
   const noFace = paths.filter((p) => results.get(p)!.faces.length === 0);
   if (noFace.length) console.log(`\nNo face found in: ${noFace.join(', ')}`);
+}
+
+/**
+ * NHN's rule (faces under 60 px or turned beyond 45° are not eligible): how many engine faces it
+ * excludes, and the all-pairs figures if those images could not be enrolled or searched at all.
+ */
+function eligibilityReport(images: LabelledImage[], results: Map<string, AnalyzeResult>, emb: Embeddings): string {
+  const face = (p: string) => results.get(p)!.faces[chooseFace(results.get(p)!, 'engine')];
+  const small = images.filter((i) => face(i.path) && face(i.path).quality.faceSize < MIN_RECOGNIZABLE_FACE).length;
+  const turned = images.filter((i) => face(i.path) && !face(i.path).quality.recognizable && face(i.path).quality.faceSize >= MIN_RECOGNIZABLE_FACE).length;
+  const eligibleOnly: Embeddings = new Map([...emb].map(([p, e]) => [p, e && face(p)?.quality.recognizable ? e : null]));
+  const all = pooledScores(images, emb);
+  const strict = pooledScores(images, eligibleOnly);
+  const row = (name: string, ps: PooledScores) => [name, ...[1e-3, 1e-4].map((f) => { const t = tarAtFar(ps.gen, ps.imp, f); return t ? pct(t.tar) : 'n/a'; })];
+  return (
+    `\nNHN eligibility (face >= ${MIN_RECOGNIZABLE_FACE} px, |yaw| and |pitch| <= ${MAX_RECOGNIZABLE_ANGLE} deg): of ${images.length} images, ` +
+    `${small} have a smaller face and ${turned} a face turned further; treating those as unusable:\n` +
+    table(['faces used', 'TAR @ FAR 0.001', 'TAR @ FAR 0.0001'], [row('all', all), row('eligible only (others rejected)', strict)])
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

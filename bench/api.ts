@@ -52,7 +52,7 @@ await call('create group', 'POST', '/groups', { groupId: 'bench' });
 const faceOf = new Map<string, string>();
 const bar = progress(people.length, 'register');
 for (const p of people) {
-  const r = await call('register', 'POST', '/groups/bench/faces', { image: img(p.enrol), limit: 1, externalImageId: p.person.slice(0, 200) });
+  const r = await call('register', 'POST', '/groups/bench/faces', { image: img(p.enrol), limit: 1, externalImageId: p.person.replace(/[^a-zA-Z0-9_.\-:]/g, '_').slice(0, 200) });
   if (r.data?.addedFaces?.[0]) faceOf.set(p.person, r.data.addedFaces[0].faceId);
   bar.tick();
 }

@@ -1,39 +1,98 @@
 import type { Config } from './config.js';
 import { createRuntime } from './app.js';
 import { EnginePool } from './engine/pool.js';
+import { ServerMetrics, withInferenceMetrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
+import type { Store } from './store/store.js';
+
+/**
+ * The v2 secret key travels in `Authorization`; plugins log request headers at `trace` (e.g.
+ * @fastify/multipart's busboy options), so every headers object a log line may carry is censored.
+ */
+
+/** In-flight requests get this long after SIGTERM; then the process exits with 1 regardless. */
+const SHUTDOWN_GRACE_MS = 30_000;
 
 /**
  * Starts the HTTP service: listens first (so /health answers), loads the models in every worker,
- * then reports ready. SIGTERM/SIGINT finish in-flight requests before closing the store.
+ * then reports ready. SIGTERM/SIGINT: stop accepting, finish in-flight requests, then close the
+ * worker pool and the store, and exit 0.
  */
 export async function serve(config: Config): Promise<void> {
   const pool = new EnginePool({ threads: config.workers, maxQueue: config.queue });
-  const runtime = createRuntime(config, pool);
-  let ready = false;
+  const metrics = new ServerMetrics({
+    queueDepth: () => pool.queueDepth,
+    groupSizes: () => groupSizes(runtime.store), // read at scrape time, once runtime exists
+    maxFacesPerGroup: config.limits.maxFacesPerGroup,
+    processMetrics: true,
+  });
+  // The domain sees the pool through a decorator that records per-stage inference times.
+  const runtime = createRuntime(config, withInferenceMetrics(pool, metrics));
+  let modelsLoaded = false;
+  let closing = false;
   const server = buildServer(
     { service: runtime.service, apps: runtime.apps, maxImageBytes: config.maxImageBytes },
-    { logger: { level: config.logLevel }, ready: () => ready },
+    { logger: { level: config.logLevel }, ready: async () => modelsLoaded && !closing && (await storeAnswers(runtime.store)), metrics },
   );
   await ensureBootstrapApp(config, runtime, (msg) => server.log.info(msg));
 
-  let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     server.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    await server.close();
-    await pool.close();
-    await runtime.close();
-    process.exit(0);
+    const deadline = setTimeout(() => {
+      server.log.error({ graceMs: SHUTDOWN_GRACE_MS }, 'shutdown grace period over; exiting with requests still in flight');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    deadline.unref();
+    try {
+      // Stops listening, answers new requests on open connections with 503, waits for in-flight ones.
+      await server.close();
+      await pool.close();
+      await runtime.close();
+      server.log.info('shut down');
+      process.exit(0);
+    } catch (err) {
+      server.log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await server.listen({ port: config.port, host: config.host });
-  await pool.warmup();
-  ready = true;
+  try {
+    await pool.warmup();
+  } catch (err) {
+    if (closing) return; // a signal during start-up closed the pool under the warm-up
+    throw err;
+  }
+  modelsLoaded = true;
   server.log.info({ workers: pool.threads, queue: pool.maxQueue, modelVersion: pool.modelVersion, dataDir: config.dataDir }, 'facerec ready');
+}
+
+/** A cheap read: false once the store is closed or its database is unreadable. */
+async function storeAnswers(store: Store): Promise<boolean> {
+  try {
+    await store.getApp('');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The face count of every group of every app, for the facerec_group_faces metric. */
+export async function groupSizes(store: Pick<Store, 'listApps' | 'listGroups'>): Promise<number[]> {
+  const sizes: number[] = [];
+  for (const app of await store.listApps()) {
+    let after: string | undefined;
+    do {
+      const page = await store.listGroups(app.appKey, 200, after);
+      for (const g of page.items) sizes.push(g.faceCount);
+      after = page.next;
+    } while (after);
+  }
+  return sizes;
 }
 
 /**
@@ -46,7 +105,8 @@ async function ensureBootstrapApp(config: Config, runtime: Awaited<ReturnType<ty
     if (!config.secretKey) throw new Error('FACEREC_APPKEY is set but FACEREC_SECRETKEY is not');
     if (!(await apps.knows(config.appKey))) {
       await apps.create({ appKey: config.appKey, secretKey: config.secretKey });
-      log(`created app ${config.appKey} from FACEREC_APPKEY`);
+      // The appKey is the v1 credential: name where it came from, never the key itself.
+      log('created the app named by FACEREC_APPKEY');
     } else {
       await apps.setSecret(config.appKey, config.secretKey);
     }

@@ -6,6 +6,8 @@ import { success } from './envelope.js';
 import { compareData, groupDetails, registerData, withToken } from './nhn-shapes.js';
 import { registered } from './nhn-v1.js';
 import type { HttpContext } from './context.js';
+import { documentationOnly } from './schemas/shared.js';
+import { v2Schemas as S } from './schemas/v2.js';
 
 type P<T extends string> = FastifyRequest<{ Params: Record<T | 'appKey', string>; Querystring: Fields }>;
 
@@ -14,6 +16,7 @@ type P<T extends string> = FastifyRequest<{ Params: Record<T | 'appKey', string>
  * JSON or multipart/form-data; limit and threshold move from the query into the body.
  */
 export async function nhnV2(app: FastifyInstance, { service, apps, maxImageBytes }: HttpContext): Promise<void> {
+  documentationOnly(app);
   app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
     const secret = req.headers.authorization;
     if (!(await apps.verifySecret(req.params.appKey, typeof secret === 'string' ? secret : undefined))) {
@@ -25,32 +28,32 @@ export async function nhnV2(app: FastifyInstance, { service, apps, maxImageBytes
   const image = (b: ParsedBody, jsonField: string, fileField: string, urlField?: string): ImageInput =>
     b.multipart ? imageFromMultipart(b.fields, b.files, fileField, urlField) : imageFromJson(b.fields[jsonField], jsonField);
 
-  app.post('/groups', async (req: P<never>) => {
+  app.post('/groups', { schema: S.createGroup }, async (req: P<never>) => {
     const b = await body(req);
     await service.createGroup(req.params.appKey, b.fields.groupId);
     return success();
   });
 
-  app.get('/groups', async (req: P<never>) => {
+  app.get('/groups', { schema: S.listGroups }, async (req: P<never>) => {
     const page = await service.listGroups(req.params.appKey, int(req.query, 'limit'), str(req.query, 'next-token') || undefined);
     const groups = page.items.map((g) => ({ groupId: g.groupId }));
     return success(withToken({ groupCount: groups.length, groups }, page.nextToken));
   });
 
-  app.get('/groups/:groupId', async (req: P<'groupId'>) => success(groupDetails(await service.getGroup(req.params.appKey, req.params.groupId))));
+  app.get('/groups/:groupId', { schema: S.getGroup }, async (req: P<'groupId'>) => success(groupDetails(await service.getGroup(req.params.appKey, req.params.groupId))));
 
-  app.delete('/groups/:groupId', async (req: P<'groupId'>) => {
+  app.delete('/groups/:groupId', { schema: S.deleteGroup }, async (req: P<'groupId'>) => {
     await service.deleteGroup(req.params.appKey, req.params.groupId);
     return success();
   });
 
-  app.post('/faces/detect', async (req: P<never>) => {
+  app.post('/faces/detect', { schema: S.detect }, async (req: P<never>) => {
     const b = await body(req);
     const faces = await service.detect(image(b, 'image', 'imageFile'), detailFlags(b.fields));
     return success({ faceDetailCount: faces.length, faceDetails: faces });
   });
 
-  app.post('/groups/:groupId/faces', async (req: P<'groupId'>) => {
+  app.post('/groups/:groupId/faces', { schema: S.register }, async (req: P<'groupId'>) => {
     const b = await body(req);
     const r = await service.register(
       req.params.appKey,
@@ -62,12 +65,12 @@ export async function nhnV2(app: FastifyInstance, { service, apps, maxImageBytes
     return registered(r, registerData(r));
   });
 
-  app.delete('/groups/:groupId/faces/:faceId', async (req: P<'groupId' | 'faceId'>) => {
+  app.delete('/groups/:groupId/faces/:faceId', { schema: S.deleteFace }, async (req: P<'groupId' | 'faceId'>) => {
     await service.deleteFace(req.params.appKey, req.params.groupId, req.params.faceId);
     return success();
   });
 
-  app.get('/groups/:groupId/faces', async (req: P<'groupId'>) => {
+  app.get('/groups/:groupId/faces', { schema: S.listFaces }, async (req: P<'groupId'>) => {
     const q = req.query;
     const filter = {
       ...(str(q, 'face-id') ? { faceId: str(q, 'face-id') } : {}),
@@ -78,7 +81,7 @@ export async function nhnV2(app: FastifyInstance, { service, apps, maxImageBytes
     return success(withToken({ faceCount: page.items.length, faces: page.items }, page.nextToken));
   });
 
-  app.get('/groups/:groupId/faces/:faceId/search', async (req: P<'groupId' | 'faceId'>) => {
+  app.get('/groups/:groupId/faces/:faceId/search', { schema: S.searchByFaceId }, async (req: P<'groupId' | 'faceId'>) => {
     const matches = await service.searchByFaceId(req.params.appKey, req.params.groupId, req.params.faceId, {
       limit: int(req.query, 'limit'),
       threshold: int(req.query, 'threshold'),
@@ -86,7 +89,7 @@ export async function nhnV2(app: FastifyInstance, { service, apps, maxImageBytes
     return success({ matchFaceCount: matches.length, matchFaces: matches });
   });
 
-  app.post('/groups/:groupId/faces/search', async (req: P<'groupId'>) => {
+  app.post('/groups/:groupId/faces/search', { schema: S.searchByImage }, async (req: P<'groupId'>) => {
     const b = await body(req);
     const r = await service.searchByImage(
       req.params.appKey,
@@ -98,7 +101,7 @@ export async function nhnV2(app: FastifyInstance, { service, apps, maxImageBytes
     return success({ matchFaceCount: r.matches.length, matchFaces: r.matches, sourceFace: r.sourceFace });
   });
 
-  app.post('/faces/compare', async (req: P<never>) => {
+  app.post('/faces/compare', { schema: S.compare }, async (req: P<never>) => {
     const b = await body(req);
     const r = await service.compare(
       image(b, 'sourceImage', 'sourceImageFile', 'sourceImageUrl'),
@@ -109,13 +112,13 @@ export async function nhnV2(app: FastifyInstance, { service, apps, maxImageBytes
     return success(compareData(r));
   });
 
-  app.post('/groups/:groupId/faces/:faceId/verify', async (req: P<'groupId' | 'faceId'>) => {
+  app.post('/groups/:groupId/faces/:faceId/verify', { schema: S.verify }, async (req: P<'groupId' | 'faceId'>) => {
     const b = await body(req);
     const r = await service.verify(req.params.appKey, req.params.groupId, req.params.faceId, image(b, 'compareImage', 'imageFile'), detailFlags(b.fields));
     return success(r);
   });
 
-  app.post('/spoofing', async (req: P<never>) => {
+  app.post('/spoofing', { schema: S.spoofing }, async (req: P<never>) => {
     const b = await body(req);
     const faces = await service.spoofing(image(b, 'image', 'imageFile'), spoofCondition(b.fields), bool(b.fields, 'aligned', false));
     return success({ faceDetailCount: faces.length, faceDetails: faces });

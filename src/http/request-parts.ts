@@ -103,15 +103,22 @@ export async function readBody(req: FastifyRequest, maxFileBytes: number): Promi
   }
   const fields: Fields = {};
   const files: Record<string, Buffer> = {};
-  for await (const part of req.parts({ limits: { fileSize: maxFileBytes + 1, files: 2, fields: 20, fieldSize: 4096 } })) {
-    if (part.fieldname in fields || part.fieldname in files) throw invalidParam(`multipart field ${part.fieldname} appears more than once`);
-    if (part.type === 'file') {
-      const buf = await part.toBuffer();
-      if (buf.length > maxFileBytes || part.file.truncated) throw new FaceApiError('ImageTooLargeException', `${part.fieldname} is over ${maxFileBytes} bytes`);
-      files[part.fieldname] = buf;
-    } else {
-      fields[part.fieldname] = part.value;
+  try {
+    for await (const part of req.parts({ limits: { fileSize: maxFileBytes + 1, files: 2, fields: 20, fieldSize: 4096 } })) {
+      if (part.fieldname in fields || part.fieldname in files) throw invalidParam(`multipart field ${part.fieldname} appears more than once`);
+      if (part.type === 'file') {
+        const buf = await part.toBuffer();
+        if (buf.length > maxFileBytes || part.file.truncated) throw new FaceApiError('ImageTooLargeException', `${part.fieldname} is over ${maxFileBytes} bytes`);
+        files[part.fieldname] = buf;
+      } else {
+        fields[part.fieldname] = part.value;
+      }
     }
+  } catch (e) {
+    // busboy / @fastify/multipart reject malformed bodies (no or wrong boundary, unterminated
+    // parts, too many parts) with plain Errors: the client's fault, not the server's.
+    if (e instanceof FaceApiError || (e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw e;
+    throw invalidParam(`malformed multipart body: ${(e as Error).message}`);
   }
   return { fields, files, multipart: true };
 }

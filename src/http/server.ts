@@ -1,33 +1,57 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyError, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import multipart from '@fastify/multipart';
 import { FaceApiError, RESULT_CODES, type ErrorName } from '../domain/errors.js';
 import { failure } from './envelope.js';
+import { ServerMetrics, trackRequests } from './metrics.js';
 import { nhnV1 } from './nhn-v1.js';
 import { nhnV2 } from './nhn-v2.js';
+import { webConsole } from './console.js';
+import { registerOpenApi } from './openapi.js';
+import { SHARED_SCHEMAS } from './schemas/shared.js';
 import type { HttpContext } from './context.js';
 
 export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** Readiness probe: true once models are loaded and the store is open. */
-  ready?: () => boolean;
+  ready?: () => boolean | Promise<boolean>;
+  /**
+   * Metrics served at /metrics; by default a fresh set with request metrics only (serve.ts adds
+   * the engine and store gauges). `false` serves no /metrics.
+   */
+  metrics?: ServerMetrics | false;
 }
 
 /** v1 path keys are credentials: logs show the route shape, never the key. */
 const redactAppKey = (url: string) => url.replace(/\/appkeys\/[^/?]+/, '/appkeys/***');
 
+/**
+ * v2 secret keys travel in `Authorization`. Fastify's own request log omits headers, but plugins
+ * log them at trace level (@fastify/multipart logs busboy's options with every header), so any
+ * logged headers object has it censored.
+ */
+const LOG_REDACTIONS = { paths: ['headers.authorization', '*.headers.authorization', '*.*.headers.authorization'], censor: '***' };
+
 export function buildServer(ctx: HttpContext, options: ServerOptions = {}): FastifyInstance {
   const app = Fastify({
-    logger: options.logger ? { ...(options.logger as object), serializers: { req: (req) => ({ method: req.method, url: redactAppKey(req.url), remoteAddress: req.ip }) } } : false,
+    logger: options.logger ? { ...(options.logger as object), redact: LOG_REDACTIONS, serializers: { req: (req) => ({ method: req.method, url: redactAppKey(req.url), remoteAddress: req.ip }) } } : false,
+    // Every log line of a request carries this id (pino child logger, `reqId`); clients see it as x-request-id.
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     // Two base64 images of 3 MB each, plus JSON around them.
     bodyLimit: Math.ceil(ctx.maxImageBytes * 1.4) * 2 + 64 * 1024,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Group ids may be 255 characters (NHN), more than find-my-way's default of 100 per parameter.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    // URLs the router cannot take apart (bad percent-encoding, a parameter over maxParamLength)
+    // are bad parameters to NHN clients, not bare Fastify 400/414 answers.
+    frameworkErrors: refuseUnroutableUrl,
   });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  closeConnectionsWhenClosing(app);
+  const metrics = options.metrics === false ? undefined : (options.metrics ?? new ServerMetrics());
+  if (metrics) trackRequests(app, metrics);
   app.register(multipart, { limits: { fileSize: ctx.maxImageBytes + 1 } });
 
   app.setErrorHandler((err: FastifyError | FaceApiError, req, reply) => {
@@ -44,16 +68,65 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
     reply.status(404).send(failure('InvalidParam', RESULT_CODES.InvalidParam));
   });
 
-  app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/ready', async (_req, reply) => {
-    const ok = options.ready?.() ?? true;
-    reply.status(ok ? 200 : 503);
-    return { status: ok ? 'ready' : 'starting' };
-  });
+  // Before every route plugin: the NHN route schemas reference these by $id, and the generated
+  // document must see every route.
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  registerOpenApi(app);
+  app.register(operations(options.ready, metrics));
 
   app.register(nhnV1, { ...ctx, prefix: '/nhn-face-reco/v1.0/appkeys/:appKey' });
   app.register(nhnV2, { ...ctx, prefix: '/v2.0/appkeys/:appKey' });
+  app.register(webConsole);
   return app;
+}
+
+/** Probes and metrics for operators: no NHN envelope, no credentials. */
+function operations(ready: ServerOptions['ready'], metrics: ServerMetrics | undefined) {
+  const status = (values: string[]) => ({ description: `status ${values.join(' or ')}`, type: 'object', properties: { status: { type: 'string', enum: values } }, required: ['status'] });
+  return async (ops: FastifyInstance) => {
+    ops.get('/health', { schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: status(['ok']) } } }, async () => ({ status: 'ok' }));
+    ops.get(
+      '/ready',
+      { schema: { tags: ['operations'], summary: 'Readiness: models loaded in every worker, store open, not shutting down', response: { 200: status(['ready']), 503: status(['starting']) } } },
+      async (_req, reply) => {
+        const ok = (await ready?.()) ?? true;
+        reply.status(ok ? 200 : 503);
+        return { status: ok ? 'ready' : 'starting' };
+      },
+    );
+    // Unauthenticated, like /health: it shows counts and latencies, never keys, group or face ids.
+    // To keep it private, let the reverse proxy forward only the NHN prefixes and /docs, or build
+    // the server with `metrics: false`.
+    if (metrics) {
+      const doc = { tags: ['operations'], summary: 'Prometheus metrics', response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } };
+      ops.get('/metrics', { schema: doc }, async (_req, reply) => {
+        const { contentType, body } = await metrics.render();
+        reply.type(contentType);
+        return body;
+      });
+    }
+  };
+}
+
+/**
+ * Graceful close: `app.close()` stops accepting, answers new requests with 503 and drops idle
+ * keep-alive connections, but a connection busy with a request would stay open for the keep-alive
+ * timeout (72 s) after its answer and hold the close up. Those answers ask the client to close it.
+ */
+function closeConnectionsWhenClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+}
+
+function refuseUnroutableUrl(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  req.log.info({ resultCode: RESULT_CODES.InvalidParam, reason: redactAppKey(err.message) }, 'request refused');
+  reply.status(200).send(failure('InvalidParam', RESULT_CODES.InvalidParam));
 }
 
 /** Maps any error onto an NHN result: domain errors carry theirs; framework errors are ours to name. */

@@ -5,11 +5,6 @@ import { ServerMetrics, withInferenceMetrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import type { Store } from './store/store.js';
 
-/**
- * The v2 secret key travels in `Authorization`; plugins log request headers at `trace` (e.g.
- * @fastify/multipart's busboy options), so every headers object a log line may carry is censored.
- */
-
 /** In-flight requests get this long after SIGTERM; then the process exits with 1 regardless. */
 const SHUTDOWN_GRACE_MS = 30_000;
 

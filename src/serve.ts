@@ -26,7 +26,7 @@ export async function serve(config: Config): Promise<void> {
   let modelsLoaded = false;
   let closing = false;
   const server = buildServer(
-    { service: runtime.service, apps: runtime.apps, maxImageBytes: config.maxImageBytes },
+    { service: runtime.service, apps: runtime.apps, maxImageBytes: config.maxImageBytes, engineSaturated: () => pool.queueDepth >= pool.maxQueue },
     { logger: { level: config.logLevel }, ready: async () => modelsLoaded && !closing && (await storeAnswers(runtime.store)), metrics },
   );
   await ensureBootstrapApp(config, runtime, (msg) => server.log.info(msg));

@@ -4,18 +4,20 @@ import type { Fields } from './request-parts.js';
 import { detailFlags, imageFromJson, int, readBody, spoofCondition, bool, str } from './request-parts.js';
 import { success } from './envelope.js';
 import { compareData, groupDetails, registerData, withToken } from './nhn-shapes.js';
-import type { HttpContext } from './context.js';
+import { refuseImageWorkWhenSaturated, type HttpContext } from './context.js';
 import { documentationOnly } from './schemas/shared.js';
 import { v1Schemas as S } from './schemas/v1.js';
 
 type P<T extends string> = FastifyRequest<{ Params: Record<T | 'appKey', string>; Querystring: Fields }>;
 
 /** NHN Face Recognition API v1.0: the appKey in the path is the credential; JSON bodies only. */
-export async function nhnV1(app: FastifyInstance, { service, apps, maxImageBytes }: HttpContext): Promise<void> {
+export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<void> {
+  const { service, apps, maxImageBytes } = ctx;
   documentationOnly(app);
   app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
     if (!(await apps.knows(req.params.appKey))) throw new FaceApiError('UnauthorizedAppKey', 'appKey is not valid');
   });
+  refuseImageWorkWhenSaturated(app, ctx);
   const body = async (req: FastifyRequest) => {
     const b = await readBody(req, maxImageBytes);
     if (b.multipart) throw new FaceApiError('InvalidParam', 'API v1.0 accepts JSON bodies only');

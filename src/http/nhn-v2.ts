@@ -5,7 +5,7 @@ import { bool, detailFlags, imageFromJson, imageFromMultipart, int, readBody, sp
 import { success } from './envelope.js';
 import { compareData, groupDetails, registerData, withToken } from './nhn-shapes.js';
 import { registered } from './nhn-v1.js';
-import type { HttpContext } from './context.js';
+import { refuseImageWorkWhenSaturated, type HttpContext } from './context.js';
 import { documentationOnly } from './schemas/shared.js';
 import { v2Schemas as S } from './schemas/v2.js';
 
@@ -15,7 +15,8 @@ type P<T extends string> = FastifyRequest<{ Params: Record<T | 'appKey', string>
  * NHN Face Recognition API v2.0: appKey plus `Authorization: {secretKey}`; image endpoints take
  * JSON or multipart/form-data; limit and threshold move from the query into the body.
  */
-export async function nhnV2(app: FastifyInstance, { service, apps, maxImageBytes }: HttpContext): Promise<void> {
+export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<void> {
+  const { service, apps, maxImageBytes } = ctx;
   documentationOnly(app);
   app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
     const secret = req.headers.authorization;
@@ -23,6 +24,7 @@ export async function nhnV2(app: FastifyInstance, { service, apps, maxImageBytes
       throw new FaceApiError('UnauthorizedAppKeyOrSecretKey', 'appKey or secretKey is not valid');
     }
   });
+  refuseImageWorkWhenSaturated(app, ctx);
   const body = (req: FastifyRequest) => readBody(req, maxImageBytes);
   /** The image of a JSON (`image: {url|bytes}`) or multipart (`imageFile`) request. */
   const image = (b: ParsedBody, jsonField: string, fileField: string, urlField?: string): ImageInput =>

@@ -14,55 +14,18 @@ export interface Envelope<T> {
   data?: T;
 }
 
-export interface BBox {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
+// The face shapes are the TypeScript client's (src/client/types.ts), the project's one definition
+// of the v2.0 wire format; type-only, so nothing of the client enters the bundle.
+import type { BoundingBox, Face, FaceDetailMatch, FaceMatch } from '../../../src/client/types';
+export type { FaceDetail, Landmark, LandmarkType } from '../../../src/client/types';
+import type { FaceDetail } from '../../../src/client/types';
 
-export type LandmarkType = 'leftEye' | 'rightEye' | 'nose' | 'leftLip' | 'rightLip';
-
-export interface Landmark {
-  type: LandmarkType;
-  x: number;
-  y: number;
-}
-
+export type BBox = BoundingBox;
 /** Degrees: x = yaw, y = pitch, z = roll (docs/api-compatibility.md gives the signs). */
-export interface Orientation {
-  x: number;
-  y: number;
-  z: number;
-}
-
-export interface FaceDetail {
-  bbox: BBox;
-  landmarks: Landmark[];
-  orientation?: Orientation;
-  mask?: boolean;
-  /** Present only when spoofing was asked for: true = judged a presentation attack. */
-  spoofing?: boolean;
-  confidence: number;
-}
-
-export interface StoredFace {
-  faceId: string;
-  imageId: string;
-  externalImageId?: string;
-  bbox: BBox;
-  confidence: number;
-}
-
-export interface ScoredFaceDetail {
-  faceDetail: FaceDetail;
-  similarity: number;
-}
-
-export interface SearchMatch {
-  face: StoredFace;
-  similarity: number;
-}
+export type Orientation = NonNullable<FaceDetail['orientation']>;
+export type StoredFace = Face;
+export type ScoredFaceDetail = FaceDetailMatch;
+export type SearchMatch = FaceMatch;
 
 export interface DetectData {
   faceDetailCount: number;
@@ -116,7 +79,8 @@ export interface VerifyData {
   sourceFace: FaceDetail;
 }
 
-export type SpoofingCondition = 'weak' | 'balanced' | 'strict';
+export type { SpoofingCondition } from '../../../src/client/types';
+import type { SpoofingCondition } from '../../../src/client/types';
 
 /** Optional parts of a face detail a request asks for (NHN defaults: orientation and mask on, spoofing off). */
 export interface DetailOptions {

@@ -238,9 +238,16 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (!this.#db.open) return;
-    // Fold the WAL into the main file and empty it, so the data directory is self-contained.
-    this.#db.pragma('wal_checkpoint(TRUNCATE)');
-    this.#db.close();
+    try {
+      // Fold the WAL into the main file and empty it, so the data directory is self-contained.
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // A full (or failing) disk can refuse the checkpoint. Nothing is lost: every commit is in
+      // the WAL, which the next open replays. The file must still be released, and a shutdown
+      // must not turn into a crash.
+    } finally {
+      this.#db.close();
+    }
   }
 
   /**

@@ -1,13 +1,11 @@
-// The real server (`npm start`: src/main.ts, worker pool, SQLite) as a child process on
-// 127.0.0.1, for checks that need its own event loop and real HTTP: overload, load, logs.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The real server (`npm start`) as a child process on 127.0.0.1 in a throw-away data dir, for
+// checks that need its own event loop and real HTTP: overload, load, logs.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ServerProcess } from './server-process.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export { freePort } from './server-process.js';
 
 export interface ChildServer {
   origin: string;
@@ -31,84 +29,32 @@ export interface ChildServerOptions {
   tailOnly?: boolean;
 }
 
-/** A port that was free a moment ago on 127.0.0.1 (the server needs it as PORT before it starts). */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail).listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
-}
-
-/** Starts `node --import tsx src/main.ts` in a fresh data dir and waits until /ready says 200. */
+/** Starts the server in a fresh data dir and waits until /ready says 200. */
 export async function startChildServer(options: ChildServerOptions = {}): Promise<ChildServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'facerec-child-'));
   const appKey = options.appKey ?? 'child-app-key';
   const secretKey = options.secretKey ?? 'child-secret-key';
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    FACEREC_DATA_DIR: dataDir,
-    FACEREC_APPKEY: appKey,
-    FACEREC_SECRETKEY: secretKey,
-    FACEREC_MASTER_KEY: '33'.repeat(32),
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    ...options.env,
-  };
-  // Set by node --test for its own subprocesses; the server is not one.
-  delete env.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const chunks: string[] = [];
-  const keep = (c: string) => {
-    chunks.push(c);
-    if (options.tailOnly && chunks.length > 64) chunks.splice(0, chunks.length - 64);
-  };
-  child.stdout!.setEncoding('utf8').on('data', keep);
-  child.stderr!.setEncoding('utf8').on('data', keep);
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  const origin = `http://127.0.0.1:${port}`;
-
+  const server = await ServerProcess.spawn({
+    dataDir,
+    appKey,
+    secretKey,
+    env: { FACEREC_MASTER_KEY: '33'.repeat(32), FACEREC_LOG_LEVEL: 'info', ...options.env },
+    nodeArgs: options.nodeArgs,
+    keepAllOutput: !options.tailOnly,
+  });
   const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
+    if (server.running) {
+      const timer = setTimeout(() => server.child.kill('SIGKILL'), 10_000);
+      await server.stop('SIGTERM');
       clearTimeout(timer);
     }
     rmSync(dataDir, { recursive: true, force: true });
   };
-
   try {
-    await waitUntilReady(origin, child, options.readyTimeoutMs ?? 60_000);
+    await server.waitReady(options.readyTimeoutMs ?? 60_000);
   } catch (e) {
     await close();
-    throw new Error(`${(e as Error).message}\n--- server output ---\n${chunks.join('')}`);
+    throw e;
   }
-  return { origin, pid: child.pid!, appKey, secretKey, output: () => chunks.join(''), close };
-}
-
-async function waitUntilReady(origin: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} before it was ready`);
-    const status = await getStatus(`${origin}/ready`).catch(() => 0);
-    if (status === 200) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server not ready after ${timeoutMs} ms`);
-}
-
-/** GET over a fresh connection (as a load balancer's probe would), resolving to the status code. */
-export function getStatus(url: string): Promise<number> {
-  return new Promise((done, fail) => {
-    const req = request(url, { agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => done(res.statusCode ?? 0));
-    });
-    req.once('error', fail);
-    req.end();
-  });
+  return { origin: server.origin, pid: server.pid, appKey, secretKey, output: () => server.output(), close };
 }

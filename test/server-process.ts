@@ -18,6 +18,10 @@ export interface ServerProcessOptions {
    * Node ignores SIGXFSZ, so SQLite sees a write error: a full disk without root or a mount.
    */
   fileSizeLimitKiB?: number;
+  /** Extra node flags for the server process (e.g. --trace-gc when investigating pauses). */
+  nodeArgs?: string[];
+  /** Keep everything the process writes (log checks) instead of only the latest output. */
+  keepAllOutput?: boolean;
 }
 
 /** A port that was free a moment ago on 127.0.0.1; the server needs it as PORT before it starts. */
@@ -38,6 +42,7 @@ export class ServerProcess {
   private constructor(
     readonly child: ChildProcess,
     readonly origin: string,
+    private readonly keepAll: boolean,
   ) {
     child.stdout!.setEncoding('utf8').on('data', (c: string) => this.keep(c));
     child.stderr!.setEncoding('utf8').on('data', (c: string) => this.keep(c));
@@ -59,12 +64,12 @@ export class ServerProcess {
     };
     // Set by `node --test` for its own subprocesses; the server is not one of them.
     delete env.NODE_TEST_CONTEXT;
-    const args = ['--import', 'tsx', 'src/main.ts'];
+    const args = [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'];
     const child = options.fileSizeLimitKiB === undefined
       ? spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
       // `exec` keeps one process, so signals go to node itself.
       : spawn('bash', ['-c', `ulimit -f ${options.fileSizeLimitKiB} && exec "$0" "$@"`, process.execPath, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    return new ServerProcess(child, `http://127.0.0.1:${port}`);
+    return new ServerProcess(child, `http://127.0.0.1:${port}`, options.keepAllOutput === true);
   }
 
   get pid(): number {
@@ -98,13 +103,14 @@ export class ServerProcess {
     return this.exited;
   }
 
-  /** The last 20 KB the process wrote (pino JSON lines, start-up errors). */
+  /** What the process wrote (pino JSON lines, start-up errors): all of it, or the last 20 KB. */
   output(): string {
-    return this.chunks.join('').slice(-20_000);
+    const all = this.chunks.join('');
+    return this.keepAll ? all : all.slice(-20_000);
   }
 
   private keep(chunk: string): void {
     this.chunks.push(chunk);
-    if (this.chunks.length > 200) this.chunks.splice(0, 100);
+    if (!this.keepAll && this.chunks.length > 200) this.chunks.splice(0, 100);
   }
 }

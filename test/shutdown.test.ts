@@ -2,15 +2,14 @@
 // success, then the process closes the pool and the store and exits 0.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type Server as NetServer } from 'node:net';
+import type { Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { fixture } from './fixtures.js';
+import { ServerProcess } from './server-process.js';
 
 const APP_KEY = 'shutdown-app';
 const SECRET = 'shutdown-secret';
@@ -18,10 +17,10 @@ const SECRET = 'shutdown-secret';
 const BYTE_REQUESTS = 3;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'facerec-shutdown-'));
-let child: ChildProcess | undefined;
+let server: ServerProcess | undefined;
 let imageServer: Server | undefined;
 after(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+  if (server?.running) server.child.kill('SIGKILL');
   imageServer?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -38,13 +37,6 @@ async function listenOnFreePort(server: NetServer, pick: () => number): Promise<
     if (ok) return (server.address() as { port: number }).port;
   }
   throw new Error('no free port');
-}
-
-async function freePort(): Promise<number> {
-  const probe = createTcpServer();
-  const port = await listenOnFreePort(probe, () => 0);
-  await new Promise((r) => probe.close(r));
-  return port;
 }
 
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -70,38 +62,22 @@ test('SIGTERM finishes in-flight requests, then exits 0', { timeout: 120_000 }, 
   });
   // NHN allows image URLs on ports 80, 443 and 10000–12000 only.
   const imagePort = await listenOnFreePort(imageServer, () => 10000 + Math.floor(Math.random() * 2000));
-  const port = await freePort();
-
-  const base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: new URL('..', import.meta.url),
+  server = await ServerProcess.spawn({
+    dataDir,
+    appKey: APP_KEY,
+    secretKey: SECRET,
     env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
       FACEREC_WORKERS: '1',
-      FACEREC_DATA_DIR: dataDir,
-      FACEREC_APPKEY: APP_KEY,
-      FACEREC_SECRETKEY: SECRET,
       FACEREC_MASTER_KEY: '44'.repeat(32),
       FACEREC_ALLOW_PRIVATE_URLS: 'true',
       FACEREC_URL_TIMEOUT_MS: '20000',
       FACEREC_LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    keepAllOutput: true,
   });
-  const logs: Record<string, any>[] = [];
-  let stderr = '';
-  let partial = '';
-  child.stdout!.on('data', (chunk) => {
-    const lines = (partial + String(chunk)).split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) if (line.startsWith('{')) logs.push(JSON.parse(line));
-  });
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-
-  await waitUntil(async () => (await fetch(`${base}/ready`)).status === 200, 90_000, `/ready (stderr: ${stderr})`);
+  const base = server.origin;
+  const logs = () => server!.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+  await server.waitReady(90_000);
 
   const detect = (image: object) =>
     fetch(`${base}/v2.0/appkeys/${APP_KEY}/faces/detect`, { method: 'POST', headers: { authorization: SECRET, 'content-type': 'application/json' }, body: JSON.stringify({ image }) }).then(
@@ -109,15 +85,15 @@ test('SIGTERM finishes in-flight requests, then exits 0', { timeout: 120_000 }, 
     );
   const held = detect({ url: `http://127.0.0.1:${imagePort}/photo.jpg` });
   const byBytes = Array.from({ length: BYTE_REQUESTS }, () => detect({ bytes: photo.toString('base64') }));
-  const incoming = () => logs.filter((l) => l.msg === 'incoming request' && String(l.req?.url).endsWith('/faces/detect')).length;
+  const incoming = () => logs().filter((l) => l.msg === 'incoming request' && String(l.req?.url).endsWith('/faces/detect')).length;
   await waitUntil(() => downloadStarted && incoming() === BYTE_REQUESTS + 1, 10_000, 'the requests to reach the server');
 
-  child.kill('SIGTERM');
-  await waitUntil(() => logs.some((l) => l.msg === 'shutting down: finishing in-flight requests'), 10_000, 'the shutdown to begin');
+  server.child.kill('SIGTERM');
+  await waitUntil(() => logs().some((l) => l.msg === 'shutting down: finishing in-flight requests'), 10_000, 'the shutdown to begin');
   // No new work is taken once shutting down: a new request is refused (connection refused, or 503 on a kept-alive connection).
   const late = await fetch(`${base}/health`).then((r) => r.status, () => 'refused');
   assert.ok(late === 'refused' || late === 503, `a request after SIGTERM got ${late}`);
-  assert.equal(child.exitCode, null, 'still running while a request is in flight');
+  assert.ok(server.running, 'still running while a request is in flight');
   release();
 
   for (const answer of [await held, ...(await Promise.all(byBytes))]) {
@@ -125,8 +101,8 @@ test('SIGTERM finishes in-flight requests, then exits 0', { timeout: 120_000 }, 
     assert.equal(answer.body.header.resultCode, 0, JSON.stringify(answer.body.header));
     assert.ok(answer.body.data.faceDetailCount >= 1);
   }
-  const [code, signal] = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit within 20 s')), 20_000).unref())]);
+  const { code, signal } = await Promise.race([server.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit within 20 s')), 20_000).unref())]);
   assert.equal(signal, null);
-  assert.equal(code, 0, stderr);
-  assert.equal(logs.at(-1)?.msg, 'shut down');
+  assert.equal(code, 0, server.output());
+  assert.equal(logs().at(-1)?.msg, 'shut down');
 });

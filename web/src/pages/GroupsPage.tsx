@@ -70,17 +70,7 @@ export function GroupsPage() {
           )}
         </tbody>
       </table>
-      <Pager
-        testId="groups-pager"
-        pageIndex={list.pageIndex}
-        hasPrevious={list.hasPrevious}
-        hasNext={list.hasNext}
-        busy={list.busy}
-        limit={limit}
-        onLimit={setLimit}
-        onPrevious={() => void list.previous()}
-        onNext={() => void list.next()}
-      />
+      <Pager testId="groups-pager" list={list} limit={limit} onLimit={setLimit} />
     </section>
   );
 }

@@ -90,17 +90,7 @@ export function FacesPanel({ groupId, version, onChanged, onSearch, onVerify }: 
           )}
         </tbody>
       </table>
-      <Pager
-        testId="faces-pager"
-        pageIndex={list.pageIndex}
-        hasPrevious={list.hasPrevious}
-        hasNext={list.hasNext}
-        busy={list.busy}
-        limit={limit}
-        onLimit={setLimit}
-        onPrevious={() => void list.previous()}
-        onNext={() => void list.next()}
-      />
+      <Pager testId="faces-pager" list={list} limit={limit} onLimit={setLimit} />
     </section>
   );
 }

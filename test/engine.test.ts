@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { FaceEngine, LEAD_FACE_AREA_RATIO, orderFaces, type EngineFace } from '../src/engine/engine.js';
 import { cosine } from '../src/engine/embedder.js';
+import { isSpoof } from '../src/engine/spoof.js';
 import { fixture } from './fixtures.js';
 
 let engine: FaceEngine;
@@ -125,6 +126,38 @@ describe('embeddings', () => {
           assert.ok(c < 0.45, `${name} faces ${i},${j}: cosine ${c}`);
         }
       }
+    }
+  });
+});
+
+describe('liveness', () => {
+  /**
+   * A print attack made from a real photo: the face cut out with some surroundings, printed on
+   * paper with a white margin (lower contrast, lifted blacks), held in front of a plain grey wall
+   * and captured again (slight blur, JPEG). Accuracy on real attacks lives in `npm run bench:spoof`;
+   * this checks the behaviour end to end on inputs the test makes itself.
+   */
+  async function printAttack(bytes: Uint8Array, face: EngineFace, width: number, height: number): Promise<Uint8Array> {
+    const cx = face.box.x + face.box.width / 2;
+    const cy = face.box.y + face.box.height / 2;
+    const s = Math.max(face.box.width, face.box.height) * 2;
+    const left = Math.max(0, Math.round(cx - s / 2));
+    const top = Math.max(0, Math.round(cy - s / 2));
+    const side = Math.round(Math.min(s, width - left, height - top));
+    const print = await sharp(bytes).extract({ left, top, width: side, height: side }).resize(200, 200).linear(0.8, 30).toBuffer();
+    const paper = await sharp({ create: { width: 220, height: 220, channels: 3, background: '#f2f0ea' } }).composite([{ input: print, left: 10, top: 10 }]).png().toBuffer();
+    const scene = sharp({ create: { width: 640, height: 480, channels: 3, background: '#7a7d82' } }).composite([{ input: paper, left: 210, top: 130 }]).blur(0.8);
+    return new Uint8Array(await scene.jpeg({ quality: 75 }).toBuffer());
+  }
+
+  test('live faces score live and the same faces shown as a print score spoof', async () => {
+    const bytes = fixture('sample3.jpg');
+    const r = await engine.analyze(bytes, { spoof: true });
+    for (const face of r.faces.slice(0, 2)) {
+      assert.ok(!isSpoof(face.liveScore!, 'balanced'), `live face scored ${face.liveScore}`);
+      const attack = (await engine.analyze(await printAttack(bytes, face, r.width, r.height), { spoof: true, maxFaces: 1 })).faces[0];
+      assert.ok(attack, 'the printed face is still detected');
+      assert.ok(isSpoof(attack.liveScore!, 'weak'), `printed face scored ${attack.liveScore}, spoof even at weak`);
     }
   });
 });

@@ -23,7 +23,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { FaceEngine, type AnalyzeResult } from '../src/engine/engine.js';
-import { cosine } from '../src/engine/embedder.js';
+import { cosine } from '../src/engine/vectors.js';
 import { MATCH_THRESHOLD, fromSimilarity } from '../src/engine/similarity.js';
 import { evalDir, pct, printHeader, progress, table } from './common.js';
 import { MAX_RECOGNIZABLE_ANGLE, MIN_RECOGNIZABLE_FACE } from '../src/engine/quality.js';

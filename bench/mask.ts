@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaceEngine } from '../src/engine/engine.js';
-import { cosine } from '../src/engine/embedder.js';
+import { cosine } from '../src/engine/vectors.js';
 import { MaskClassifier } from '../src/engine/mask.js';
 import { evalDir, pct, printHeader, progress, table } from './common.js';
 import { AlignedFaces, auc, readLabels, summaries, summaryTable, type Scored } from '../scripts/train-mask.js';

@@ -5,7 +5,7 @@ import { ImageReader, type UrlFetcher } from './domain/images.js';
 import { PageTokens } from './domain/page-tokens.js';
 import { FaceService } from './domain/service.js';
 import type { FaceAnalyzer } from './domain/types.js';
-import { EMBEDDING_SIZE } from './engine/embedder.js';
+import { EMBEDDING_SIZE } from './engine/vectors.js';
 import { ExactIndex } from './index/exact-index.js';
 import { IndexRegistry } from './index/index-registry.js';
 import { fetchImage, ImageFetchError } from './net/image-fetch.js';

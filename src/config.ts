@@ -48,7 +48,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     maxImageBytes: 3_000_000,
     workers,
-    queue: int(env, 'FACEREC_QUEUE', workers * 16, 0),
+    queue: int(env, 'FACEREC_QUEUE', workers * 16, 1),
     allowPrivateUrls: flag(env, 'FACEREC_ALLOW_PRIVATE_URLS'),
     urlTimeoutMs: int(env, 'FACEREC_URL_TIMEOUT_MS', 5000),
     pageTokenTtlMs: int(env, 'FACEREC_PAGE_TOKEN_TTL_S', 3600) * 1000,

@@ -167,6 +167,11 @@ describe('detect (v2)', () => {
     assert.equal((await api.v2('POST', '/faces/detect', { image: { bytes: urlSafe } })).data.faceDetailCount, 3);
   });
 
+  test('a multipart text field longer than 16 KB is refused, not cut', async () => {
+    const long = multipart([{ name: 'sourceImageUrl', value: 'https://example.com/a.jpg?sig=' + 'x'.repeat(17_000) }, { name: 'targetImageFile', file: sample1 }, { name: 'threshold', value: '70' }]);
+    assert.equal(code(await api.v2('POST', '/faces/compare', long.payload, long.headers)), -40000);
+  });
+
   test('multipart with the file missing or doubled is -40000', async () => {
     const none = multipart([{ name: 'orientation', value: 'true' }]);
     assert.equal(code(await api.v2('POST', '/faces/detect', none.payload, none.headers)), -40000);

@@ -2,7 +2,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { FaceEngine, LEAD_FACE_AREA_RATIO, orderFaces, type EngineFace } from '../src/engine/engine.js';
-import { cosine } from '../src/engine/embedder.js';
+import { cosine } from '../src/engine/vectors.js';
 import { isSpoof } from '../src/engine/spoof.js';
 import { fixture } from './fixtures.js';
 

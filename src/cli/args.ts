@@ -7,4 +7,4 @@ export const intIn = (min: number, max: number) => (raw: string): number => {
   return n;
 };
 
-export const SPOOF_CONDITIONS = ['weak', 'balanced', 'strict'] as const;
+export { SPOOF_CONDITIONS } from '../engine/spoof.js';

@@ -1,8 +1,8 @@
-import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createRuntime } from '../app.js';
 import type { Config } from '../config.js';
-import { Apps } from '../domain/apps.js';
+import { Apps, hashSecret } from '../domain/apps.js';
 import type { FaceAnalyzer } from '../domain/types.js';
 import { FaceEngine, type AnalyzeOptions } from '../engine/engine.js';
 import { MODEL_VERSION } from '../engine/models.js';
@@ -99,7 +99,7 @@ class SessionApps extends Apps {
   }
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+const sha256 = (s: string) => Buffer.from(hashSecret(s), 'hex');
 
 /**
  * The engine on the CLI's own thread, loaded on first use: `groups list` and friends start at

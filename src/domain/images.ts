@@ -12,7 +12,6 @@ const IMAGE_ERROR_CODES: Record<ImageErrorKind, ErrorName> = {
   'decode-failed': 'InvalidImageFileException',
   'too-small': 'InvalidImageSizeException',
   'too-many-pixels': 'InvalidImageSizeException',
-  'too-many-bytes': 'ImageTooLargeException',
   'not-aligned-size': 'InvalidImageSizeException',
 };
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EngineFace } from '../engine/engine.js';
 import { fromSimilarity, toSimilarity } from '../engine/similarity.js';
-import { cosine } from '../engine/embedder.js';
+import { cosine } from '../engine/vectors.js';
 import { isSpoof, type SpoofCondition } from '../engine/spoof.js';
 import type { IndexRegistry } from '../index/index-registry.js';
 import { StoreConflictError, type FaceFilter, type FaceRecord, type FaceWithVector, type Store } from '../store/store.js';
@@ -118,7 +118,7 @@ export class FaceService {
     if (group.faceCount >= this.limits.maxFacesPerGroup) {
       throw new FaceApiError('ServiceQuotaExceededException', `group ${groupId} already holds ${this.limits.maxFacesPerGroup} faces`);
     }
-    const r = await this.images.analyze(image, { embed: true, spoof: flags.spoofing, maxFaces: this.limits.maxFacesPerImage });
+    const r = await this.images.analyze(image, { embed: true, embedLimit: limit, spoof: flags.spoofing, maxFaces: this.limits.maxFacesPerImage });
     const candidates = r.faces.slice(0, limit);
     const beyondLimit = r.faces.slice(limit).map((f) => toFaceDetail(f, r, flags));
     const eligible: EngineFace[] = [];
@@ -143,8 +143,8 @@ export class FaceService {
     const result = await this.store.addFaces(appKey, groupId, rows, this.limits.maxFacesPerGroup);
     if (!result) throw notFoundGroup(groupId);
     const key = indexKey(appKey, groupId);
-    const added = result.added.map((rec) => {
-      const i = rows.findIndex((row) => row.faceId === rec.faceId);
+    // The store adds a prefix of `rows`, in order (the rest were refused by the quota).
+    const added = result.added.map((rec, i) => {
       this.indexes.added(key, rec.faceId, rows[i].vector);
       return { face: toStoredFace(rec), detail: toFaceDetail(eligible[i], r, flags) };
     });
@@ -201,8 +201,15 @@ export class FaceService {
   /** Largest face of `source` against every face of `target`; a target without faces gives empty lists. */
   async compare(source: ImageInput, target: ImageInput, threshold: number | undefined, flags: DetailFlags): Promise<CompareResult> {
     const t = checkIntRange('threshold', threshold, 1, 100);
-    const src = await this.largestFace(source, flags);
-    const tr = await this.images.analyze(target, { embed: true, spoof: flags.spoofing, maxFaces: this.limits.maxFacesPerImage });
+    // Both images at once (two workers); a failure of the source is reported first either way.
+    const [srcResult, trResult] = await Promise.allSettled([
+      this.largestFace(source, flags),
+      this.images.analyze(target, { embed: true, spoof: flags.spoofing, maxFaces: this.limits.maxFacesPerImage }),
+    ]);
+    if (srcResult.status === 'rejected') throw srcResult.reason;
+    if (trResult.status === 'rejected') throw trResult.reason;
+    const src = srcResult.value;
+    const tr = trResult.value;
     const scored = tr.faces
       .map((f) => ({ faceDetail: toFaceDetail(f, tr, flags), similarity: toSimilarity(cosine(src.face.embedding!, f.embedding!)) }))
       .sort((a, b) => b.similarity - a.similarity);
@@ -233,12 +240,7 @@ export class FaceService {
       return [{ bbox: { x0: 0, y0: 0, x1: 0, y1: 0 }, landmarks: [], spoofing: isSpoof(r.imageLiveScore!, condition), confidence: 0 }];
     }
     const r = await this.images.analyze(image, { spoof: true, maxFaces: this.limits.maxFacesPerImage });
-    return r.faces.map((f) => ({
-      bbox: toBBox(f, r.width, r.height),
-      landmarks: toLandmarks(f, r.width, r.height),
-      spoofing: isSpoof(f.liveScore!, condition),
-      confidence: f.confidence,
-    }));
+    return r.faces.map((f) => toFaceDetail(f, r, { orientation: false, mask: false, spoofing: true, spoofingCondition: condition }));
   }
 
   // ── helpers ───────────────────────────────────────────────────────────────

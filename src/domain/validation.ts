@@ -2,7 +2,6 @@ import { FaceApiError, invalidParam } from './errors.js';
 
 const GROUP_ID = /^[a-z0-9-]{1,255}$/;
 const EXTERNAL_IMAGE_ID = /^[a-zA-Z0-9_.\-:]{1,255}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Group ids are NHN's `[a-z0-9-]{1,255}`; creating a bad one is -40010, naming one elsewhere is -40000. */
 export function checkGroupIdForCreate(groupId: unknown): string {
@@ -23,7 +22,6 @@ export function checkExternalImageId(id: string | undefined): string | undefined
   return id;
 }
 
-export const looksLikeUuid = (s: string) => UUID.test(s);
 
 export function checkIntRange(name: string, value: number | undefined, min: number, max: number): number {
   if (value === undefined) throw invalidParam(`${name} is required`);

@@ -275,13 +275,3 @@ export function iou(a: Box, b: Box): number {
   const inter = iw * ih;
   return inter / ((a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter);
 }
-
-/** Greedy NMS in descending score order. */
-export function nonMaxSuppression(dets: Detection[], threshold: number): Detection[] {
-  const sorted = [...dets].sort((a, b) => b.score - a.score);
-  const kept: Detection[] = [];
-  for (const d of sorted) {
-    if (kept.every((k) => iou(k.box, d.box) <= threshold)) kept.push(d);
-  }
-  return kept;
-}

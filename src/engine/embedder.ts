@@ -1,8 +1,9 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { ort } from './models.js';
 import { flipHorizontal } from './image.js';
+import { l2normalize } from './vectors.js';
 
-export const EMBEDDING_SIZE = 512;
+
 const SIZE = 112;
 
 /** 512-d identity embedding of an ArcFace-aligned 112x112 RGB face, L2-normalised. */
@@ -34,18 +35,4 @@ export class Embedder {
     const out = await this.session.run({ input: new ort.Tensor('float32', input, [1, 3, SIZE, SIZE]) });
     return Float32Array.from(out.output.data as Float32Array);
   }
-}
-
-export function l2normalize(v: Float32Array): Float32Array {
-  let n = 0;
-  for (let i = 0; i < v.length; i++) n += v[i] * v[i];
-  n = Math.sqrt(n) || 1;
-  for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
-}
-
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }

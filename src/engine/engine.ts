@@ -7,13 +7,15 @@ import { LivenessModel } from './liveness.js';
 import { MaskClassifier } from './mask.js';
 import { estimatePose, type Pose } from './pose.js';
 import { assessQuality, laplacianVariance, type Quality } from './quality.js';
-import { loadSession, verifyModels, MODEL_VERSION } from './models.js';
+import { loadSession, MODEL_VERSION } from './models.js';
 import type { Point, RgbImage } from './image.js';
 import { ImageError } from './errors.js';
 
 export interface AnalyzeOptions {
   /** Compute the identity embedding of each returned face. */
   embed?: boolean;
+  /** With `embed`: embed only the first N faces (register stores at most `limit`; the rest need no vector). */
+  embedLimit?: number;
   /** Compute the liveness score of each returned face. */
   spoof?: boolean;
   /** Keep only the first N faces of the order described at `orderFaces`. */
@@ -90,7 +92,6 @@ export class FaceEngine {
 
   static async create(config: Partial<EngineConfig> = {}): Promise<FaceEngine> {
     const cfg = { ...DEFAULT_ENGINE_CONFIG, ...config };
-    verifyModels();
     const [det, lm, emb, live] = await Promise.all([
       loadSession('detector'),
       loadSession('landmarks'),
@@ -112,7 +113,8 @@ export class FaceEngine {
     const decoded = await decodeImage(bytes, this.config.decode);
     clock.lap('decode');
     if (options.alignedFace) return this.analyzeAlignedFace(decoded);
-    const faces = await this.analyzeDecoded(decoded.image, options, clock, decoded.originalWidth / decoded.image.width);
+    const scale = { x: decoded.originalWidth / decoded.image.width, y: decoded.originalHeight / decoded.image.height };
+    const faces = await this.analyzeDecoded(decoded.image, options, clock, scale);
     return {
       width: decoded.originalWidth,
       height: decoded.originalHeight,
@@ -134,23 +136,24 @@ export class FaceEngine {
   }
 
   /** For callers that already hold decoded pixels (benchmarks, tests); `scale` maps to original pixels. */
-  async analyzeDecoded(image: RgbImage, options: AnalyzeOptions = {}, clock = new StageClock(false), scale = 1): Promise<EngineFace[]> {
+  async analyzeDecoded(image: RgbImage, options: AnalyzeOptions = {}, clock = new StageClock(false), scale = { x: 1, y: 1 }): Promise<EngineFace[]> {
     let dets = await this.detector.detect(image);
     clock.lap('detect');
     dets = orderFaces(dets, image.width, image.height);
     if (options.maxFaces !== undefined) dets = dets.slice(0, options.maxFaces);
 
     const faces: EngineFace[] = [];
-    for (const det of dets) {
+    for (const [i, det] of dets.entries()) {
       const pts68 = await this.landmarks.predict(image, det.box);
       const five = fivePointsFrom68(pts68);
       clock.lap('landmarks');
       const aligned = alignFace(image, five);
       clock.lap('align');
       const pose = estimatePose(five);
-      const faceSize = Math.min(det.box.x2 - det.box.x1, det.box.y2 - det.box.y1) * scale;
+      const faceSize = Math.min((det.box.x2 - det.box.x1) * scale.x, (det.box.y2 - det.box.y1) * scale.y);
       const quality = assessQuality(faceSize, laplacianVariance(aligned, 112, 112), pose);
-      const needEmbedding = options.embed === true || this.mask.needsEmbedding;
+      const wantEmbedding = options.embed === true && i < (options.embedLimit ?? Infinity);
+      const needEmbedding = wantEmbedding || this.mask.needsEmbedding;
       const embedding = needEmbedding ? await this.embedder.embed(aligned) : undefined;
       clock.lap('embed');
       const mask = this.mask.classify({ aligned, embedding });
@@ -158,14 +161,14 @@ export class FaceEngine {
       const liveScore = options.spoof ? await this.liveness.liveScore(image, det.box) : undefined;
       clock.lap('liveness');
       faces.push({
-        box: { x: det.box.x1 * scale, y: det.box.y1 * scale, width: (det.box.x2 - det.box.x1) * scale, height: (det.box.y2 - det.box.y1) * scale },
+        box: { x: det.box.x1 * scale.x, y: det.box.y1 * scale.y, width: (det.box.x2 - det.box.x1) * scale.x, height: (det.box.y2 - det.box.y1) * scale.y },
         confidence: det.score,
         landmarks: toLandmarks(five, scale),
         pose,
         quality,
         mask,
         ...(liveScore !== undefined ? { liveScore } : {}),
-        ...(options.embed && embedding ? { embedding } : {}),
+        ...(wantEmbedding && embedding ? { embedding } : {}),
       });
     }
     return faces;
@@ -197,8 +200,8 @@ export function orderFaces<T extends { box: { x1: number; y1: number; x2: number
   return sorted;
 }
 
-function toLandmarks(p: FivePoints, s: number): FaceLandmarks {
-  const sc = (q: Point) => ({ x: q.x * s, y: q.y * s });
+function toLandmarks(p: FivePoints, s: { x: number; y: number }): FaceLandmarks {
+  const sc = (q: Point) => ({ x: q.x * s.x, y: q.y * s.y });
   return { leftEye: sc(p[0]), rightEye: sc(p[1]), nose: sc(p[2]), leftMouth: sc(p[3]), rightMouth: sc(p[4]) };
 }
 

@@ -5,7 +5,6 @@ export type ImageErrorKind =
   | 'decode-failed'
   | 'too-small'
   | 'too-many-pixels'
-  | 'too-many-bytes'
   /** An `alignedFace` request whose image is not the 224×224 crop NHN's spoofing API expects. */
   | 'not-aligned-size';
 

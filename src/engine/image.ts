@@ -18,8 +18,6 @@ export interface Box {
   y2: number;
 }
 
-export const boxWidth = (b: Box): number => b.x2 - b.x1;
-export const boxHeight = (b: Box): number => b.y2 - b.y1;
 
 /**
  * 2x3 affine map from output pixel (u, v) to source pixel:

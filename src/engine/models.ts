@@ -45,14 +45,17 @@ const entry = (name: ModelName): ModelEntry => {
  */
 export const MODEL_VERSION = `facerec-${entry('embedder').version}-align5`;
 
-/** Checks every model file against the manifest; throws naming the first one that is wrong. */
-export function verifyModels(): void {
-  for (const m of MANIFEST.models) {
-    const p = join(MODELS_DIR, 'onnx', m.file);
-    if (!existsSync(p)) throw new Error(`model file ${p} is missing: run \`npm run models\` (npm install runs it)`);
-    const got = createHash('sha256').update(readFileSync(p)).digest('hex');
-    if (got !== m.sha256) throw new Error(`model file ${p} has sha256 ${got}, manifest says ${m.sha256}`);
-  }
+/**
+ * Reads a model file once, checks it against the manifest's sha256 and returns the bytes that
+ * were checked, so the session is built from exactly what was verified.
+ */
+function readVerifiedModel(m: ModelEntry): Uint8Array {
+  const p = join(MODELS_DIR, 'onnx', m.file);
+  if (!existsSync(p)) throw new Error(`model file ${p} is missing: run \`npm run models\` (npm install runs it)`);
+  const bytes = readFileSync(p);
+  const got = createHash('sha256').update(bytes).digest('hex');
+  if (got !== m.sha256) throw new Error(`model file ${p} has sha256 ${got}, manifest says ${m.sha256}`);
+  return bytes;
 }
 
 /**
@@ -60,7 +63,7 @@ export function verifyModels(): void {
  * and ORT's own thread pool would only fight it for the same cores.
  */
 export async function loadSession(name: ModelName, threads = 1): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(join(MODELS_DIR, 'onnx', entry(name).file), {
+  return ort.InferenceSession.create(readVerifiedModel(entry(name)), {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',

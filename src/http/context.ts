@@ -21,7 +21,8 @@ export function refuseImageWorkWhenSaturated(app: FastifyInstance, ctx: HttpCont
   const saturated = ctx.engineSaturated;
   if (!saturated) return;
   app.addHook('onRequest', async (req) => {
-    if (req.method === 'POST' && !req.routeOptions.url?.endsWith('/groups') && saturated()) {
+    const route = req.routeOptions.url;
+    if (req.method === 'POST' && route !== undefined && !route.endsWith('/groups') && saturated()) {
       throw new FaceApiError('InternalServerError', 'all face engine workers are busy and the queue is full; retry shortly', 1);
     }
   });

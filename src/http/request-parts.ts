@@ -30,7 +30,8 @@ export function decodeBase64(text: string): Uint8Array {
   if (!BASE64.test(compact) || compact.length % 4 === 1) {
     throw new FaceApiError('InvalidImageBytesException', 'image bytes are not valid base64');
   }
-  return new Uint8Array(Buffer.from(compact.replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
+  // Node's base64 decoder reads both alphabets, so the checked text is decoded as it is.
+  return new Uint8Array(Buffer.from(compact, 'base64'));
 }
 
 /** A multipart file part, or else a `…Url` field, exactly one. */
@@ -104,13 +105,15 @@ export async function readBody(req: FastifyRequest, maxFileBytes: number): Promi
   const fields: Fields = {};
   const files: Record<string, Buffer> = {};
   try {
-    for await (const part of req.parts({ limits: { fileSize: maxFileBytes + 1, files: 2, fields: 20, fieldSize: 4096 } })) {
+    for await (const part of req.parts({ limits: { fileSize: maxFileBytes + 1, files: 2, fields: 20, fieldSize: 16 * 1024 } })) {
       if (part.fieldname in fields || part.fieldname in files) throw invalidParam(`multipart field ${part.fieldname} appears more than once`);
       if (part.type === 'file') {
         const buf = await part.toBuffer();
         if (buf.length > maxFileBytes || part.file.truncated) throw new FaceApiError('ImageTooLargeException', `${part.fieldname} is over ${maxFileBytes} bytes`);
         files[part.fieldname] = buf;
       } else {
+        // A cut value (e.g. a long pre-signed image URL) would silently become a different one.
+        if (part.valueTruncated) throw invalidParam(`multipart field ${part.fieldname} is longer than 16 KB`);
         fields[part.fieldname] = part.value;
       }
     }

@@ -45,20 +45,83 @@ export class ExactIndex implements VectorIndex {
       this.ids[i] = moved;
       this.slot.set(moved, i);
     }
+    // Deleted biometric data must not linger in memory either.
+    this.data.fill(0, last * this.dim, (last + 1) * this.dim);
     this.ids.pop();
     this.slot.delete(id);
   }
 
   search(query: Float32Array, k: number, minScore: number, exclude?: string): { id: string; score: number }[] {
-    const hits: { id: string; score: number }[] = [];
+    const top = new TopK(k);
     const d = this.dim;
     for (let i = 0; i < this.ids.length; i++) {
       let s = 0;
       const o = i * d;
       for (let j = 0; j < d; j++) s += this.data[o + j] * query[j];
-      if (s >= minScore && this.ids[i] !== exclude) hits.push({ id: this.ids[i], score: s });
+      if (s >= minScore && this.ids[i] !== exclude) top.offer(s, i);
     }
-    hits.sort((a, b) => b.score - a.score);
-    return hits.slice(0, k);
+    return top.sorted().map(({ score, index }) => ({ id: this.ids[index], score }));
+  }
+}
+
+/**
+ * The k best (score, index) pairs seen, in a binary min-heap: O(n log k) for a scan and no
+ * allocation per candidate, where collecting every hit above a low threshold and sorting would
+ * build and sort tens of thousands of objects per search in a large group.
+ */
+class TopK {
+  private readonly scores: Float64Array;
+  private readonly indexes: Int32Array;
+  private size = 0;
+
+  constructor(private readonly k: number) {
+    this.scores = new Float64Array(Math.max(0, k));
+    this.indexes = new Int32Array(Math.max(0, k));
+  }
+
+  offer(score: number, index: number): void {
+    if (this.k <= 0) return;
+    if (this.size < this.k) {
+      this.scores[this.size] = score;
+      this.indexes[this.size] = index;
+      this.up(this.size++);
+    } else if (score > this.scores[0]) {
+      this.scores[0] = score;
+      this.indexes[0] = index;
+      this.down(0);
+    }
+  }
+
+  sorted(): { score: number; index: number }[] {
+    const out: { score: number; index: number }[] = [];
+    for (let i = 0; i < this.size; i++) out.push({ score: this.scores[i], index: this.indexes[i] });
+    return out.sort((a, b) => b.score - a.score);
+  }
+
+  private up(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.scores[p] <= this.scores[i]) return;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  private down(i: number): void {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < this.size && this.scores[l] < this.scores[m]) m = l;
+      if (r < this.size && this.scores[r] < this.scores[m]) m = r;
+      if (m === i) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+
+  private swap(a: number, b: number): void {
+    [this.scores[a], this.scores[b]] = [this.scores[b], this.scores[a]];
+    [this.indexes[a], this.indexes[b]] = [this.indexes[b], this.indexes[a]];
   }
 }

@@ -57,6 +57,7 @@ export interface Page<T> {
 }
 
 export interface AddFacesResult {
+  /** The first `added.length` of the faces given, in the order given. */
   added: FaceRecord[];
   /** Faces refused because the group reached its quota during this call. */
   refusedForQuota: number;

@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ExactIndex } from '../src/index/exact-index.js';
+import { l2normalize } from '../src/engine/vectors.js';
+
+/** Deterministic pseudo-random unit vectors. */
+function vectors(n: number, dim: number, seed = 7): Float32Array[] {
+  let x = seed;
+  const rnd = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  return Array.from({ length: n }, () => l2normalize(Float32Array.from({ length: dim }, rnd)));
+}
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i], 0);
+
+test('search returns the k best at or above the threshold, best first, as a full sort would', () => {
+  const dim = 16;
+  const vs = vectors(500, dim);
+  const index = new ExactIndex(dim, 4);
+  vs.forEach((v, i) => index.add(`f${i}`, v));
+  const q = vs[3];
+  for (const [k, min] of [[1, -1], [10, -1], [10, 0.2], [4096, 0.1], [0, -1]] as const) {
+    const expected = vs
+      .map((v, i) => ({ id: `f${i}`, score: dot(v, q) }))
+      .filter((h) => h.score >= min && h.id !== 'f3')
+      .sort((a, b) => b.score - a.score)
+      .slice(0, k);
+    const got = index.search(q, k, min, 'f3');
+    assert.deepEqual(got.map((h) => h.id), expected.map((h) => h.id), `k=${k} min=${min}`);
+  }
+});
+
+test('removing a face forgets it and clears its vector from the buffer', () => {
+  const dim = 8;
+  const [a, b] = vectors(2, dim);
+  const index = new ExactIndex(dim, 2);
+  index.add('a', a);
+  index.add('b', b);
+  index.remove('b');
+  index.remove('a');
+  assert.equal(index.size, 0);
+  assert.deepEqual(index.search(a, 5, -1), []);
+  const buffer = (index as unknown as { data: Float32Array }).data;
+  assert.ok(buffer.every((v) => v === 0), 'no deleted vector stays in memory');
+});

@@ -317,6 +317,28 @@ describe('faces: register, list, search, verify, delete (v2)', () => {
   });
 });
 
+describe('search index generations', () => {
+  test('a group deleted and created again behind the service is searched afresh', async () => {
+    assert.ok(ok(await api.v2('POST', '/groups', { groupId: 'regen' })));
+    const first = await api.v2('POST', '/groups/regen/faces', { image: { bytes: b64(sample1) }, limit: 3 });
+    const oldIds = first.data.addedFaces.map((f: any) => f.faceId);
+    assert.equal((await api.v2('GET', `/groups/regen/faces/${oldIds[0]}/search?limit=5&threshold=1`)).data.matchFaceCount, 2);
+
+    // Another process (the CLI, another node) replaces the group in the store.
+    const store = api.runtime.store;
+    assert.ok(await store.deleteGroup(api.appKey, 'regen'));
+    await new Promise((r) => setTimeout(r, 5));
+    await store.createGroup(api.appKey, 'regen', api.runtime.service.modelVersion, 1000);
+
+    const second = await api.v2('POST', '/groups/regen/faces', { image: { bytes: b64(sample1) }, limit: 3 });
+    const newIds: string[] = second.data.addedFaces.map((f: any) => f.faceId);
+    // The old faces have the same vectors; a stale index would rank them first and lose them.
+    const r = await api.v2('GET', `/groups/regen/faces/${newIds[0]}/search?limit=1&threshold=1`);
+    assert.equal(r.data.matchFaceCount, 1);
+    assert.ok(newIds.includes(r.data.matchFaces[0].face.faceId));
+  });
+});
+
 describe('quota', () => {
   test('a register that fills the group is a partial success (+40070), the next one -40070', async () => {
     assert.ok(ok(await api.v2('POST', '/groups', { groupId: 'small' })));

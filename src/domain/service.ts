@@ -143,9 +143,10 @@ export class FaceService {
     const result = await this.store.addFaces(appKey, groupId, rows, this.limits.maxFacesPerGroup);
     if (!result) throw notFoundGroup(groupId);
     const key = indexKey(appKey, groupId);
+    const generation = group.createTime.getTime();
     // The store adds a prefix of `rows`, in order (the rest were refused by the quota).
     const added = result.added.map((rec, i) => {
-      this.indexes.added(key, rec.faceId, rows[i].vector);
+      this.indexes.added(key, generation, rec.faceId, rows[i].vector);
       return { face: toStoredFace(rec), detail: toFaceDetail(eligible[i], r, flags) };
     });
     const refused = eligible.slice(result.added.length).map((f) => toFaceDetail(f, r, flags));
@@ -153,10 +154,10 @@ export class FaceService {
   }
 
   async deleteFace(appKey: string, groupId: string, faceId: string): Promise<void> {
-    await this.requireGroup(appKey, groupId);
+    const group = await this.requireGroup(appKey, groupId);
     const deleted = await this.store.deleteFace(appKey, groupId, faceId);
     if (!deleted) throw notFoundFace(faceId);
-    this.indexes.removed(indexKey(appKey, groupId), faceId);
+    this.indexes.removed(indexKey(appKey, groupId), group.createTime.getTime(), faceId);
   }
 
   async listFaces(appKey: string, groupId: string, limit: number | undefined, filter: FaceFilter, nextToken?: string): Promise<Paged<StoredFace> & { modelVersion: string }> {
@@ -183,10 +184,10 @@ export class FaceService {
   /** 1:N with a stored face as the query; the query face itself is never in the results (as AWS SearchFaces). */
   async searchByFaceId(appKey: string, groupId: string, faceId: string, opts: { limit?: number; threshold?: number }): Promise<SearchMatch[]> {
     const { limit, threshold } = this.searchParams(opts);
-    await this.requireGroup(appKey, groupId);
+    const group = await this.requireGroup(appKey, groupId);
     const face = await this.store.getFace(appKey, groupId, faceId);
     if (!face) throw notFoundFace(faceId);
-    return this.search(appKey, groupId, face.vector, limit, threshold, faceId);
+    return this.search(appKey, group, face.vector, limit, threshold, faceId);
   }
 
   /** 1:N with the largest face of an image as the query. No face → -40000 (as AWS SearchFacesByImage). */
@@ -194,7 +195,7 @@ export class FaceService {
     const { limit, threshold } = this.searchParams(opts);
     const group = await this.requireGroup(appKey, groupId);
     const { face, detail } = await this.largestFace(image, flags);
-    const matches = await this.search(appKey, groupId, face.embedding!, limit, threshold);
+    const matches = await this.search(appKey, group, face.embedding!, limit, threshold);
     return { sourceFace: detail, matches, modelVersion: group.modelVersion };
   }
 
@@ -268,8 +269,9 @@ export class FaceService {
     return { face, detail: toFaceDetail(face, r, flags) };
   }
 
-  private async search(appKey: string, groupId: string, query: Float32Array, limit: number, threshold: number, exclude?: string): Promise<SearchMatch[]> {
-    const index = await this.indexes.get(indexKey(appKey, groupId), () => this.store.loadVectors(appKey, groupId));
+  private async search(appKey: string, group: GroupInfo, query: Float32Array, limit: number, threshold: number, exclude?: string): Promise<SearchMatch[]> {
+    const { groupId } = group;
+    const index = await this.indexes.get(indexKey(appKey, groupId), group.createTime.getTime(), () => this.store.loadVectors(appKey, groupId));
     // The index filters on cosine; the exact cut is re-applied on the 0-100 scale below so that
     // a face scoring exactly the threshold is never lost to rounding.
     const hits = index.search(query, limit, fromSimilarity(threshold) - 1e-6, exclude).filter((h) => toSimilarity(h.score) >= threshold);

@@ -3,6 +3,8 @@ import type { VectorIndex } from './vector-index.js';
 type Op = { add: [string, Float32Array] } | { remove: string };
 
 interface Entry {
+  /** Which incarnation of the group this is (its creation time): a group deleted and created again under the same id is another group. */
+  generation: number;
   index?: VectorIndex;
   loading?: Promise<VectorIndex>;
   /** Writes that landed while the group was being loaded; replayed onto the loaded index. */
@@ -12,18 +14,22 @@ interface Entry {
 /**
  * One index per group, loaded lazily from the store on first search and kept in step with
  * writes afterwards. Writes that commit while a load is in flight are queued and replayed, so a
- * load that read the store just before a register cannot lose that face.
+ * load that read the store just before a register cannot lose that face. Entries carry the
+ * group's generation: if the group was deleted and created again behind this process's back
+ * (another node, the CLI on the same data dir), the stale index is replaced, not searched.
  */
 export class IndexRegistry {
   private readonly entries = new Map<string, Entry>();
 
   constructor(private readonly create: () => VectorIndex) {}
 
-  async get(key: string, load: () => Promise<{ faceId: string; vector: Float32Array }[]>): Promise<VectorIndex> {
+  async get(key: string, generation: number, load: () => Promise<{ faceId: string; vector: Float32Array }[]>): Promise<VectorIndex> {
     let entry = this.entries.get(key);
-    if (entry?.index) return entry.index;
-    if (entry?.loading) return entry.loading;
-    entry = { pending: [] };
+    if (entry?.generation === generation) {
+      if (entry.index) return entry.index;
+      if (entry.loading) return entry.loading;
+    }
+    entry = { generation, pending: [] };
     this.entries.set(key, entry);
     const e = entry;
     e.loading = (async () => {
@@ -44,12 +50,12 @@ export class IndexRegistry {
     return e.loading;
   }
 
-  added(key: string, id: string, vector: Float32Array): void {
-    this.record(key, { add: [id, vector] });
+  added(key: string, generation: number, id: string, vector: Float32Array): void {
+    this.record(key, generation, { add: [id, vector] });
   }
 
-  removed(key: string, id: string): void {
-    this.record(key, { remove: id });
+  removed(key: string, generation: number, id: string): void {
+    this.record(key, generation, { remove: id });
   }
 
   /** Forget a group entirely (deleted); a later search reloads from the store. */
@@ -57,9 +63,13 @@ export class IndexRegistry {
     this.entries.delete(key);
   }
 
-  private record(key: string, op: Op): void {
+  private record(key: string, generation: number, op: Op): void {
     const e = this.entries.get(key);
     if (!e) return;
+    if (e.generation !== generation) {
+      this.entries.delete(key);
+      return;
+    }
     if (e.index) apply(e.index, op);
     else e.pending.push(op);
   }

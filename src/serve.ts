@@ -17,7 +17,7 @@ export async function serve(config: Config): Promise<void> {
   const pool = new EnginePool({ threads: config.workers, maxQueue: config.queue });
   const metrics = new ServerMetrics({
     queueDepth: () => pool.queueDepth,
-    groupSizes: () => groupSizes(runtime.store), // read at scrape time, once runtime exists
+    groupSizes: () => runtime.store.groupFaceCounts(), // read at scrape time, once runtime exists
     maxFacesPerGroup: config.limits.maxFacesPerGroup,
     processMetrics: true,
   });
@@ -74,20 +74,6 @@ async function storeAnswers(store: Store): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** The face count of every group of every app, for the facerec_group_faces metric. */
-export async function groupSizes(store: Pick<Store, 'listApps' | 'listGroups'>): Promise<number[]> {
-  const sizes: number[] = [];
-  for (const app of await store.listApps()) {
-    let after: string | undefined;
-    do {
-      const page = await store.listGroups(app.appKey, 200, after);
-      for (const g of page.items) sizes.push(g.faceCount);
-      after = page.next;
-    } while (after);
-  }
-  return sizes;
 }
 
 /**

@@ -10,7 +10,6 @@ import { createRuntime, type Runtime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { ServerMetrics, withInferenceMetrics } from '../src/http/metrics.js';
 import { buildServer } from '../src/http/server.js';
-import { groupSizes } from '../src/serve.js';
 import { b64, engine, multipart } from './api-helpers.js';
 import { fixture } from './fixtures.js';
 
@@ -29,7 +28,7 @@ async function start(options: { ready?: () => boolean; metrics?: false } = {}): 
   const dataDir = mkdtempSync(join(tmpdir(), 'facerec-metrics-'));
   const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '33'.repeat(32), FACEREC_MAX_FACES_PER_GROUP: '10' });
   let runtime: Runtime;
-  const metrics = new ServerMetrics({ queueDepth: () => 3, groupSizes: () => groupSizes(runtime.store), maxFacesPerGroup: 10 });
+  const metrics = new ServerMetrics({ queueDepth: () => 3, groupSizes: () => runtime.store.groupFaceCounts(), maxFacesPerGroup: 10 });
   runtime = createRuntime(config, withInferenceMetrics(await engine(), metrics));
   await runtime.apps.create({ appKey: APP_KEY, secretKey: SECRET });
   const logs: Record<string, unknown>[] = [];

@@ -225,6 +225,10 @@ export class SqliteStore implements Store {
     return this.#statements.deleteFace.run(faceId, appKey, groupId).changes > 0;
   }
 
+  async groupFaceCounts(): Promise<number[]> {
+    return this.#statements.groupFaceCounts.all() as number[];
+  }
+
   async loadVectors(appKey: string, groupId: string): Promise<{ faceId: string; vector: Float32Array }[]> {
     const vectors: { faceId: string; vector: Float32Array }[] = [];
     // iterate() rather than all(): decrypt row by row instead of holding every ciphertext at once.
@@ -383,6 +387,7 @@ function prepareStatements(db: Database.Database) {
     insertGroup: db.prepare('INSERT INTO groups (appKey, groupId, modelVersion, createTime) VALUES (?, ?, ?, ?)'),
     getGroup: db.prepare('SELECT appKey, groupId, modelVersion, createTime, faceCount FROM groups WHERE appKey = ? AND groupId = ?'),
     countGroups: db.prepare('SELECT count(*) FROM groups WHERE appKey = ?').pluck(),
+    groupFaceCounts: db.prepare('SELECT faceCount FROM groups').pluck(),
     listGroupsFirst: db.prepare(
       'SELECT appKey, groupId, modelVersion, createTime, faceCount FROM groups WHERE appKey = ? ORDER BY groupId LIMIT ?'),
     listGroupsAfter: db.prepare(

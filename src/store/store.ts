@@ -106,6 +106,8 @@ export interface Store {
   listFaces(appKey: string, groupId: string, limit: number, filter: FaceFilter, after?: Cursor): Promise<Page<FaceRecord>>;
   /** False if the face is not in the group. */
   deleteFace(appKey: string, groupId: string, faceId: string): Promise<boolean>;
+  /** The face count of every group of every app (operations metrics; no ids leave the store). */
+  groupFaceCounts(): Promise<number[]>;
   /** Every face id and vector of a group, for building the search index. */
   loadVectors(appKey: string, groupId: string): Promise<{ faceId: string; vector: Float32Array }[]>;
 

@@ -7,7 +7,8 @@ import { LivenessModel } from './liveness.js';
 import { MaskClassifier } from './mask.js';
 import { estimatePose, type Pose } from './pose.js';
 import { assessQuality, laplacianVariance, type Quality } from './quality.js';
-import { loadSession, MODEL_VERSION } from './models.js';
+import { ARCFACE_TEMPLATE } from './align.js';
+import { DEFAULT_THREADING, loadSession, MODEL_VERSION, type SessionThreading } from './models.js';
 import type { Point, RgbImage } from './image.js';
 import { ImageError } from './errors.js';
 
@@ -68,6 +69,7 @@ export interface EngineConfig {
   decode: DecodeLimits;
   detector: DetectorOptions;
   flipAverage: boolean;
+  threading: SessionThreading;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -75,7 +77,12 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   detector: DEFAULT_DETECTOR_OPTIONS,
   // Measured neutral to slightly negative on every accuracy figure, at twice the cost (docs/engine.md).
   flipAverage: false,
+  threading: DEFAULT_THREADING,
 };
+
+/** The model stages the start-up self-check times (decode and the mask rule are not models). */
+export const MODEL_STAGES = ['detect', 'landmarks', 'align', 'embed', 'liveness'] as const;
+export type ModelStage = (typeof MODEL_STAGES)[number];
 
 /** Image bytes in, faces out. Runs in whichever thread creates it (see pool.ts for workers). */
 export class FaceEngine {
@@ -93,10 +100,10 @@ export class FaceEngine {
   static async create(config: Partial<EngineConfig> = {}): Promise<FaceEngine> {
     const cfg = { ...DEFAULT_ENGINE_CONFIG, ...config };
     const [det, lm, emb, live] = await Promise.all([
-      loadSession('detector'),
-      loadSession('landmarks'),
-      loadSession('embedder'),
-      loadSession('liveness'),
+      loadSession('detector', cfg.threading),
+      loadSession('landmarks', cfg.threading),
+      loadSession('embedder', cfg.threading),
+      loadSession('liveness', cfg.threading),
     ]);
     return new FaceEngine(
       cfg,
@@ -133,6 +140,38 @@ export class FaceEngine {
     const whole = { x1: 0, y1: 0, x2: image.width, y2: image.height };
     const imageLiveScore = await this.liveness.liveScore(image, whole);
     return { width, height, format, modelVersion: this.modelVersion, faces: [], imageLiveScore };
+  }
+
+  /**
+   * Median wall time (ms) of each model stage over `runs` warm runs on a synthetic 640×480 image
+   * with a fixed face-sized box: a stage's cost does not depend on what the pixels show, so the
+   * self-check needs no photo and its figures compare with bench:latency's single-face column.
+   */
+  async timeStages(runs = 5): Promise<Record<ModelStage, number>> {
+    const width = 640;
+    const height = 480;
+    const pixels = new Uint8Array(width * height * 3);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7919) % 251; // texture, not a flat field
+    const image: RgbImage = { data: pixels, width, height };
+    const box = { x1: 220, y1: 140, x2: 420, y2: 340 };
+    const five = ARCFACE_TEMPLATE.map((p) => ({ x: box.x1 + (p.x * 200) / 112, y: box.y1 + (p.y * 200) / 112 })) as FivePoints;
+    const samples: Record<ModelStage, number[]> = { detect: [], landmarks: [], align: [], embed: [], liveness: [] };
+    const timed = async <T>(stage: ModelStage, work: () => Promise<T> | T): Promise<T> => {
+      const t0 = performance.now();
+      const result = await work();
+      samples[stage].push(performance.now() - t0);
+      return result;
+    };
+    for (let i = 0; i <= runs; i++) {
+      await timed('detect', () => this.detector.detect(image));
+      await timed('landmarks', () => this.landmarks.predict(image, box));
+      const aligned = await timed('align', () => alignFace(image, five));
+      await timed('embed', () => this.embedder.embed(aligned));
+      await timed('liveness', () => this.liveness.liveScore(image, box));
+      if (i === 0) for (const k of MODEL_STAGES) samples[k].length = 0; // the first round only warms up
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return Object.fromEntries(MODEL_STAGES.map((k) => [k, median(samples[k])])) as Record<ModelStage, number>;
   }
 
   /** For callers that already hold decoded pixels (benchmarks, tests); `scale` maps to original pixels. */

@@ -58,17 +58,39 @@ function readVerifiedModel(m: ModelEntry): Uint8Array {
   return bytes;
 }
 
+/** How one session spreads its work over threads. */
+export interface SessionThreading {
+  /** Threads one operator may use (ORT intra-op). 1 when the pool already runs one worker per core. */
+  intraOpThreads: number;
+}
+
+export const DEFAULT_THREADING: SessionThreading = { intraOpThreads: 1 };
+
 /**
- * One ORT thread per session: parallelism comes from the worker pool (one worker per core),
- * and ORT's own thread pool would only fight it for the same cores.
+ * The options every inference session is created with.
+ *
+ * Denormal floats: the embedder's optimised graph produces them, and some x86 CPUs (seen: Intel
+ * Xeon with AVX-512) compute on them ~7× slower (embed 65 ms instead of 9). ORT flushes them to
+ * zero when `session.set_denormal_as_zero` is set, but only on threads it knows: each session's own
+ * pool threads, and the thread that initialises the *first* session of the process (a process-wide
+ * once). Our worker threads are not ORT's, so in sequential mode every worker but the first would
+ * still compute with denormals. Parallel execution mode with an inter-op pool of one thread runs
+ * every node on that pool thread, which the option covers; the calling worker only waits. The
+ * worker hop this adds is measured in docs/engine.md (it is below the run-to-run noise), and
+ * `flushesDenormals` proves the flush per thread at start-up and in tests.
  */
-export async function loadSession(name: ModelName, threads = 1): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(readVerifiedModel(entry(name)), {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
+export function sessionOptions(threading: SessionThreading = DEFAULT_THREADING): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threading.intraOpThreads,
+    interOpNumThreads: 2, // the caller + one pool thread that runs the graph
+    executionMode: 'parallel',
     graphOptimizationLevel: 'all',
-  });
+    extra: { session: { set_denormal_as_zero: '1' } },
+  };
+}
+
+export async function loadSession(name: ModelName, threading: SessionThreading = DEFAULT_THREADING): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(readVerifiedModel(entry(name)), sessionOptions(threading));
 }
 
 export { ort };

@@ -2,12 +2,17 @@
 // driven closed-loop to measure its capacity for v2 detect, then offered twice that rate for a
 // bounded time. Prints throughput, latency (p50/p99) overall and by resultCode, and /health
 // latency under the overload. Settings: BENCH_WORKERS, BENCH_QUEUE, BENCH_DURATION_S.
+// Then a second server with the default settings (one worker per core) is offered a steady
+// BENCH_SUSTAINED_RATE (60) search-by-image requests a second on a single-face 640×480 photo —
+// detect + embed + search, the work of a gate — and must serve them all with p99 ≤ 100 ms.
 import { availableParallelism, loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { startChildServer, type ChildServer } from '../test/child-server.js';
 import { fixture } from '../test/fixtures.js';
 import { probeHealth } from '../test/health-probe.js';
 import { printHeader, table } from './common.js';
+import { singleFace } from './inputs.js';
+import { machineLine } from './machine.js';
 
 // One core is left to the server's event loop and to autocannon, which share this machine.
 const WORKERS = Number(process.env.BENCH_WORKERS ?? Math.max(1, availableParallelism() - 1));
@@ -22,6 +27,8 @@ const STAGGERED_INSTANCES = 8;
 const CAPACITY_S = 8;
 const OVERLOAD_S = Number(process.env.BENCH_DURATION_S ?? 20);
 const IMAGE = 'sample1.jpg'; // 1920×1280, three faces
+const SUSTAINED_RATE = Number(process.env.BENCH_SUSTAINED_RATE ?? 60);
+const SUSTAINED_S = 20;
 
 interface PhaseResult {
   seconds: number;
@@ -44,7 +51,7 @@ function resultCodeOf(status: number, body: string): string {
   }
 }
 
-async function runPhase(server: ChildServer, body: string, options: { seconds: number; connections: number; overallRate?: number }): Promise<PhaseResult> {
+async function runPhase(server: ChildServer, body: string, options: { seconds: number; connections: number; overallRate?: number; path?: string }): Promise<PhaseResult> {
   const byCode = new Map<string, number[]>();
   // autocannon reports a response's body (onResponse) and then, synchronously, its latency
   // ('response'): the code seen last belongs to the latency that follows.
@@ -59,7 +66,7 @@ async function runPhase(server: ChildServer, body: string, options: { seconds: n
       requests: [
         {
           method: 'POST',
-          path: `/v2.0/appkeys/${server.appKey}/faces/detect`,
+          path: options.path ?? `/v2.0/appkeys/${server.appKey}/faces/detect`,
           headers: { authorization: server.secretKey, 'content-type': 'application/json' },
           body,
           onResponse: (status, responseBody) => {
@@ -116,7 +123,7 @@ try {
   const body = JSON.stringify({ image: { bytes: Buffer.from(fixture(IMAGE)).toString('base64') } });
   console.log(`server: ${WORKERS} inference workers, queue ${QUEUE}, logging at info; client: autocannon in this process`);
   // The client runs on the same machine; other work on it shows up in every figure below.
-  console.log(`machine: ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(2)} (1 min) before the run\n`);
+  console.log(`${machineLine()} (1-min load before the run)\n`);
 
   await runPhase(server, body, { seconds: 2, connections: WORKERS }); // warm-up, not reported
   const capacity = await runPhase(server, body, { seconds: CAPACITY_S, connections: 2 * WORKERS });
@@ -143,4 +150,33 @@ try {
   console.log(`machine load average ${loadavg()[0].toFixed(2)} (1 min) after the run`);
 } finally {
   await server.close();
+}
+
+await sustainedSearch();
+
+/** The steady-rate phase: default server settings, a one-face group, search by image at SUSTAINED_RATE. */
+async function sustainedSearch(): Promise<void> {
+  printHeader(`Sustained: POST /v2.0/…/groups/gate/faces/search (640x480, 1 face) at ${SUSTAINED_RATE} req/s for ${SUSTAINED_S} s, default server settings`);
+  const gate = await startChildServer({ env: { FACEREC_LOG_LEVEL: 'warn' }, tailOnly: true });
+  try {
+    const face = Buffer.from((await singleFace()).bytes).toString('base64');
+    const v2 = `${gate.origin}/v2.0/appkeys/${gate.appKey}`;
+    const post = (path: string, body: object) =>
+      fetch(`${v2}${path}`, { method: 'POST', headers: { authorization: gate.secretKey, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+    await post('/groups', { groupId: 'gate' });
+    await post('/groups/gate/faces', { image: { bytes: face }, limit: 1 });
+    const body = JSON.stringify({ image: { bytes: face }, limit: 10, threshold: 70 });
+    const path = `/v2.0/appkeys/${gate.appKey}/groups/gate/faces/search`;
+    console.log(machineLine());
+    console.log(`server: ${availableParallelism()} inference workers (default), client: autocannon in this process, ${STAGGERED_INSTANCES} staggered instances\n`);
+    await runPhase(gate, body, { seconds: 2, connections: 4, path }); // warm-up, not reported
+    const steady = await runPhase(gate, body, { seconds: SUSTAINED_S, connections: SUSTAINED_RATE, overallRate: SUSTAINED_RATE, path });
+    console.log(table(['phase', 'offered', 's', 'requests', 'req/s', 'served/s', 'p50 ms', 'p99 ms', 'socket errors', 'timeouts'], [phaseRow('sustained', `${SUSTAINED_RATE} req/s`, steady)]));
+    console.log(table(['phase', 'resultCode', 'count', 'share', 'p50 ms', 'p99 ms', 'max ms'], codeRows('sustained', steady)));
+    const servedRate = served(steady) / steady.seconds;
+    const ok = served(steady) === steady.total && steady.latency.p99 <= 100 && servedRate >= SUSTAINED_RATE * 0.97;
+    console.log(`Target: >= ${SUSTAINED_RATE} req/s served with p99 <= 100 ms: ${servedRate.toFixed(1)} req/s, p99 ${ms(steady.latency.p99)} ms, ${ok ? 'met' : 'NOT met'}.`);
+  } finally {
+    await gate.close();
+  }
 }

@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import { createRuntime } from './app.js';
 import { EnginePool } from './engine/pool.js';
+import { assessSelfCheck } from './engine/self-check.js';
 import { ServerMetrics, withInferenceMetrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import type { Store } from './store/store.js';
@@ -58,6 +59,11 @@ export async function serve(config: Config): Promise<void> {
   await server.listen({ port: config.port, host: config.host });
   try {
     await pool.warmup();
+    // One look at this machine's speed before serving: a CPU several times slower than our figures
+    // (denormals, an oversubscribed host) is said at start-up, not discovered from latency graphs.
+    const selfCheck = assessSelfCheck(await pool.selfCheck(), pool.tuning);
+    server.log.info({ selfCheck: selfCheck.summary }, 'engine self-check');
+    for (const warning of selfCheck.warnings) server.log.warn(warning);
   } catch (err) {
     if (closing) return; // a signal during start-up closed the pool under the warm-up
     throw err;

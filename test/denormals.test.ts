@@ -1,39 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { flushesDenormals } from '../src/engine/denormal-probe.js';
-import { sessionOptions } from '../src/engine/models.js';
+import { DEFAULT_TUNING, sessionOptions } from '../src/engine/models.js';
 import { EnginePool } from '../src/engine/pool.js';
+import { assessSelfCheck, EXPECTED_STAGE_MS } from '../src/engine/self-check.js';
+import { probeInWorker } from './support/denormal-probe-in-worker.js';
 
-// Order matters in this file: ORT sets flush-to-zero on the thread of the first session of a
-// process, once, with that session's flag. The control below creates that first session
-// without the flag, as a process that loaded any other ONNX model first would.
+// Denormal floats cost some CPUs 7× on the embedder; models.ts and pool.ts explain how every
+// inference thread is put into flush-to-zero mode, and the probe (1e-20 squared, a denormal,
+// comes back 0 only from a flushing thread) checks it where inference really runs.
 
-const sequentialWithoutFlag = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' } as const;
-
-/** Runs the probe in a fresh worker thread, as an inference worker would. */
-function probeInWorker(options: object): Promise<boolean> {
-  const probe = fileURLToPath(new URL('../src/engine/denormal-probe.ts', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const w = new Worker(new URL('./support/denormal-probe-worker.cjs', import.meta.url), { workerData: { probe, options } });
-    w.once('message', (m: boolean) => resolve(m));
-    w.once('error', reject);
-    w.once('exit', (code) => code !== 0 && reject(new Error(`probe worker exited ${code}`)));
-  });
-}
-
-test('the probe tells a thread that keeps denormals from one that flushes them', async () => {
-  assert.equal(await flushesDenormals(sequentialWithoutFlag), false, 'without the option, 1e-20 squared must stay a denormal');
-  // The flag in sequential mode does not reach a worker thread once the process-wide first session has been made.
-  assert.equal(await probeInWorker({ ...sequentialWithoutFlag, extra: { session: { set_denormal_as_zero: '1' } } }), false);
-});
-
-test('every engine session is created to flush denormals, and so is every worker', async () => {
+test('every engine session is created to flush denormals, and every pool worker does', async () => {
   const options = sessionOptions();
-  assert.deepEqual(options.extra, { session: { set_denormal_as_zero: '1' } });
-  assert.equal(options.executionMode, 'parallel', 'only the session pool thread is covered by the option');
-  assert.equal(await probeInWorker(options), true);
+  assert.equal((options.extra as { session: Record<string, unknown> }).session.set_denormal_as_zero, '1');
 
   const pool = new EnginePool({ threads: 3, maxQueue: 8 });
   try {
@@ -44,7 +24,28 @@ test('every engine session is created to flush denormals, and so is every worker
       assert.equal(c.flushesDenormals, true, `worker thread ${c.threadId} computes with denormals`);
       for (const [stage, ms] of Object.entries(c.stageMs)) assert.ok(Number.isFinite(ms) && ms > 0, `${stage}: ${ms}`);
     }
+    // A worker piscina would spawn later (to replace a crashed one) inherits the mode as well.
+    assert.equal(await probeInWorker(sessionOptions()), true);
   } finally {
     await pool.close();
   }
+});
+
+test('the probe sees denormals where nothing flushes them, and the session flag alone misses workers', () => {
+  const script = fileURLToPath(new URL('./support/denormal-control.ts', import.meta.url));
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(out), { mainWithoutFlag: false, workerWithFlag: false });
+});
+
+test('the self-check warns of a worker that keeps denormals and of a stage far slower than expected', () => {
+  const usual = { ...EXPECTED_STAGE_MS };
+  const quiet = assessSelfCheck([{ threadId: 1, flushesDenormals: true, stageMs: usual }], DEFAULT_TUNING);
+  assert.deepEqual(quiet.warnings, []);
+  assert.equal(quiet.summary.workers[0].flushesDenormals, true);
+
+  // What the Xeon of the issue would report: embed 65 ms instead of ~9, on a worker that keeps denormals.
+  const slow = assessSelfCheck([{ threadId: 2, flushesDenormals: false, stageMs: { ...usual, embed: 65.3 } }], DEFAULT_TUNING);
+  assert.equal(slow.warnings.length, 2);
+  assert.match(slow.warnings[0], /worker 2 computes with denormal floats/);
+  assert.match(slow.warnings[1], /"embed" takes 65.3 ms on worker 2/);
 });

@@ -110,6 +110,16 @@ describe('logs (real server, level trace)', () => {
     for (const id of requestIds) assert.ok(output.includes(`"reqId":"${id}"`), `request id ${id} not in the logs`);
   });
 
+  test('start-up self-check: one line with the machine, every worker flushing denormals and a time per model stage', () => {
+    const line = lineWith('engine self-check');
+    assert.ok(line, 'no self-check line');
+    const { selfCheck } = JSON.parse(line);
+    assert.equal(selfCheck.workers.length, 1);
+    assert.equal(selfCheck.workers[0].flushesDenormals, true);
+    assert.deepEqual(Object.keys(selfCheck.workers[0].stageMs).sort(), ['align', 'detect', 'embed', 'landmarks', 'liveness']);
+    assert.ok(selfCheck.cpu && selfCheck.onnxruntime, 'machine facts missing');
+  });
+
   test('no secret key, right or wrong, and no appKey', () => {
     for (const secret of [SECRET_KEY, WRONG_SECRET, APP_KEY]) assert.equal(lineWith(secret), undefined, `${secret} appears in the logs`);
     assert.ok(output.includes('/appkeys/***'), 'URLs are logged with the appKey replaced');

@@ -32,3 +32,12 @@ export async function flushesDenormals(options: ort.InferenceSession.SessionOpti
     await session.release();
   }
 }
+
+/**
+ * Puts this thread into flush-to-zero mode, if ORT still can: creating a session with the flag
+ * does it for the creating thread, once per process (models.ts). Threads this one spawns later
+ * inherit the mode. Returns whether this thread now flushes.
+ */
+export async function flushDenormalsOnThisThread(): Promise<boolean> {
+  return flushesDenormals(sessionOptions({ executionMode: 'sequential', flushDenormals: true }));
+}

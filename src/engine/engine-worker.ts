@@ -6,14 +6,14 @@ import sharp from 'sharp';
 import { flushesDenormals } from './denormal-probe.js';
 import { FaceEngine, type AnalyzeOptions, type AnalyzeResult, type ModelStage } from './engine.js';
 import { isImageError, type ImageErrorKind } from './errors.js';
-import { DEFAULT_THREADING, sessionOptions, type SessionThreading } from './models.js';
+import { DEFAULT_TUNING, sessionOptions, type SessionTuning } from './models.js';
 
 // Each worker is one unit of parallelism; libvips threads on top would oversubscribe the cores.
 sharp.concurrency(1);
 sharp.cache(false);
 
 export interface WorkerSetup {
-  threading: SessionThreading;
+  tuning: SessionTuning;
 }
 
 /** What one worker measured of itself (pool.selfCheck). */
@@ -31,15 +31,15 @@ export type WorkerReply =
   | { ok: true; selfCheck: WorkerSelfCheck }
   | { ok: false; imageError: { kind: ImageErrorKind; message: string } };
 
-const setup = (workerData as WorkerSetup | undefined) ?? { threading: DEFAULT_THREADING };
+const setup = (workerData as WorkerSetup | undefined) ?? { tuning: DEFAULT_TUNING };
 let engine: Promise<FaceEngine> | undefined;
 
 export default async function run(task: WorkerTask): Promise<WorkerReply> {
-  engine ??= FaceEngine.create({ threading: setup.threading });
+  engine ??= FaceEngine.create({ tuning: setup.tuning });
   const e = await engine;
   if (task.kind === 'warmup') return { ok: true, result: null };
   if (task.kind === 'selfcheck') {
-    return { ok: true, selfCheck: { threadId, flushesDenormals: await flushesDenormals(sessionOptions(setup.threading)), stageMs: await e.timeStages() } };
+    return { ok: true, selfCheck: { threadId, flushesDenormals: await flushesDenormals(sessionOptions(setup.tuning)), stageMs: await e.timeStages() } };
   }
   try {
     return { ok: true, result: await e.analyze(task.bytes, task.options) };

@@ -8,7 +8,8 @@ import { MaskClassifier } from './mask.js';
 import { estimatePose, type Pose } from './pose.js';
 import { assessQuality, laplacianVariance, type Quality } from './quality.js';
 import { ARCFACE_TEMPLATE } from './align.js';
-import { DEFAULT_THREADING, loadSession, MODEL_VERSION, type SessionThreading } from './models.js';
+import { flushDenormalsOnThisThread } from './denormal-probe.js';
+import { DEFAULT_TUNING, loadSession, MODEL_VERSION, type SessionTuning } from './models.js';
 import type { Point, RgbImage } from './image.js';
 import { ImageError } from './errors.js';
 
@@ -69,7 +70,7 @@ export interface EngineConfig {
   decode: DecodeLimits;
   detector: DetectorOptions;
   flipAverage: boolean;
-  threading: SessionThreading;
+  tuning: SessionTuning;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -77,7 +78,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   detector: DEFAULT_DETECTOR_OPTIONS,
   // Measured neutral to slightly negative on every accuracy figure, at twice the cost (docs/engine.md).
   flipAverage: false,
-  threading: DEFAULT_THREADING,
+  tuning: DEFAULT_TUNING,
 };
 
 /** The model stages the start-up self-check times (decode and the mask rule are not models). */
@@ -99,11 +100,14 @@ export class FaceEngine {
 
   static async create(config: Partial<EngineConfig> = {}): Promise<FaceEngine> {
     const cfg = { ...DEFAULT_ENGINE_CONFIG, ...config };
+    // In a pool's worker this thread already flushes (inherited); an engine made anywhere else
+    // (the CLI, a bench) puts its own thread into flush mode here, before its sessions exist.
+    if (cfg.tuning.flushDenormals) await flushDenormalsOnThisThread();
     const [det, lm, emb, live] = await Promise.all([
-      loadSession('detector', cfg.threading),
-      loadSession('landmarks', cfg.threading),
-      loadSession('embedder', cfg.threading),
-      loadSession('liveness', cfg.threading),
+      loadSession('detector', cfg.tuning),
+      loadSession('landmarks', cfg.tuning),
+      loadSession('embedder', cfg.tuning),
+      loadSession('liveness', cfg.tuning),
     ]);
     return new FaceEngine(
       cfg,

@@ -58,13 +58,25 @@ function readVerifiedModel(m: ModelEntry): Uint8Array {
   return bytes;
 }
 
-/** How one session spreads its work over threads. */
-export interface SessionThreading {
+/** The ONNX Runtime settings every session of an engine shares; bench:throughput compares them. */
+export interface SessionTuning {
   /** Threads one operator may use (ORT intra-op). 1 when the pool already runs one worker per core. */
   intraOpThreads: number;
+  /** 'parallel' runs the graph on the session's own pool thread, 'sequential' on the calling thread (see `sessionOptions`). */
+  executionMode: 'parallel' | 'sequential';
+  graphOptimization: 'all' | 'extended' | 'basic' | 'disabled';
+  /** ORT's CPU memory arena (reuses buffers between runs). */
+  cpuArena: boolean;
+  /** Flush denormal floats to zero (off only to measure what they cost). */
+  flushDenormals: boolean;
+  /**
+   * Let ORT's pool threads spin while waiting for work. Each session has its own pool thread, so
+   * a spinning one burns a core while a sibling session (or the other worker) needs it.
+   */
+  spinning: boolean;
 }
 
-export const DEFAULT_THREADING: SessionThreading = { intraOpThreads: 1 };
+export const DEFAULT_TUNING: SessionTuning = { intraOpThreads: 1, executionMode: 'sequential', graphOptimization: 'all', cpuArena: true, flushDenormals: true, spinning: false };
 
 /**
  * The options every inference session is created with.
@@ -73,24 +85,34 @@ export const DEFAULT_THREADING: SessionThreading = { intraOpThreads: 1 };
  * Xeon with AVX-512) compute on them ~7× slower (embed 65 ms instead of 9). ORT flushes them to
  * zero when `session.set_denormal_as_zero` is set, but only on threads it knows: each session's own
  * pool threads, and the thread that initialises the *first* session of the process (a process-wide
- * once). Our worker threads are not ORT's, so in sequential mode every worker but the first would
- * still compute with denormals. Parallel execution mode with an inter-op pool of one thread runs
- * every node on that pool thread, which the option covers; the calling worker only waits. The
- * worker hop this adds is measured in docs/engine.md (it is below the run-to-run noise), and
- * `flushesDenormals` proves the flush per thread at start-up and in tests.
+ * once). Our workers are not ORT's threads, and in sequential mode a session computes on the
+ * calling thread, so the flag alone leaves every worker but the first computing with denormals.
+ * New threads inherit the floating-point mode of their creator: the pool therefore creates a first
+ * session on its own thread before it spawns the workers (pool.ts), and every worker flushes.
+ * Parallel mode would also cover them (it runs the graph on the session's pool thread) but halves
+ * throughput on 2 cores (bench:throughput). `flushesDenormals` proves the flush per worker at
+ * start-up and in tests.
  */
-export function sessionOptions(threading: SessionThreading = DEFAULT_THREADING): ort.InferenceSession.SessionOptions {
+export function sessionOptions(tuning: Partial<SessionTuning> = {}): ort.InferenceSession.SessionOptions {
+  const t = { ...DEFAULT_TUNING, ...tuning };
   return {
-    intraOpNumThreads: threading.intraOpThreads,
-    interOpNumThreads: 2, // the caller + one pool thread that runs the graph
-    executionMode: 'parallel',
-    graphOptimizationLevel: 'all',
-    extra: { session: { set_denormal_as_zero: '1' } },
+    intraOpNumThreads: t.intraOpThreads,
+    interOpNumThreads: t.executionMode === 'parallel' ? 2 : 1, // 2 = the caller + one pool thread that runs the graph
+    executionMode: t.executionMode,
+    graphOptimizationLevel: t.graphOptimization,
+    enableCpuMemArena: t.cpuArena,
+    extra: {
+      session: {
+        ...(t.flushDenormals ? { set_denormal_as_zero: '1' } : {}),
+        intra_op: { allow_spinning: t.spinning ? '1' : '0' },
+        inter_op: { allow_spinning: t.spinning ? '1' : '0' },
+      },
+    },
   };
 }
 
-export async function loadSession(name: ModelName, threading: SessionThreading = DEFAULT_THREADING): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(readVerifiedModel(entry(name)), sessionOptions(threading));
+export async function loadSession(name: ModelName, tuning: Partial<SessionTuning> = {}): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(readVerifiedModel(entry(name)), sessionOptions(tuning));
 }
 
 export { ort };

@@ -4,16 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { AnalyzeOptions, AnalyzeResult } from './engine.js';
 import type { WorkerReply, WorkerSelfCheck, WorkerSetup, WorkerTask } from './engine-worker.js';
+import { flushDenormalsOnThisThread } from './denormal-probe.js';
 import { ImageError } from './errors.js';
-import { DEFAULT_THREADING, MODEL_VERSION, type SessionThreading } from './models.js';
+import { DEFAULT_TUNING, MODEL_VERSION, type SessionTuning } from './models.js';
 
 export interface PoolOptions {
   /** Worker threads, each with its own single-threaded ONNX sessions. Default: one per core. */
   threads?: number;
   /** Requests allowed to wait for a free worker; past it `analyze` fails fast with EngineBusyError. */
   maxQueue?: number;
-  /** Threads per ONNX session inside each worker (default 1: the workers already fill the cores). */
-  threading?: SessionThreading;
+  /** ONNX Runtime settings of every session in every worker (models.ts `DEFAULT_TUNING` for what is not given). */
+  tuning?: Partial<SessionTuning>;
 }
 
 /** Raised at once (never queued) when every worker is busy and the wait queue is full. */
@@ -29,17 +30,30 @@ export class EnginePool {
   readonly modelVersion = MODEL_VERSION;
   readonly threads: number;
   readonly maxQueue: number;
-  readonly threading: SessionThreading;
-  private readonly piscina: Piscina<WorkerTask, WorkerReply>;
+  readonly tuning: SessionTuning;
+  private readonly piscina: Promise<Piscina<WorkerTask, WorkerReply>>;
+  private started?: Piscina<WorkerTask, WorkerReply>;
 
   constructor(options: PoolOptions = {}) {
     this.threads = options.threads ?? availableParallelism();
     this.maxQueue = options.maxQueue ?? this.threads * 16;
-    this.threading = options.threading ?? DEFAULT_THREADING;
-    const setup: WorkerSetup = { threading: this.threading };
+    this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.piscina = this.start();
+    this.piscina.catch(() => {}); // the error reaches whoever awaits the pool (warmup, analyze)
+  }
+
+  /**
+   * Worker threads inherit the floating-point mode of the thread that creates them, and ORT can
+   * put only its own threads and the first session's thread into flush-to-zero mode (models.ts).
+   * So this thread flushes first, then spawns the workers: every worker flushes from birth, and
+   * so does any worker piscina replaces later.
+   */
+  private async start(): Promise<Piscina<WorkerTask, WorkerReply>> {
+    if (this.tuning.flushDenormals) await flushDenormalsOnThisThread();
+    const setup: WorkerSetup = { tuning: this.tuning };
     const here = fileURLToPath(import.meta.url);
     const fromSource = extname(here) === '.ts';
-    this.piscina = new Piscina({
+    this.started = new Piscina({
       // Run from TypeScript sources (npm start, tests): workers need the tsx loader too.
       ...(fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? { execArgv: [...process.execArgv, '--import', import.meta.resolve('tsx')] } : {}),
       filename: new URL(`./engine-worker${extname(here)}`, import.meta.url).href,
@@ -49,11 +63,13 @@ export class EnginePool {
       idleTimeout: Infinity,
       workerData: setup,
     });
+    return this.started;
   }
 
   /** Loads the models in every worker; resolves when the pool can serve. */
   async warmup(): Promise<void> {
-    await Promise.all(Array.from({ length: this.threads }, () => this.piscina.run({ kind: 'warmup' })));
+    const piscina = await this.piscina;
+    await Promise.all(Array.from({ length: this.threads }, () => piscina.run({ kind: 'warmup' })));
   }
 
   /**
@@ -62,19 +78,21 @@ export class EnginePool {
    * until each thread has answered (a busy-free pool hands concurrent tasks to distinct workers).
    */
   async selfCheck(maxRounds = 5): Promise<WorkerSelfCheck[]> {
+    const piscina = await this.piscina;
     const byThread = new Map<number, WorkerSelfCheck>();
     for (let round = 0; round < maxRounds && byThread.size < this.threads; round++) {
-      const replies = await Promise.all(Array.from({ length: this.threads }, () => this.piscina.run({ kind: 'selfcheck' })));
+      const replies = await Promise.all(Array.from({ length: this.threads }, () => piscina.run({ kind: 'selfcheck' })));
       for (const r of replies) if ('selfCheck' in r) byThread.set(r.selfCheck.threadId, r.selfCheck);
     }
     return [...byThread.values()];
   }
 
   async analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
-    if (this.piscina.queueSize >= this.maxQueue) throw new EngineBusyError();
+    if (this.queueDepth >= this.maxQueue) throw new EngineBusyError();
+    const piscina = await this.piscina;
     let reply: WorkerReply;
     try {
-      reply = await this.piscina.run({ kind: 'analyze', bytes, options });
+      reply = await piscina.run({ kind: 'analyze', bytes, options });
     } catch (e) {
       if ((e as Error).message === 'Task queue is at limit') throw new EngineBusyError();
       throw e;
@@ -86,10 +104,10 @@ export class EnginePool {
 
   /** Tasks waiting for a worker (for metrics and readiness). */
   get queueDepth(): number {
-    return this.piscina.queueSize;
+    return this.started?.queueSize ?? 0;
   }
 
   async close(): Promise<void> {
-    await this.piscina.destroy();
+    await (await this.piscina).destroy();
   }
 }

@@ -1,0 +1,122 @@
+/**
+ * Single-image latency and sustained throughput of the worker pool under different ONNX Runtime
+ * settings, side by side: workers × intra-op threads, execution mode, graph optimisation, memory
+ * arena, spinning; plus the cost of the hop into a worker (the same engine in this thread). What
+ * denormals cost is bench:latency's line: once a pool exists this process flushes them everywhere.
+ * The work is detect + landmarks + align + embed on the 640×480 single-face photo (what register,
+ * search by image and verify do per request).
+ *
+ *   npm run bench:throughput [-- --seconds 8] [-- --only default,1x2]
+ *
+ * "single": one request at a time, 40 of them (latency as one user sees it on an idle server).
+ * "sustained": 2 requests in flight per worker for --seconds (the pool's capacity in images/s).
+ */
+import { FaceEngine, type AnalyzeOptions } from '../src/engine/engine.js';
+import { DEFAULT_TUNING, type SessionTuning } from '../src/engine/models.js';
+import { EnginePool } from '../src/engine/pool.js';
+import { printHeader, table } from './common.js';
+import { singleFace } from './inputs.js';
+import { describeTuning, machineLine } from './machine.js';
+
+interface Variant {
+  name: string;
+  workers: number;
+  tuning: Partial<SessionTuning>;
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'default', workers: 2, tuning: {} },
+  { name: '1x2', workers: 1, tuning: { intraOpThreads: 2 } },
+  { name: '1x1', workers: 1, tuning: {} },
+  { name: 'parallel', workers: 2, tuning: { executionMode: 'parallel' } },
+  { name: 'spinning', workers: 2, tuning: { spinning: true } },
+  { name: 'opt-extended', workers: 2, tuning: { graphOptimization: 'extended' } },
+  { name: 'no-arena', workers: 2, tuning: { cpuArena: false } },
+];
+
+const SINGLE_RUNS = 40;
+const OPTIONS: AnalyzeOptions = { embed: true };
+
+const arg = (name: string) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const ms = (x: number) => x.toFixed(1);
+
+async function single(analyze: (b: Uint8Array) => Promise<unknown>, bytes: Uint8Array): Promise<number[]> {
+  for (let i = 0; i < 5; i++) await analyze(bytes);
+  const times: number[] = [];
+  for (let i = 0; i < SINGLE_RUNS; i++) {
+    const t0 = performance.now();
+    await analyze(bytes);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+async function sustained(pool: EnginePool, bytes: Uint8Array, seconds: number): Promise<{ perSecond: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  const lane = async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      await pool.analyze(bytes, OPTIONS);
+      latencies.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: 2 * pool.threads }, lane));
+  return { perSecond: latencies.length / ((performance.now() - t0) / 1000), latencies };
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(arg('seconds') ?? 8);
+  const only = arg('only')?.split(',');
+  printHeader(`Worker pool: detect + landmarks + align + embed on the 640x480 face; single = one at a time (${SINGLE_RUNS} runs), sustained = 2 in flight per worker for ${seconds} s`);
+  console.log(machineLine());
+  const image = await singleFace();
+  const rows: (string | number)[][] = [];
+  for (const v of VARIANTS.filter((x) => !only || only.includes(x.name))) {
+    const pool = new EnginePool({ threads: v.workers, maxQueue: 64, tuning: v.tuning });
+    try {
+      await pool.warmup();
+      const checks = await pool.selfCheck();
+      const flushed = checks.filter((c) => c.flushesDenormals).length;
+      const one = await single((b) => pool.analyze(b, OPTIONS), image.bytes);
+      const load = await sustained(pool, image.bytes, seconds);
+      rows.push([
+        v.name,
+        `${v.workers}×${v.tuning.intraOpThreads ?? DEFAULT_TUNING.intraOpThreads}`,
+        describeTuning({ ...DEFAULT_TUNING, ...v.tuning }),
+        `${flushed} of ${checks.length}`,
+        `${ms(quantile(one, 0.5))} / ${ms(quantile(one, 0.95))}`,
+        load.perSecond.toFixed(1),
+        `${ms(quantile(load.latencies, 0.5))} / ${ms(quantile(load.latencies, 0.99))}`,
+      ]);
+      console.error(`${v.name}: done`);
+    } finally {
+      await pool.close();
+    }
+  }
+  console.log(
+    table(['variant', 'workers × intra-op', 'sessions', 'workers flushing denormals', 'single p50 / p95 ms', 'sustained images/s', 'sustained p50 / p99 ms'], rows),
+  );
+
+  // The hop into a worker: the same analysis in this thread, one at a time, against the pool's 1×1 single figure.
+  if (!only || only.includes('hop')) {
+    const engine = await FaceEngine.create();
+    const direct = await single((b) => engine.analyze(b, OPTIONS), image.bytes);
+    const pool = new EnginePool({ threads: 1, maxQueue: 4 });
+    try {
+      await pool.warmup();
+      const viaPool = await single((b) => pool.analyze(b, OPTIONS), image.bytes);
+      const hop = quantile(viaPool, 0.5) - quantile(direct, 0.5);
+      console.log(`\nworker hop: ${ms(quantile(direct, 0.5))} ms in this thread vs ${ms(quantile(viaPool, 0.5))} ms through a 1-worker pool, p50: ${hop.toFixed(2)} ms per image (image bytes in, faces and vectors out)`);
+    } finally {
+      await pool.close();
+    }
+  }
+}
+
+await main();

@@ -4,7 +4,7 @@ import { FaceApiError } from './domain/errors.js';
 import { ImageReader, type UrlFetcher } from './domain/images.js';
 import { PageTokens } from './domain/page-tokens.js';
 import { FaceService } from './domain/service.js';
-import type { FaceAnalyzer } from './domain/types.js';
+import type { FaceAnalyzer } from './engine/analyzer.js';
 import { EMBEDDING_SIZE } from './engine/vectors.js';
 import { ExactIndex } from './index/exact-index.js';
 import { IndexRegistry } from './index/index-registry.js';

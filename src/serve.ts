@@ -1,7 +1,8 @@
 import type { Config } from './config.js';
 import { createRuntime } from './app.js';
 import { EnginePool } from './engine/pool.js';
-import { ServerMetrics, withInferenceMetrics } from './http/metrics.js';
+import { withInferenceMetrics } from './engine/timed-analyzer.js';
+import { ServerMetrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import type { Store } from './store/store.js';
 

@@ -1,7 +1,8 @@
+import type { FaceAnalyzer } from '../engine/analyzer.js';
 import type { AnalyzeOptions, AnalyzeResult } from '../engine/engine.js';
 import { isImageError, type ImageErrorKind } from '../engine/errors.js';
 import { FaceApiError, type ErrorName } from './errors.js';
-import type { FaceAnalyzer, ImageInput } from './types.js';
+import type { ImageInput } from './types.js';
 
 /** Downloads an image URL; throws FaceApiError (-45050, -45060, -45020) itself. */
 export type UrlFetcher = (url: string) => Promise<Uint8Array>;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { AnalyzeOptions, AnalyzeResult } from './engine.js';
 import type { WorkerReply, WorkerTask } from './engine-worker.js';
-import { ImageError } from './errors.js';
+import { EngineBusyError, ImageError } from './errors.js';
 import { MODEL_VERSION } from './models.js';
 
 export interface PoolOptions {
@@ -12,14 +12,6 @@ export interface PoolOptions {
   threads?: number;
   /** Requests allowed to wait for a free worker; past it `analyze` fails fast with EngineBusyError. */
   maxQueue?: number;
-}
-
-/** Raised at once (never queued) when every worker is busy and the wait queue is full. */
-export class EngineBusyError extends Error {
-  constructor() {
-    super('all face engine workers are busy and the queue is full; retry shortly');
-    this.name = 'EngineBusyError';
-  }
 }
 
 /** The engine behind a bounded pool of worker threads, so inference never blocks the event loop. */

@@ -45,13 +45,13 @@ export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<voi
     return success();
   });
 
-  app.post('/detect', { schema: S.detect }, async (req: P<never>) => {
+  app.post('/detect', { schema: S.detect, config: { carriesImage: true } }, async (req: P<never>) => {
     const f = await body(req);
     const faces = await service.detect(imageFromJson(f.image, 'image'), detailFlags(f));
     return success({ faceDetailCount: faces.length, faceDetails: faces });
   });
 
-  app.post('/groups/:groupId', { schema: S.register }, async (req: P<'groupId'>) => {
+  app.post('/groups/:groupId', { schema: S.register, config: { carriesImage: true } }, async (req: P<'groupId'>) => {
     const f = await body(req);
     const r = await service.register(
       req.params.appKey,
@@ -82,7 +82,7 @@ export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<voi
     return success({ matchFaceCount: matches.length, matchFaces: matches });
   });
 
-  app.post('/groups/:groupId/search', { schema: S.searchByImage }, async (req: P<'groupId'>) => {
+  app.post('/groups/:groupId/search', { schema: S.searchByImage, config: { carriesImage: true } }, async (req: P<'groupId'>) => {
     const f = await body(req);
     const r = await service.searchByImage(
       req.params.appKey,
@@ -94,19 +94,19 @@ export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<voi
     return success({ modelVersion: r.modelVersion, matchFaceCount: r.matches.length, matchFaces: r.matches, sourceFace: r.sourceFace });
   });
 
-  app.post('/compare', { schema: S.compare }, async (req: P<never>) => {
+  app.post('/compare', { schema: S.compare, config: { carriesImage: true } }, async (req: P<never>) => {
     const f = await body(req);
     const r = await service.compare(imageFromJson(f.sourceImage, 'sourceImage'), imageFromJson(f.targetImage, 'targetImage'), int(req.query, 'threshold'), detailFlags(f));
     return success({ modelVersion: r.modelVersion, ...compareData(r) });
   });
 
-  app.post('/verify/groups/:groupId/faces/:faceId', { schema: S.verify }, async (req: P<'groupId' | 'faceId'>) => {
+  app.post('/verify/groups/:groupId/faces/:faceId', { schema: S.verify, config: { carriesImage: true } }, async (req: P<'groupId' | 'faceId'>) => {
     const f = await body(req);
     const r = await service.verify(req.params.appKey, req.params.groupId, req.params.faceId, imageFromJson(f.compareImage, 'compareImage'), detailFlags(f));
     return success(r);
   });
 
-  app.post('/spoofing', { schema: S.spoofing }, async (req: P<never>) => {
+  app.post('/spoofing', { schema: S.spoofing, config: { carriesImage: true } }, async (req: P<never>) => {
     const f = await body(req);
     const faces = await service.spoofing(imageFromJson(f.image, 'image'), spoofCondition(f), bool(f, 'aligned', false));
     return success({ faceDetailCount: faces.length, faceDetails: faces });

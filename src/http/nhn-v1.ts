@@ -3,7 +3,7 @@ import { FaceApiError } from '../domain/errors.js';
 import type { Fields } from './request-parts.js';
 import { detailFlags, imageFromJson, int, readBody, spoofCondition, bool, str } from './request-parts.js';
 import { success } from './envelope.js';
-import { compareData, groupDetails, registerData, withToken } from './nhn-shapes.js';
+import { compareData, groupDetails, registerData, registered, withToken } from './nhn-shapes.js';
 import { refuseImageWorkWhenSaturated, type HttpContext } from './context.js';
 import { documentationOnly } from './schemas/shared.js';
 import { v1Schemas as S } from './schemas/v1.js';
@@ -114,10 +114,3 @@ export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<voi
 }
 
 const nextToken = (q: Fields) => (typeof q['next-token'] === 'string' && q['next-token'] !== '' ? (q['next-token'] as string) : undefined);
-
-/** +40070 when the group filled up part-way; -40070 when nothing could be added for that reason. */
-export function registered<T>(r: { added: unknown[]; quotaHit: boolean }, data: T) {
-  if (!r.quotaHit) return success(data);
-  if (r.added.length === 0) throw new FaceApiError('ServiceQuotaExceededException', 'the group is full');
-  return success(data, 'ServiceQuotaExceededPartialSuccessException');
-}

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '../src/store/sqlite-store.js';
+import { DATABASE_FILE } from '../src/store/sqlite-connection.js';
 import { startApi, type TestApi } from './api-helpers.js';
 import { checkDatabase } from './db-checks.js';
 import { faceCrops } from './face-crops.js';

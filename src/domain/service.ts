@@ -8,26 +8,10 @@ import { StoreConflictError, type FaceFilter, type FaceRecord, type FaceWithVect
 import { FaceApiError, invalidParam } from './errors.js';
 import { toBBox, toFaceDetail, toLandmarks } from './face-detail.js';
 import type { ImageReader } from './images.js';
+import { DEFAULT_LIMITS, type DomainLimits } from './limits.js';
 import type { PageTokens } from './page-tokens.js';
 import type { DetailFlags, FaceDetail, GroupInfo, ImageInput, Paged, SearchMatch, StoredFace } from './types.js';
 import { checkExternalImageId, checkGroupId, checkGroupIdForCreate, checkIntRange } from './validation.js';
-
-export interface DomainLimits {
-  maxFacesPerGroup: number;
-  maxGroupsPerApp: number;
-  /** Faces returned by detect and registered per call (NHN: 20). */
-  maxFacesPerImage: number;
-  maxListLimit: number;
-  maxSearchLimit: number;
-}
-
-export const DEFAULT_LIMITS: DomainLimits = {
-  maxFacesPerGroup: 100_000,
-  maxGroupsPerApp: 10_000,
-  maxFacesPerImage: 20,
-  maxListLimit: 200,
-  maxSearchLimit: 4096,
-};
 
 export interface RegisterResult {
   modelVersion: string;

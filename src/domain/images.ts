@@ -1,5 +1,5 @@
 import type { FaceAnalyzer } from '../engine/analyzer.js';
-import type { AnalyzeOptions, AnalyzeResult } from '../engine/engine.js';
+import type { AnalyzeOptions, AnalyzeResultFor } from '../engine/engine.js';
 import { isEngineBusy, isImageError, type ImageErrorKind } from '../engine/errors.js';
 import { isImageFetchError, type ImageFetchError } from '../net/image-fetch.js';
 import { FaceApiError, type ErrorName } from './errors.js';
@@ -32,7 +32,7 @@ export class ImageReader {
   }
 
   /** Reads and analyses an image, turning engine failures into API errors. */
-  async analyze(input: ImageInput, options: AnalyzeOptions): Promise<AnalyzeResult> {
+  async analyze<O extends AnalyzeOptions>(input: ImageInput, options: O): Promise<AnalyzeResultFor<O>> {
     const bytes = await this.bytes(input);
     try {
       return await this.analyzer.analyze(bytes, options);

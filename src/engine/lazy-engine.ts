@@ -10,7 +10,7 @@ import { MODEL_VERSION } from './models.js';
 export class LazyEngine implements FaceAnalyzer {
   readonly modelVersion = MODEL_VERSION;
   private engine?: Promise<FaceEngine>;
-  async analyze(bytes: Uint8Array, options?: AnalyzeOptions) {
+  async analyze<O extends AnalyzeOptions = {}>(bytes: Uint8Array, options?: O) {
     this.engine ??= FaceEngine.create();
     return (await this.engine).analyze(bytes, options);
   }

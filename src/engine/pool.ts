@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { AnalyzeOptions, AnalyzeResult } from './engine.js';
+import type { AnalyzeOptions, AnalyzeResultFor } from './engine.js';
 import type { WorkerReply, WorkerTask } from './engine-worker.js';
 import { EngineBusyError, ImageError } from './errors.js';
 import { MODEL_VERSION } from './models.js';
@@ -42,7 +42,7 @@ export class EnginePool {
     await Promise.all(Array.from({ length: this.threads }, () => this.piscina.run({ kind: 'warmup' })));
   }
 
-  async analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+  async analyze<O extends AnalyzeOptions = {}>(bytes: Uint8Array, options: O = {} as O): Promise<AnalyzeResultFor<O>> {
     if (this.piscina.queueSize >= this.maxQueue) throw new EngineBusyError();
     let reply: WorkerReply;
     try {
@@ -52,7 +52,7 @@ export class EnginePool {
       throw e;
     }
     if (!reply.ok) throw new ImageError(reply.imageError.kind, reply.imageError.message);
-    return reply.result as AnalyzeResult;
+    return reply.result as AnalyzeResultFor<O>;
   }
 
   /** Tasks waiting for a worker (for metrics and readiness). */

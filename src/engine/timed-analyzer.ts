@@ -17,9 +17,9 @@ export interface InferenceTimingHook {
 export function withInferenceMetrics(analyzer: FaceAnalyzer, hook: InferenceTimingHook): FaceAnalyzer {
   return {
     modelVersion: analyzer.modelVersion,
-    async analyze(bytes: Uint8Array, options: AnalyzeOptions = {}) {
+    async analyze<O extends AnalyzeOptions = {}>(bytes: Uint8Array, options: O = {} as O) {
       const start = performance.now();
-      const result = await analyzer.analyze(bytes, { ...options, timings: true });
+      const result = await analyzer.analyze<O>(bytes, { ...options, timings: true });
       if (result.timings) reportStages(hook, result.timings, performance.now() - start);
       return result;
     },

@@ -4,9 +4,9 @@
 // latency under the overload. Settings: BENCH_WORKERS, BENCH_QUEUE, BENCH_DURATION_S.
 import { availableParallelism, loadavg } from 'node:os';
 import autocannon from 'autocannon';
-import { startChildServer, type ChildServer } from '../test/child-server.js';
-import { fixture } from '../test/fixtures.js';
-import { probeHealth } from '../test/health-probe.js';
+import { startChildServer, type ChildServer } from '../test/support/child-server.js';
+import { fixture } from '../test/support/fixtures.js';
+import { probeHealth } from '../test/support/health-probe.js';
 import { printHeader, table } from './common.js';
 
 // One core is left to the server's event loop and to autocannon, which share this machine.

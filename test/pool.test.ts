@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { EnginePool } from '../src/engine/pool.js';
 import { EngineBusyError, ImageError } from '../src/engine/errors.js';
-import { fixture } from './fixtures.js';
+import { fixture } from './support/fixtures.js';
 
 test('worker pool analyses images off the main thread and refuses work past its queue', async () => {
   const pool = new EnginePool({ threads: 2, maxQueue: 2 });

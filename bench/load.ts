@@ -7,9 +7,9 @@
 // detect + embed + search, the work of a gate — and must serve them all with p99 ≤ 100 ms.
 import { availableParallelism, loadavg } from 'node:os';
 import autocannon from 'autocannon';
-import { startChildServer, type ChildServer } from '../test/child-server.js';
-import { fixture } from '../test/fixtures.js';
-import { probeHealth } from '../test/health-probe.js';
+import { startChildServer, type ChildServer } from '../test/support/child-server.js';
+import { fixture } from '../test/support/fixtures.js';
+import { probeHealth } from '../test/support/health-probe.js';
 import { printHeader, table } from './common.js';
 import { singleFace } from './inputs.js';
 import { machineLine } from './machine.js';

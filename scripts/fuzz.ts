@@ -23,9 +23,9 @@ import { createRuntime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { EnginePool } from '../src/engine/pool.js';
 import { buildServer } from '../src/http/server.js';
-import { fixedCases, randomCases, type FuzzCase, type FuzzTarget, type HttpCall } from '../test/fuzz-corpus.js';
-import { hostileImages } from '../test/hostile-images.js';
-import { mb, runCases, settledMemory, type Answer, type FuzzReport, type Outcome } from '../test/fuzz-oracle.js';
+import { fixedCases, randomCases, type FuzzCase, type FuzzTarget, type HttpCall } from '../test/support/fuzz-corpus.js';
+import { hostileImages } from '../test/support/hostile-images.js';
+import { mb, runCases, settledMemory, type Answer, type FuzzReport, type Outcome } from '../test/support/fuzz-oracle.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,14 +1,13 @@
 import type { Config } from './config.js';
 import { Apps } from './domain/apps.js';
-import { FaceApiError } from './domain/errors.js';
 import { ImageReader, type UrlFetcher } from './domain/images.js';
 import { PageTokens } from './domain/page-tokens.js';
 import { FaceService } from './domain/service.js';
-import type { FaceAnalyzer } from './domain/types.js';
+import type { FaceAnalyzer } from './engine/analyzer.js';
 import { EMBEDDING_SIZE } from './engine/vectors.js';
 import { ExactIndex } from './index/exact-index.js';
 import { IndexRegistry } from './index/index-registry.js';
-import { fetchImage, ImageFetchError } from './net/image-fetch.js';
+import { fetchImage } from './net/image-fetch.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -19,18 +18,9 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** URL download failures as NHN codes: refused addresses/ports/schemes -45050, time-out -45060. */
+/** Downloads under the operator's size, time and address rules; the domain names the failures. */
 export function urlFetcher(config: Pick<Config, 'maxImageBytes' | 'allowPrivateUrls' | 'urlTimeoutMs'>): UrlFetcher {
-  return async (url) => {
-    try {
-      return await fetchImage(url, { maxBytes: config.maxImageBytes, timeoutMs: config.urlTimeoutMs, allowPrivateAddresses: config.allowPrivateUrls });
-    } catch (e) {
-      if (!(e instanceof ImageFetchError)) throw e;
-      if (e.kind === 'timeout') throw new FaceApiError('ImageTimeoutError', `image download timed out: ${e.message}`);
-      if (e.kind === 'too-large') throw new FaceApiError('ImageTooLargeException', e.message);
-      throw new FaceApiError('InvalidImageURLException', e.message);
-    }
-  };
+  return (url) => fetchImage(url, { maxBytes: config.maxImageBytes, timeoutMs: config.urlTimeoutMs, allowPrivateAddresses: config.allowPrivateUrls });
 }
 
 /** Wires store, index, engine and domain together; every transport starts from here. */

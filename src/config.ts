@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { DEFAULT_LIMITS, type DomainLimits } from './domain/service.js';
+import { DEFAULT_LIMITS, type DomainLimits } from './domain/limits.js';
 
 /** Everything an operator can set, read once from the environment. */
 export interface Config {

@@ -1,8 +1,9 @@
 import type { Config } from './config.js';
-import { createRuntime } from './app.js';
+import { createRuntime, type Runtime } from './app.js';
 import { EnginePool } from './engine/pool.js';
 import { assessSelfCheck } from './engine/self-check.js';
-import { ServerMetrics, withInferenceMetrics } from './http/metrics.js';
+import { withInferenceMetrics } from './engine/timed-analyzer.js';
+import { ServerMetrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import type { Store } from './store/store.js';
 
@@ -86,7 +87,7 @@ async function storeAnswers(store: Store): Promise<boolean> {
  * The start-up contract: FACEREC_APPKEY/FACEREC_SECRETKEY name an app that exists from start-up;
  * without them, the first start on an empty data dir creates one app and prints its keys once.
  */
-async function ensureBootstrapApp(config: Config, runtime: Awaited<ReturnType<typeof createRuntime>>, log: (m: string) => void): Promise<void> {
+async function ensureBootstrapApp(config: Config, runtime: Runtime, log: (m: string) => void): Promise<void> {
   const { apps } = runtime;
   if (config.appKey) {
     if (!config.secretKey) throw new Error('FACEREC_APPKEY is set but FACEREC_SECRETKEY is not');

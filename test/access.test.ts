@@ -16,8 +16,8 @@ import type { FastifyInstance } from 'fastify';
 import { createRuntime, type Runtime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { buildServer } from '../src/http/server.js';
-import { b64, engine } from './api-helpers.js';
-import { fixture } from './fixtures.js';
+import { b64, engine } from './support/api-helpers.js';
+import { fixture } from './support/fixtures.js';
 
 const V1 = '/nhn-face-reco/v1.0/appkeys/:appKey';
 const V2 = '/v2.0/appkeys/:appKey';

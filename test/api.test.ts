@@ -4,8 +4,8 @@ import { createServer, type Server } from 'node:http';
 import sharp from 'sharp';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { startApi, b64, multipart, ok, type TestApi } from './api-helpers.js';
-import { fixture } from './fixtures.js';
+import { startApi, b64, multipart, ok, type TestApi } from './support/api-helpers.js';
+import { fixture } from './support/fixtures.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const code = (r: any) => r.header.resultCode;

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { startApi, type TestApi } from './api-helpers.js';
-import { fixture } from './fixtures.js';
+import { startApi, type TestApi } from './support/api-helpers.js';
+import { fixture } from './support/fixtures.js';
 import { FacerecApiError, FacerecClient, FacerecProtocolError, ResultCodes } from '../src/client/index.js';
 
 /** The client always talks real HTTP: the test API listens on an ephemeral loopback port. */

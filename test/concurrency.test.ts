@@ -3,10 +3,10 @@
 // never returns a face whose deletion finished before the search began.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApi, type TestApi } from './api-helpers.js';
-import { checkDatabase } from './db-checks.js';
-import { faceCrops, groupPhoto } from './face-crops.js';
-import { seededRandom } from './nhn-http.js';
+import { startApi, type TestApi } from './support/api-helpers.js';
+import { checkDatabase } from './support/db-checks.js';
+import { faceCrops, groupPhoto } from './support/face-crops.js';
+import { seededRandom } from './support/nhn-http.js';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const code = (r: any): number => r.header.resultCode;

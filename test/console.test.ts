@@ -12,8 +12,8 @@ import { createRuntime, type Runtime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { CONSOLE_PREFIX, defaultConsoleRoot, webConsole } from '../src/http/console.js';
 import { buildServer } from '../src/http/server.js';
-import { engine } from './api-helpers.js';
-import { fixture, fixturePath } from './fixtures.js';
+import { engine } from './support/api-helpers.js';
+import { fixture, fixturePath } from './support/fixtures.js';
 
 const PROJECT = fileURLToPath(new URL('..', import.meta.url));
 const SCREENSHOTS = join(PROJECT, 'test-output', 'screenshots');

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CrashLedger } from './crash-ledger.js';
-import { checkDatabase } from './db-checks.js';
-import { faceCrops, groupPhoto } from './face-crops.js';
-import { NhnV2Client, registerBody, seededRandom } from './nhn-http.js';
-import { ServerProcess, type ServerProcessOptions } from './server-process.js';
+import { CrashLedger } from './support/crash-ledger.js';
+import { checkDatabase } from './support/db-checks.js';
+import { faceCrops, groupPhoto } from './support/face-crops.js';
+import { NhnV2Client, registerBody, seededRandom } from './support/nhn-http.js';
+import { ServerProcess, type ServerProcessOptions } from './support/server-process.js';
 
 const SEED = Number(process.env.CRASH_SEED ?? 20250601);
 const KILLS = Number(process.env.CRASH_KILLS ?? 24);

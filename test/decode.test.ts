@@ -4,7 +4,7 @@ import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { decodeImage, sniffFormat } from '../src/engine/decode.js';
 import { ImageError, type ImageErrorKind } from '../src/engine/errors.js';
-import { fixture } from './fixtures.js';
+import { fixture } from './support/fixtures.js';
 
 const rejectsWith = (p: Promise<unknown>, kind: ImageErrorKind) =>
   assert.rejects(p, (e: unknown) => e instanceof ImageError && e.kind === kind);

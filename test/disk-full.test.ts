@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DATABASE_FILE } from '../src/store/sqlite-store.js';
-import { startApi, type TestApi } from './api-helpers.js';
-import { checkDatabase } from './db-checks.js';
-import { faceCrops } from './face-crops.js';
-import { NhnV2Client, registerBody } from './nhn-http.js';
-import { ServerProcess } from './server-process.js';
+import { DATABASE_FILE } from '../src/store/sqlite-connection.js';
+import { startApi, type TestApi } from './support/api-helpers.js';
+import { checkDatabase } from './support/db-checks.js';
+import { faceCrops } from './support/face-crops.js';
+import { NhnV2Client, registerBody } from './support/nhn-http.js';
+import { ServerProcess } from './support/server-process.js';
 
 const INTERNAL = -50000;
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');

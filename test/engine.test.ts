@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { FaceEngine, LEAD_FACE_AREA_RATIO, orderFaces, type EngineFace } from '../src/engine/engine.js';
 import { cosine } from '../src/engine/vectors.js';
 import { isSpoof } from '../src/engine/spoof.js';
-import { fixture } from './fixtures.js';
+import { fixture } from './support/fixtures.js';
 
 let engine: FaceEngine;
 before(async () => {

@@ -3,10 +3,10 @@
 // bound; the server still works afterwards and its memory is back near where it started.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApi, type TestApi } from './api-helpers.js';
-import { fixedCases, randomCases, type FuzzTarget, type HttpCall } from './fuzz-corpus.js';
-import { hostileImages, type HostileImages } from './hostile-images.js';
-import { mb, runCases, settledMemory, type Answer, type FuzzReport } from './fuzz-oracle.js';
+import { startApi, type TestApi } from './support/api-helpers.js';
+import { fixedCases, randomCases, type FuzzTarget, type HttpCall } from './support/fuzz-corpus.js';
+import { hostileImages, type HostileImages } from './support/hostile-images.js';
+import { mb, runCases, settledMemory, type Answer, type FuzzReport } from './support/fuzz-oracle.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20250601);
 const RANDOM_CASES = Number(process.env.FUZZ_CASES ?? 160);

@@ -7,10 +7,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { b64, multipart } from './api-helpers.js';
-import { startChildServer, type ChildServer } from './child-server.js';
-import { fixture } from './fixtures.js';
-import { startLocalOrigin, type LocalOrigin } from './local-origin.js';
+import { b64, multipart } from './support/api-helpers.js';
+import { startChildServer, type ChildServer } from './support/child-server.js';
+import { fixture } from './support/fixtures.js';
+import { startLocalOrigin, type LocalOrigin } from './support/local-origin.js';
 
 // Distinctive values, so that a match in the logs can only be a leak.
 const APP_KEY = 'LogAppKey7Q3ZxW';

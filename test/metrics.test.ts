@@ -8,10 +8,11 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { createRuntime, type Runtime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { ServerMetrics, withInferenceMetrics } from '../src/http/metrics.js';
+import { withInferenceMetrics } from '../src/engine/timed-analyzer.js';
+import { ServerMetrics } from '../src/http/metrics.js';
 import { buildServer } from '../src/http/server.js';
-import { b64, engine, multipart } from './api-helpers.js';
-import { fixture } from './fixtures.js';
+import { b64, engine, multipart } from './support/api-helpers.js';
+import { fixture } from './support/fixtures.js';
 
 const APP_KEY = 'metrics-app-key-4f2a';
 const SECRET = 'metrics-secret';

@@ -10,8 +10,8 @@ import { createRuntime, type Runtime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { RESULT_CODES } from '../src/domain/errors.js';
 import { buildServer } from '../src/http/server.js';
-import { b64, engine, multipart } from './api-helpers.js';
-import { fixture } from './fixtures.js';
+import { b64, engine, multipart } from './support/api-helpers.js';
+import { fixture } from './support/fixtures.js';
 
 type Doc = { openapi: string; paths: Record<string, Record<string, any>>; components: any; info: any };
 

@@ -7,9 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { startChildServer, type ChildServer } from './child-server.js';
-import { probeHealth } from './health-probe.js';
-import { fixture } from './fixtures.js';
+import { startChildServer, type ChildServer } from './support/child-server.js';
+import { probeHealth } from './support/health-probe.js';
+import { fixture } from './support/fixtures.js';
 
 const WORKERS = 1;
 const QUEUE = 2;

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { EnginePool, EngineBusyError } from '../src/engine/pool.js';
-import { ImageError } from '../src/engine/errors.js';
-import { fixture } from './fixtures.js';
+import { EnginePool } from '../src/engine/pool.js';
+import { EngineBusyError, ImageError } from '../src/engine/errors.js';
+import { fixture } from './support/fixtures.js';
 
 test('worker pool analyses images off the main thread and refuses work past its queue', async () => {
   const pool = new EnginePool({ threads: 2, maxQueue: 2 });

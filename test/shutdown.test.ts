@@ -8,8 +8,8 @@ import type { Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { fixture } from './fixtures.js';
-import { ServerProcess } from './server-process.js';
+import { fixture } from './support/fixtures.js';
+import { ServerProcess } from './support/server-process.js';
 
 const APP_KEY = 'shutdown-app';
 const SECRET = 'shutdown-secret';

@@ -12,10 +12,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { b64, startApi, type TestApi } from './api-helpers.js';
-import { fixture } from './fixtures.js';
-import { startLocalOrigin, type LocalOrigin } from './local-origin.js';
-import { installTripwire, type Tripwire } from './net-tripwire.js';
+import { b64, startApi, type TestApi } from './support/api-helpers.js';
+import { fixture } from './support/fixtures.js';
+import { startLocalOrigin, type LocalOrigin } from './support/local-origin.js';
+import { installTripwire, type Tripwire } from './support/net-tripwire.js';
 
 const URL_TIMEOUT_MS = 800;
 const photo = fixture('sample1.jpg');

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { LATEST_SCHEMA_VERSION } from '../src/store/migrations.js';
-import { DATABASE_FILE, MASTER_KEY_FILE, SqliteStore } from '../src/store/sqlite-store.js';
+import { DATABASE_FILE } from '../src/store/sqlite-connection.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import { MASTER_KEY_FILE } from '../src/store/store-keys.js';
 import { StoreConflictError, type FaceRecord, type FaceWithVector } from '../src/store/store.js';
 import { generateMasterKey, MasterKeyFormatError, parseMasterKey, VectorCipher, VectorDecryptionError } from '../src/store/vector-crypto.js';
 

@@ -3,9 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createRuntime } from '../app.js';
 import type { Config } from '../config.js';
 import { Apps, hashSecret } from '../domain/apps.js';
-import type { FaceAnalyzer } from '../domain/types.js';
-import { FaceEngine, type AnalyzeOptions } from '../engine/engine.js';
-import { MODEL_VERSION } from '../engine/models.js';
+import { LazyEngine } from '../engine/lazy-engine.js';
 import { EnginePool } from '../engine/pool.js';
 import { buildServer } from '../http/server.js';
 import type { Store } from '../store/store.js';
@@ -100,16 +98,3 @@ class SessionApps extends Apps {
 }
 
 const sha256 = (s: string) => Buffer.from(hashSecret(s), 'hex');
-
-/**
- * The engine on the CLI's own thread, loaded on first use: `groups list` and friends start at
- * once, and only commands that look at images pay the model load (~1–2 s).
- */
-class LazyEngine implements FaceAnalyzer {
-  readonly modelVersion = MODEL_VERSION;
-  private engine?: Promise<FaceEngine>;
-  async analyze(bytes: Uint8Array, options?: AnalyzeOptions) {
-    this.engine ??= FaceEngine.create();
-    return (await this.engine).analyze(bytes, options);
-  }
-}

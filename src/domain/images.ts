@@ -1,9 +1,11 @@
-import type { AnalyzeOptions, AnalyzeResult } from '../engine/engine.js';
-import { isImageError, type ImageErrorKind } from '../engine/errors.js';
+import type { FaceAnalyzer } from '../engine/analyzer.js';
+import type { AnalyzeOptions, AnalyzeResultFor } from '../engine/engine.js';
+import { isEngineBusy, isImageError, type ImageErrorKind } from '../engine/errors.js';
+import { isImageFetchError, type ImageFetchError } from '../net/image-fetch.js';
 import { FaceApiError, type ErrorName } from './errors.js';
-import type { FaceAnalyzer, ImageInput } from './types.js';
+import type { ImageInput } from './types.js';
 
-/** Downloads an image URL; throws FaceApiError (-45050, -45060, -45020) itself. */
+/** Downloads an image URL; failures are ImageFetchErrors, which the reader turns into result codes. */
 export type UrlFetcher = (url: string) => Promise<Uint8Array>;
 
 const IMAGE_ERROR_CODES: Record<ImageErrorKind, ErrorName> = {
@@ -23,21 +25,37 @@ export class ImageReader {
   ) {}
 
   async bytes(input: ImageInput): Promise<Uint8Array> {
-    const bytes = 'bytes' in input ? input.bytes : await this.fetchUrl(input.url);
+    const bytes = 'bytes' in input ? input.bytes : await this.download(input.url);
     if (bytes.length > this.maxBytes) throw new FaceApiError('ImageTooLargeException', `image is ${bytes.length} bytes; the limit is ${this.maxBytes}`);
     if (bytes.length === 0) throw new FaceApiError('InvalidImageBytesException', 'image is empty');
     return bytes;
   }
 
   /** Reads and analyses an image, turning engine failures into API errors. */
-  async analyze(input: ImageInput, options: AnalyzeOptions): Promise<AnalyzeResult> {
+  async analyze<O extends AnalyzeOptions>(input: ImageInput, options: O): Promise<AnalyzeResultFor<O>> {
     const bytes = await this.bytes(input);
     try {
       return await this.analyzer.analyze(bytes, options);
     } catch (e) {
       if (isImageError(e)) throw new FaceApiError(IMAGE_ERROR_CODES[e.kind], e.message);
-      if ((e as Error)?.name === 'EngineBusyError') throw new FaceApiError('InternalServerError', (e as Error).message, 1);
+      if (isEngineBusy(e)) throw new FaceApiError('InternalServerError', e.message, 1);
       throw e;
     }
   }
+
+  private async download(url: string): Promise<Uint8Array> {
+    try {
+      return await this.fetchUrl(url);
+    } catch (e) {
+      if (isImageFetchError(e)) throw downloadFailure(e);
+      throw e;
+    }
+  }
+}
+
+/** Refused addresses, ports and schemes are -45050, a time-out -45060, an oversized body -45020. */
+function downloadFailure(e: ImageFetchError): FaceApiError {
+  if (e.kind === 'timeout') return new FaceApiError('ImageTimeoutError', `image download timed out: ${e.message}`);
+  if (e.kind === 'too-large') return new FaceApiError('ImageTooLargeException', e.message);
+  return new FaceApiError('InvalidImageURLException', e.message);
 }

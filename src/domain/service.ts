@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { EngineFace } from '../engine/engine.js';
+import { embeddedFaces } from '../engine/analyzer.js';
+import type { EmbeddedFace } from '../engine/engine.js';
 import { fromSimilarity, toSimilarity } from '../engine/similarity.js';
 import { cosine } from '../engine/vectors.js';
 import { isSpoof, type SpoofCondition } from '../engine/spoof.js';
@@ -8,26 +9,10 @@ import { StoreConflictError, type FaceFilter, type FaceRecord, type FaceWithVect
 import { FaceApiError, invalidParam } from './errors.js';
 import { toBBox, toFaceDetail, toLandmarks } from './face-detail.js';
 import type { ImageReader } from './images.js';
+import { DEFAULT_LIMITS, type DomainLimits } from './limits.js';
 import type { PageTokens } from './page-tokens.js';
 import type { DetailFlags, FaceDetail, GroupInfo, ImageInput, Paged, SearchMatch, StoredFace } from './types.js';
 import { checkExternalImageId, checkGroupId, checkGroupIdForCreate, checkIntRange } from './validation.js';
-
-export interface DomainLimits {
-  maxFacesPerGroup: number;
-  maxGroupsPerApp: number;
-  /** Faces returned by detect and registered per call (NHN: 20). */
-  maxFacesPerImage: number;
-  maxListLimit: number;
-  maxSearchLimit: number;
-}
-
-export const DEFAULT_LIMITS: DomainLimits = {
-  maxFacesPerGroup: 100_000,
-  maxGroupsPerApp: 10_000,
-  maxFacesPerImage: 20,
-  maxListLimit: 200,
-  maxSearchLimit: 4096,
-};
 
 export interface RegisterResult {
   modelVersion: string;
@@ -119,9 +104,9 @@ export class FaceService {
       throw new FaceApiError('ServiceQuotaExceededException', `group ${groupId} already holds ${this.limits.maxFacesPerGroup} faces`);
     }
     const r = await this.images.analyze(image, { embed: true, embedLimit: limit, spoof: flags.spoofing, maxFaces: this.limits.maxFacesPerImage });
-    const candidates = r.faces.slice(0, limit);
+    const candidates = embeddedFaces(r, limit);
     const beyondLimit = r.faces.slice(limit).map((f) => toFaceDetail(f, r, flags));
-    const eligible: EngineFace[] = [];
+    const eligible: EmbeddedFace[] = [];
     const ineligible: FaceDetail[] = [];
     for (const f of candidates) {
       if (f.quality.recognizable) eligible.push(f);
@@ -138,7 +123,7 @@ export class FaceService {
       landmarks: toLandmarks(f, r.width, r.height),
       confidence: f.confidence,
       createTime,
-      vector: f.embedding!,
+      vector: f.embedding,
     }));
     const result = await this.store.addFaces(appKey, groupId, rows, this.limits.maxFacesPerGroup);
     if (!result) throw notFoundGroup(groupId);
@@ -195,7 +180,7 @@ export class FaceService {
     const { limit, threshold } = this.searchParams(opts);
     const group = await this.requireGroup(appKey, groupId);
     const { face, detail } = await this.largestFace(image, flags);
-    const matches = await this.search(appKey, group, face.embedding!, limit, threshold);
+    const matches = await this.search(appKey, group, face.embedding, limit, threshold);
     return { sourceFace: detail, matches, modelVersion: group.modelVersion };
   }
 
@@ -212,7 +197,7 @@ export class FaceService {
     const src = srcResult.value;
     const tr = trResult.value;
     const scored = tr.faces
-      .map((f) => ({ faceDetail: toFaceDetail(f, tr, flags), similarity: toSimilarity(cosine(src.face.embedding!, f.embedding!)) }))
+      .map((f) => ({ faceDetail: toFaceDetail(f, tr, flags), similarity: toSimilarity(cosine(src.face.embedding, f.embedding)) }))
       .sort((a, b) => b.similarity - a.similarity);
     return {
       modelVersion: this.modelVersion,
@@ -228,7 +213,7 @@ export class FaceService {
     const stored = await this.store.getFace(appKey, groupId, faceId);
     if (!stored) throw notFoundFace(faceId);
     const { face, detail } = await this.largestFace(image, flags);
-    return { similarity: toSimilarity(cosine(stored.vector, face.embedding!)), face: toStoredFace(stored), sourceFace: detail };
+    return { similarity: toSimilarity(cosine(stored.vector, face.embedding)), face: toStoredFace(stored), sourceFace: detail };
   }
 
   /**
@@ -262,7 +247,7 @@ export class FaceService {
     return g;
   }
 
-  private async largestFace(image: ImageInput, flags: DetailFlags): Promise<{ face: EngineFace; detail: FaceDetail }> {
+  private async largestFace(image: ImageInput, flags: DetailFlags): Promise<{ face: EmbeddedFace; detail: FaceDetail }> {
     const r = await this.images.analyze(image, { embed: true, spoof: flags.spoofing, maxFaces: 1 });
     const face = r.faces[0];
     if (!face) throw invalidParam('no face was found in the image');

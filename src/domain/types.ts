@@ -1,11 +1,4 @@
-import type { AnalyzeOptions, AnalyzeResult } from '../engine/engine.js';
 import type { SpoofCondition } from '../engine/spoof.js';
-
-/** What the domain needs from the engine: the in-process FaceEngine and the worker pool both fit. */
-export interface FaceAnalyzer {
-  readonly modelVersion: string;
-  analyze(bytes: Uint8Array, options?: AnalyzeOptions): Promise<AnalyzeResult>;
-}
 
 /** An image as a client passes it: raw bytes (already base64-decoded or uploaded) or a URL to fetch. */
 export type ImageInput = { bytes: Uint8Array } | { url: string };

@@ -53,16 +53,30 @@ export interface EngineFace {
   embedding?: Float32Array;
 }
 
-export interface AnalyzeResult {
+/** A face whose embedding was asked for: the engine then always computes it. */
+export type EmbeddedFace = EngineFace & { embedding: Float32Array };
+
+export interface AnalyzeResult<Face extends EngineFace = EngineFace> {
   width: number;
   height: number;
   format: ImageFormat;
   modelVersion: string;
-  faces: EngineFace[];
+  faces: Face[];
   /** Liveness of the whole image, for `alignedFace` requests. */
   imageLiveScore?: number;
   timings?: Record<string, number>;
 }
+
+/**
+ * What `analyze` returns for `options`: with `embed: true` every face carries its embedding, so
+ * callers need no check. With `embedLimit` only the first faces do; `embeddedFaces` (analyzer.ts)
+ * takes those.
+ */
+export type AnalyzeResultFor<O extends AnalyzeOptions> = O extends { embed: true }
+  ? 'embedLimit' extends keyof O
+    ? AnalyzeResult
+    : AnalyzeResult<EmbeddedFace>
+  : AnalyzeResult;
 
 export const ALIGNED_FACE_SIZE = 224;
 
@@ -119,21 +133,24 @@ export class FaceEngine {
     );
   }
 
-  async analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
-    const clock = new StageClock(options.timings === true);
+  async analyze<O extends AnalyzeOptions = {}>(bytes: Uint8Array, options?: O): Promise<AnalyzeResultFor<O>> {
+    const opts: AnalyzeOptions = options ?? {};
+    const clock = new StageClock(opts.timings === true);
     const decoded = await decodeImage(bytes, this.config.decode);
     clock.lap('decode');
-    if (options.alignedFace) return this.analyzeAlignedFace(decoded);
+    if (opts.alignedFace) return (await this.analyzeAlignedFace(decoded)) as AnalyzeResultFor<O>;
     const scale = { x: decoded.originalWidth / decoded.image.width, y: decoded.originalHeight / decoded.image.height };
-    const faces = await this.analyzeDecoded(decoded.image, options, clock, scale);
-    return {
+    // Every face is embedded when asked for, up to embedLimit (analyzeDecoded): the typing holds.
+    const faces = await this.analyzeDecoded(decoded.image, opts, clock, scale);
+    const result: AnalyzeResult = {
       width: decoded.originalWidth,
       height: decoded.originalHeight,
       format: decoded.format,
       modelVersion: this.modelVersion,
       faces,
-      ...(options.timings ? { timings: clock.result() } : {}),
+      ...(opts.timings ? { timings: clock.result() } : {}),
     };
+    return result as AnalyzeResultFor<O>;
   }
 
   private async analyzeAlignedFace(decoded: Awaited<ReturnType<typeof decodeImage>>): Promise<AnalyzeResult> {

@@ -20,3 +20,13 @@ export class ImageError extends Error {
 
 export const isImageError = (e: unknown): e is ImageError =>
   e instanceof ImageError || (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'ImageError');
+
+/** Raised at once (never queued) when every worker is busy and the wait queue is full. */
+export class EngineBusyError extends Error {
+  constructor() {
+    super('all face engine workers are busy and the queue is full; retry shortly');
+    this.name = 'EngineBusyError';
+  }
+}
+
+export const isEngineBusy = (e: unknown): e is EngineBusyError => e instanceof EngineBusyError;

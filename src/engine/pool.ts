@@ -2,10 +2,10 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { AnalyzeOptions, AnalyzeResult } from './engine.js';
+import type { AnalyzeOptions, AnalyzeResultFor } from './engine.js';
 import type { WorkerReply, WorkerSelfCheck, WorkerSetup, WorkerTask } from './engine-worker.js';
 import { flushDenormalsOnThisThread } from './denormal-probe.js';
-import { ImageError } from './errors.js';
+import { EngineBusyError, ImageError } from './errors.js';
 import { DEFAULT_TUNING, MODEL_VERSION, type SessionTuning } from './models.js';
 
 export interface PoolOptions {
@@ -15,14 +15,6 @@ export interface PoolOptions {
   maxQueue?: number;
   /** ONNX Runtime settings of every session in every worker (models.ts `DEFAULT_TUNING` for what is not given). */
   tuning?: Partial<SessionTuning>;
-}
-
-/** Raised at once (never queued) when every worker is busy and the wait queue is full. */
-export class EngineBusyError extends Error {
-  constructor() {
-    super('all face engine workers are busy and the queue is full; retry shortly');
-    this.name = 'EngineBusyError';
-  }
 }
 
 /** The engine behind a bounded pool of worker threads, so inference never blocks the event loop. */
@@ -87,7 +79,7 @@ export class EnginePool {
     return [...byThread.values()];
   }
 
-  async analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+  async analyze<O extends AnalyzeOptions = {}>(bytes: Uint8Array, options: O = {} as O): Promise<AnalyzeResultFor<O>> {
     if (this.queueDepth >= this.maxQueue) throw new EngineBusyError();
     const piscina = await this.piscina;
     let reply: WorkerReply;
@@ -99,7 +91,7 @@ export class EnginePool {
     }
     if (!reply.ok) throw new ImageError(reply.imageError.kind, reply.imageError.message);
     if (!('result' in reply) || !reply.result) throw new Error('engine worker answered an analyze task without a result');
-    return reply.result;
+    return reply.result as AnalyzeResultFor<O>;
   }
 
   /** Tasks waiting for a worker (for metrics and readiness). */

@@ -12,17 +12,27 @@ export interface HttpContext {
   engineSaturated?: () => boolean;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route's body holds an image for the engine (route `config: { carriesImage: true }`):
+     * such requests are refused while the engine is saturated.
+     */
+    carriesImage?: boolean;
+  }
+}
+
 /**
  * An `onRequest` hook, added after the auth hook, that refuses image operations while the engine
  * is saturated — before reading, parsing and base64-decoding a body of up to several megabytes
- * that would only be refused afterwards. Every NHN POST except create-group carries an image.
+ * that would only be refused afterwards. Routes say themselves that they carry an image, so a
+ * new route without one is never refused by accident.
  */
 export function refuseImageWorkWhenSaturated(app: FastifyInstance, ctx: HttpContext): void {
   const saturated = ctx.engineSaturated;
   if (!saturated) return;
   app.addHook('onRequest', async (req) => {
-    const route = req.routeOptions.url;
-    if (req.method === 'POST' && route !== undefined && !route.endsWith('/groups') && saturated()) {
+    if (req.routeOptions.config.carriesImage === true && saturated()) {
       throw new FaceApiError('InternalServerError', 'all face engine workers are busy and the queue is full; retry shortly', 1);
     }
   });

@@ -9,8 +9,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AnalyzeOptions } from '../engine/engine.js';
-import type { FaceAnalyzer } from '../domain/types.js';
+import type { InferenceTimingHook } from '../engine/timed-analyzer.js';
 
 /** Where the gauges read from at scrape time; a server without an engine pool or store omits them. */
 export interface MetricSources {
@@ -31,7 +30,7 @@ const UNMATCHED_ROUTE = 'unmatched';
 
 const GROUP_SIZE_BUCKETS = [0, 1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
 
-export class ServerMetrics {
+export class ServerMetrics implements InferenceTimingHook {
   readonly registry = new Registry();
   private readonly requests: Counter<'route' | 'method' | 'result_code'>;
   private readonly duration: Histogram<'route' | 'method'>;
@@ -81,14 +80,9 @@ export class ServerMetrics {
     this.duration.observe({ route: r, method }, seconds);
   }
 
-  /** Engine per-stage timings (milliseconds) of one analysis, and its wall time as the caller saw it. */
-  observeInference(timingsMs: Record<string, number>, wallMs: number): void {
-    let engineMs = 0;
-    for (const [stage, ms] of Object.entries(timingsMs)) {
-      this.stages.observe({ stage }, ms / 1000);
-      engineMs += ms;
-    }
-    this.stages.observe({ stage: 'queue' }, Math.max(0, wallMs - engineMs) / 1000);
+  /** One inference stage of one image (the engine's timing decorator reports them). */
+  onStage(stage: string, seconds: number): void {
+    this.stages.observe({ stage }, seconds);
   }
 
   /** The Prometheus text exposition. */
@@ -136,23 +130,6 @@ function memoize<T>(read: () => Promise<T>, ttlMs: number): () => Promise<T> {
       value.catch(() => (cached = undefined));
     }
     return cached.value;
-  };
-}
-
-/**
- * A FaceAnalyzer that asks the engine for its per-stage timings and records them. The domain
- * never sees the difference (it ignores `timings`), so this decorator is the only place that
- * knows about inference metrics.
- */
-export function withInferenceMetrics(analyzer: FaceAnalyzer, metrics: ServerMetrics): FaceAnalyzer {
-  return {
-    modelVersion: analyzer.modelVersion,
-    async analyze(bytes: Uint8Array, options: AnalyzeOptions = {}) {
-      const start = performance.now();
-      const result = await analyzer.analyze(bytes, { ...options, timings: true });
-      if (result.timings) metrics.observeInference(result.timings, performance.now() - start);
-      return result;
-    },
   };
 }
 

@@ -1,5 +1,9 @@
+import { FaceApiError } from '../domain/errors.js';
 import type { GroupInfo } from '../domain/types.js';
 import type { CompareResult, RegisterResult } from '../domain/service.js';
+import { success } from './envelope.js';
+
+// What v1.0 and v2.0 answer alike. The two adapters share these and the envelope, never each other.
 
 /** NHN writes times as `2020-11-04T12:36:24` with no zone; facerec uses UTC (docs/api-compatibility.md). */
 export const nhnTime = (d: Date) => d.toISOString().slice(0, 19);
@@ -14,6 +18,13 @@ export function registerData(r: RegisterResult) {
     notAddedFaceCount: r.notAdded.length,
     notAddedFaces: r.notAdded,
   };
+}
+
+/** +40070 when the group filled up part-way; -40070 when nothing could be added for that reason. */
+export function registered<T>(r: { added: unknown[]; quotaHit: boolean }, data: T) {
+  if (!r.quotaHit) return success(data);
+  if (r.added.length === 0) throw new FaceApiError('ServiceQuotaExceededException', 'the group is full');
+  return success(data, 'ServiceQuotaExceededPartialSuccessException');
 }
 
 export function compareData(r: CompareResult) {

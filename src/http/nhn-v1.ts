@@ -3,7 +3,7 @@ import { FaceApiError } from '../domain/errors.js';
 import type { Fields } from './request-parts.js';
 import { detailFlags, imageFromJson, int, readBody, spoofCondition, bool, str } from './request-parts.js';
 import { success } from './envelope.js';
-import { compareData, groupDetails, registerData, withToken } from './nhn-shapes.js';
+import { compareData, groupDetails, registerData, registered, withToken } from './nhn-shapes.js';
 import { refuseImageWorkWhenSaturated, type HttpContext } from './context.js';
 import { documentationOnly } from './schemas/shared.js';
 import { v1Schemas as S } from './schemas/v1.js';
@@ -45,13 +45,13 @@ export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<voi
     return success();
   });
 
-  app.post('/detect', { schema: S.detect }, async (req: P<never>) => {
+  app.post('/detect', { schema: S.detect, config: { carriesImage: true } }, async (req: P<never>) => {
     const f = await body(req);
     const faces = await service.detect(imageFromJson(f.image, 'image'), detailFlags(f));
     return success({ faceDetailCount: faces.length, faceDetails: faces });
   });
 
-  app.post('/groups/:groupId', { schema: S.register }, async (req: P<'groupId'>) => {
+  app.post('/groups/:groupId', { schema: S.register, config: { carriesImage: true } }, async (req: P<'groupId'>) => {
     const f = await body(req);
     const r = await service.register(
       req.params.appKey,
@@ -82,7 +82,7 @@ export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<voi
     return success({ matchFaceCount: matches.length, matchFaces: matches });
   });
 
-  app.post('/groups/:groupId/search', { schema: S.searchByImage }, async (req: P<'groupId'>) => {
+  app.post('/groups/:groupId/search', { schema: S.searchByImage, config: { carriesImage: true } }, async (req: P<'groupId'>) => {
     const f = await body(req);
     const r = await service.searchByImage(
       req.params.appKey,
@@ -94,19 +94,19 @@ export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<voi
     return success({ modelVersion: r.modelVersion, matchFaceCount: r.matches.length, matchFaces: r.matches, sourceFace: r.sourceFace });
   });
 
-  app.post('/compare', { schema: S.compare }, async (req: P<never>) => {
+  app.post('/compare', { schema: S.compare, config: { carriesImage: true } }, async (req: P<never>) => {
     const f = await body(req);
     const r = await service.compare(imageFromJson(f.sourceImage, 'sourceImage'), imageFromJson(f.targetImage, 'targetImage'), int(req.query, 'threshold'), detailFlags(f));
     return success({ modelVersion: r.modelVersion, ...compareData(r) });
   });
 
-  app.post('/verify/groups/:groupId/faces/:faceId', { schema: S.verify }, async (req: P<'groupId' | 'faceId'>) => {
+  app.post('/verify/groups/:groupId/faces/:faceId', { schema: S.verify, config: { carriesImage: true } }, async (req: P<'groupId' | 'faceId'>) => {
     const f = await body(req);
     const r = await service.verify(req.params.appKey, req.params.groupId, req.params.faceId, imageFromJson(f.compareImage, 'compareImage'), detailFlags(f));
     return success(r);
   });
 
-  app.post('/spoofing', { schema: S.spoofing }, async (req: P<never>) => {
+  app.post('/spoofing', { schema: S.spoofing, config: { carriesImage: true } }, async (req: P<never>) => {
     const f = await body(req);
     const faces = await service.spoofing(imageFromJson(f.image, 'image'), spoofCondition(f), bool(f, 'aligned', false));
     return success({ faceDetailCount: faces.length, faceDetails: faces });
@@ -114,10 +114,3 @@ export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<voi
 }
 
 const nextToken = (q: Fields) => (typeof q['next-token'] === 'string' && q['next-token'] !== '' ? (q['next-token'] as string) : undefined);
-
-/** +40070 when the group filled up part-way; -40070 when nothing could be added for that reason. */
-export function registered<T>(r: { added: unknown[]; quotaHit: boolean }, data: T) {
-  if (!r.quotaHit) return success(data);
-  if (r.added.length === 0) throw new FaceApiError('ServiceQuotaExceededException', 'the group is full');
-  return success(data, 'ServiceQuotaExceededPartialSuccessException');
-}

@@ -3,8 +3,7 @@ import { FaceApiError } from '../domain/errors.js';
 import type { ImageInput } from '../domain/types.js';
 import { bool, detailFlags, imageFromJson, imageFromMultipart, int, readBody, spoofCondition, str, type Fields, type ParsedBody } from './request-parts.js';
 import { success } from './envelope.js';
-import { compareData, groupDetails, registerData, withToken } from './nhn-shapes.js';
-import { registered } from './nhn-v1.js';
+import { compareData, groupDetails, registerData, registered, withToken } from './nhn-shapes.js';
 import { refuseImageWorkWhenSaturated, type HttpContext } from './context.js';
 import { documentationOnly } from './schemas/shared.js';
 import { v2Schemas as S } from './schemas/v2.js';
@@ -49,13 +48,13 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
     return success();
   });
 
-  app.post('/faces/detect', { schema: S.detect }, async (req: P<never>) => {
+  app.post('/faces/detect', { schema: S.detect, config: { carriesImage: true } }, async (req: P<never>) => {
     const b = await body(req);
     const faces = await service.detect(image(b, 'image', 'imageFile'), detailFlags(b.fields));
     return success({ faceDetailCount: faces.length, faceDetails: faces });
   });
 
-  app.post('/groups/:groupId/faces', { schema: S.register }, async (req: P<'groupId'>) => {
+  app.post('/groups/:groupId/faces', { schema: S.register, config: { carriesImage: true } }, async (req: P<'groupId'>) => {
     const b = await body(req);
     const r = await service.register(
       req.params.appKey,
@@ -91,7 +90,7 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
     return success({ matchFaceCount: matches.length, matchFaces: matches });
   });
 
-  app.post('/groups/:groupId/faces/search', { schema: S.searchByImage }, async (req: P<'groupId'>) => {
+  app.post('/groups/:groupId/faces/search', { schema: S.searchByImage, config: { carriesImage: true } }, async (req: P<'groupId'>) => {
     const b = await body(req);
     const r = await service.searchByImage(
       req.params.appKey,
@@ -103,7 +102,7 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
     return success({ matchFaceCount: r.matches.length, matchFaces: r.matches, sourceFace: r.sourceFace });
   });
 
-  app.post('/faces/compare', { schema: S.compare }, async (req: P<never>) => {
+  app.post('/faces/compare', { schema: S.compare, config: { carriesImage: true } }, async (req: P<never>) => {
     const b = await body(req);
     const r = await service.compare(
       image(b, 'sourceImage', 'sourceImageFile', 'sourceImageUrl'),
@@ -114,13 +113,13 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
     return success(compareData(r));
   });
 
-  app.post('/groups/:groupId/faces/:faceId/verify', { schema: S.verify }, async (req: P<'groupId' | 'faceId'>) => {
+  app.post('/groups/:groupId/faces/:faceId/verify', { schema: S.verify, config: { carriesImage: true } }, async (req: P<'groupId' | 'faceId'>) => {
     const b = await body(req);
     const r = await service.verify(req.params.appKey, req.params.groupId, req.params.faceId, image(b, 'compareImage', 'imageFile'), detailFlags(b.fields));
     return success(r);
   });
 
-  app.post('/spoofing', { schema: S.spoofing }, async (req: P<never>) => {
+  app.post('/spoofing', { schema: S.spoofing, config: { carriesImage: true } }, async (req: P<never>) => {
     const b = await body(req);
     const faces = await service.spoofing(image(b, 'image', 'imageFile'), spoofCondition(b.fields), bool(b.fields, 'aligned', false));
     return success({ faceDetailCount: faces.length, faceDetails: faces });

@@ -50,6 +50,8 @@ export class ImageFetchError extends Error {
   }
 }
 
+export const isImageFetchError = (e: unknown): e is ImageFetchError => e instanceof ImageFetchError;
+
 /** Resolves a host name to all of its addresses. Replaceable so tests can simulate DNS answers. */
 export type HostResolver = (hostname: string, options: dns.LookupOptions) => Promise<dns.LookupAddress[]>;
 

@@ -1,8 +1,10 @@
-import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { migrate, schemaVersion } from './migrations.js';
-import { loadOrCreateKeyFile } from './master-key.js';
+import { migrate } from './migrations.js';
+import { assertPageLimit, decodeFaceCursor, decodeGroupCursor, encodeFaceCursor, encodeGroupCursor, toPage } from './pagination.js';
+import { connectionSettings, DATABASE_FILE, openDatabase, resolveMasterKey, type SqliteSettings } from './sqlite-connection.js';
+import { storeKeys } from './store-keys.js';
 import {
   StoreConflictError,
   type AddFacesResult,
@@ -15,7 +17,7 @@ import {
   type Page,
   type Store,
 } from './store.js';
-import { deriveSubkey, fingerprintsMatch, masterKeyFingerprint, parseMasterKey, VectorCipher } from './vector-crypto.js';
+import type { VectorCipher } from './vector-crypto.js';
 
 /**
  * The embedded Store: one SQLite file, `<dataDir>/facerec.db`, through better-sqlite3.
@@ -26,9 +28,6 @@ import { deriveSubkey, fingerprintsMatch, masterKeyFingerprint, parseMasterKey, 
  * plus busy_timeout cover a second process on the same file.
  */
 
-export const DATABASE_FILE = 'facerec.db';
-export const MASTER_KEY_FILE = 'master.key';
-
 export interface SqliteStoreOptions {
   /**
    * 64 hex characters or base64 of 32 bytes, normally from FACEREC_MASTER_KEY. Without it the key
@@ -38,19 +37,6 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another process's lock before failing with SQLITE_BUSY. */
   busyTimeoutMs?: number;
 }
-
-/** Connection settings as SQLite reports them, for health checks and tests. */
-export interface SqliteSettings {
-  journalMode: string;
-  /** 2 = FULL. */
-  synchronous: number;
-  foreignKeys: boolean;
-  secureDelete: boolean;
-  busyTimeoutMs: number;
-  schemaVersion: number;
-}
-
-const MASTER_KEY_FINGERPRINT = 'masterKeyFingerprint';
 
 interface AppRow {
   appKey: string;
@@ -97,8 +83,8 @@ export class SqliteStore implements Store {
     const db = openDatabase(join(dataDir, DATABASE_FILE), options.busyTimeoutMs ?? 5000);
     try {
       migrate(db);
-      const key = resolveMasterKey(db, dataDir, options.masterKey);
-      return new SqliteStore(db, new VectorCipher(key), deriveSubkey(key, 'page-tokens'));
+      const { cipher, tokenSecret } = storeKeys(resolveMasterKey(db, dataDir, options.masterKey));
+      return new SqliteStore(db, cipher, tokenSecret);
     } catch (error) {
       db.close();
       throw error;
@@ -170,7 +156,7 @@ export class SqliteStore implements Store {
     const rows = (after === undefined
       ? this.#statements.listGroupsFirst.all(appKey, limit + 1)
       : this.#statements.listGroupsAfter.all(appKey, decodeGroupCursor(after), limit + 1)) as GroupRow[];
-    return toPage(rows, limit, toGroupRecord, (last) => encodeCursor({ g: last.groupId }));
+    return toPage(rows, limit, toGroupRecord, (last) => encodeGroupCursor(last.groupId));
   }
 
   async deleteGroup(appKey: string, groupId: string): Promise<boolean> {
@@ -218,7 +204,7 @@ export class SqliteStore implements Store {
       afterSeq: position?.s,
       limit: limit + 1,
     }) as FaceRow[];
-    return toPage(rows, limit, toFaceRecord, (last) => encodeCursor({ t: last.createTime, s: last.seq }));
+    return toPage(rows, limit, toFaceRecord, (last) => encodeFaceCursor({ t: last.createTime, s: last.seq }));
   }
 
   async deleteFace(appKey: string, groupId: string, faceId: string): Promise<boolean> {
@@ -263,15 +249,7 @@ export class SqliteStore implements Store {
   }
 
   settings(): SqliteSettings {
-    const pragma = (name: string) => this.#db.pragma(name, { simple: true });
-    return {
-      journalMode: pragma('journal_mode') as string,
-      synchronous: pragma('synchronous') as number,
-      foreignKeys: pragma('foreign_keys') === 1,
-      secureDelete: pragma('secure_delete') === 1,
-      busyTimeoutMs: pragma('busy_timeout') as number,
-      schemaVersion: schemaVersion(this.#db),
-    };
+    return connectionSettings(this.#db);
   }
 
   // ---- helpers ----
@@ -313,68 +291,7 @@ export class SqliteStore implements Store {
   }
 }
 
-// ---- opening ----
-
-function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
-  // Create the file ourselves so it starts private; SQLite gives the -wal and -shm files the
-  // database file's permissions.
-  closeSync(openSync(path, 'a', 0o600));
-  const db = new Database(path, { timeout: busyTimeoutMs });
-  try {
-    configureConnection(db, busyTimeoutMs);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return db;
-}
-
-function configureConnection(db: Database.Database, busyTimeoutMs: number): void {
-  const journalMode = db.pragma('journal_mode = WAL', { simple: true });
-  if (journalMode !== 'wal') {
-    throw new Error(`SQLite refused WAL mode (got ${String(journalMode)}); is the data directory on a network filesystem?`);
-  }
-  // In WAL mode NORMAL only syncs at checkpoints, so a power cut could drop commits that were
-  // already reported to clients. FULL syncs the WAL on every commit: a saved face is on disk.
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-  // Faces are biometric data: when rows are deleted, overwrite their content with zeros rather
-  // than leaving it in free pages. The cost is extra writes on every delete (roughly the size of
-  // the deleted rows, e.g. ~2 KB per face), which matters only for very large group deletions.
-  // Older copies of a page can survive in the -wal file until a checkpoint reuses it; those
-  // hold only encrypted vectors, which is why encryption, not this pragma, is the main defence.
-  db.pragma('secure_delete = ON');
-  // Truncate the WAL back to this size after checkpoints instead of leaving a large file behind.
-  db.pragma('journal_size_limit = 67108864');
-}
-
-/**
- * The configured key, else the key file. The first open records the key's fingerprint; later
- * opens must present the same key, so a wrong key fails here rather than on a face read.
- */
-function resolveMasterKey(db: Database.Database, dataDir: string, configuredKey: string | undefined): Buffer {
-  const recorded = readMeta(db, MASTER_KEY_FINGERPRINT);
-  const key = configuredKey !== undefined
-    ? parseMasterKey(configuredKey, 'the configured master key (FACEREC_MASTER_KEY)')
-    : loadOrCreateKeyFile(join(dataDir, MASTER_KEY_FILE), recorded === undefined);
-
-  // Insert-if-absent then read back: two processes opening a new database agree on one key.
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING')
-    .run(MASTER_KEY_FINGERPRINT, masterKeyFingerprint(key));
-  const expected = readMeta(db, MASTER_KEY_FINGERPRINT)!;
-  if (!fingerprintsMatch(expected, masterKeyFingerprint(key))) {
-    const source = configuredKey !== undefined ? 'FACEREC_MASTER_KEY' : join(dataDir, MASTER_KEY_FILE);
-    throw new Error(
-      `The master key from ${source} is not the key this database's face vectors were encrypted with; ` +
-      'start with the original key (vectors cannot be decrypted with any other).');
-  }
-  return key;
-}
-
-function readMeta(db: Database.Database, key: string): string | undefined {
-  return db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
-}
+// ---- statements ----
 
 function prepareStatements(db: Database.Database) {
   return {
@@ -455,55 +372,4 @@ function toStoredRecord(face: FaceWithVector): FaceRecord {
   };
   if (face.externalImageId !== undefined) record.externalImageId = face.externalImageId;
   return record;
-}
-
-// ---- pagination ----
-
-function assertPageLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`Page limit must be a positive integer, got ${limit}`);
-}
-
-/** Rows were fetched with limit + 1: the extra row only tells whether another page exists. */
-function toPage<Row, Item>(rows: Row[], limit: number, toItem: (row: Row) => Item, cursorAfter: (row: Row) => Cursor): Page<Item> {
-  const pageRows = rows.slice(0, limit);
-  const page: Page<Item> = { items: pageRows.map(toItem) };
-  if (rows.length > limit) page.next = cursorAfter(pageRows[pageRows.length - 1]);
-  return page;
-}
-
-interface GroupCursor {
-  g: string;
-}
-
-interface FaceCursor {
-  /** createTime, epoch ms */
-  t: number;
-  /** insertion sequence */
-  s: number;
-}
-
-function encodeCursor(position: GroupCursor | FaceCursor): Cursor {
-  return Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: Cursor): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof value === 'object' && value !== null) return value as Record<string, unknown>;
-  } catch {
-    // fall through to the error below
-  }
-  throw new Error('Malformed store cursor');
-}
-
-function decodeGroupCursor(cursor: Cursor): string {
-  const { g } = decodeCursor(cursor);
-  if (typeof g !== 'string') throw new Error('Malformed group cursor');
-  return g;
-}
-
-function decodeFaceCursor(cursor: Cursor): FaceCursor {
-  const { t, s } = decodeCursor(cursor);
-  if (!Number.isSafeInteger(t) || !Number.isSafeInteger(s)) throw new Error('Malformed face cursor');
-  return { t: t as number, s: s as number };
 }

@@ -10,7 +10,7 @@
  */
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { RESULT_CODES, type ResultName } from '../../domain/errors.js';
-import { DEFAULT_LIMITS } from '../../domain/service.js';
+import { DEFAULT_LIMITS } from '../../domain/limits.js';
 
 export type JsonSchema = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 // Structural checks on a facerec SQLite file, read-only: what "no group is corrupt" means.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { DATABASE_FILE } from '../src/store/sqlite-store.js';
+import { DATABASE_FILE } from '../../src/store/sqlite-connection.js';
 
 export interface DatabaseFacts {
   groups: number;

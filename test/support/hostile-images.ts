@@ -6,7 +6,7 @@
  */
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { RESULT_CODES as C } from '../src/domain/errors.js';
+import { RESULT_CODES as C } from '../../src/domain/errors.js';
 import { fixture } from './fixtures.js';
 
 export interface HostileImage {

@@ -5,7 +5,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { RESULT_CODES } from '../src/domain/errors.js';
+import { RESULT_CODES } from '../../src/domain/errors.js';
 import type { FuzzCase, FuzzTarget, HttpCall } from './fuzz-corpus.js';
 
 export interface Answer {

@@ -7,7 +7,7 @@
  * runs against any server.
  */
 import fc from 'fast-check';
-import { RESULT_CODES as C } from '../src/domain/errors.js';
+import { RESULT_CODES as C } from '../../src/domain/errors.js';
 import type { HostileImage, HostileImages } from './hostile-images.js';
 import { flipBits } from './hostile-images.js';
 

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createRuntime, type Runtime } from '../src/app.js';
-import { loadConfig, type Config } from '../src/config.js';
-import { FaceEngine } from '../src/engine/engine.js';
-import { buildServer } from '../src/http/server.js';
+import { createRuntime, type Runtime } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { FaceEngine } from '../../src/engine/engine.js';
+import { buildServer } from '../../src/http/server.js';
 
 let sharedEngine: Promise<FaceEngine> | undefined;
 /** One in-process engine for all API tests: models load once, answers are the same as the pool's. */

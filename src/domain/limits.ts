@@ -1,0 +1,17 @@
+/** The quotas and page sizes the domain enforces; the operator may raise the first two (config.ts). */
+export interface DomainLimits {
+  maxFacesPerGroup: number;
+  maxGroupsPerApp: number;
+  /** Faces returned by detect and registered per call (NHN: 20). */
+  maxFacesPerImage: number;
+  maxListLimit: number;
+  maxSearchLimit: number;
+}
+
+export const DEFAULT_LIMITS: DomainLimits = {
+  maxFacesPerGroup: 100_000,
+  maxGroupsPerApp: 10_000,
+  maxFacesPerImage: 20,
+  maxListLimit: 200,
+  maxSearchLimit: 4096,
+};

@@ -172,6 +172,16 @@ describe('detect (v2)', () => {
     assert.equal(code(await api.v2('POST', '/faces/compare', long.payload, long.headers)), -40000);
   });
 
+  test('a single-image file part may be called image as well as imageFile, not both', async () => {
+    const long = multipart([{ name: 'imageFile', file: sample1 }]);
+    const reference = await api.v2('POST', '/faces/detect', long.payload, long.headers);
+    assert.ok(ok(reference), JSON.stringify(reference.header));
+    const short = multipart([{ name: 'image', file: sample1 }]);
+    assert.deepEqual((await api.v2('POST', '/faces/detect', short.payload, short.headers)).data, reference.data);
+    const both = multipart([{ name: 'image', file: sample1 }, { name: 'imageFile', file: sample1 }]);
+    assert.equal(code(await api.v2('POST', '/faces/detect', both.payload, both.headers)), -40000);
+  });
+
   test('multipart with the file missing or doubled is -40000', async () => {
     const none = multipart([{ name: 'orientation', value: 'true' }]);
     assert.equal(code(await api.v2('POST', '/faces/detect', none.payload, none.headers)), -40000);
@@ -379,6 +389,18 @@ describe('compare (v2)', () => {
     assert.ok(r.data.sourceFace.bbox);
     const mp = multipart([{ name: 'sourceImageFile', file: sample1 }, { name: 'targetImageFile', file: sample1Mirrored }, { name: 'threshold', value: '70' }]);
     assert.deepEqual((await api.v2('POST', '/faces/compare', mp.payload, mp.headers)).data, r.data);
+  });
+
+  test("NHN's curl example spells the file parts sourceImage and targetImage: taken as well; both spellings at once are -40000", async () => {
+    const reference = multipart([{ name: 'sourceImageFile', file: sample1 }, { name: 'targetImageFile', file: sample1Mirrored }, { name: 'threshold', value: '70' }]);
+    const curlExample = multipart([{ name: 'sourceImage', file: sample1 }, { name: 'targetImage', file: sample1Mirrored }, { name: 'threshold', value: '70' }]);
+    const expected = await api.v2('POST', '/faces/compare', reference.payload, reference.headers);
+    assert.ok(ok(expected), JSON.stringify(expected.header));
+    assert.deepEqual((await api.v2('POST', '/faces/compare', curlExample.payload, curlExample.headers)).data, expected.data);
+    const mixed = multipart([{ name: 'sourceImage', file: sample1 }, { name: 'targetImageFile', file: sample1Mirrored }, { name: 'threshold', value: '70' }]);
+    assert.deepEqual((await api.v2('POST', '/faces/compare', mixed.payload, mixed.headers)).data, expected.data);
+    const doubled = multipart([{ name: 'sourceImage', file: sample1 }, { name: 'sourceImageFile', file: sample1 }, { name: 'targetImageUrl', value: 'https://example.com/a.jpg' }, { name: 'threshold', value: '70' }]);
+    assert.equal(code(await api.v2('POST', '/faces/compare', doubled.payload, doubled.headers)), -40000);
   });
 
   test('threshold is required and bounded', async () => {

@@ -34,11 +34,21 @@ export function decodeBase64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(compact, 'base64'));
 }
 
-/** A multipart file part, or else a `…Url` field, exactly one. */
+/**
+ * NHN's reference names a file part `…File` (`imageFile`, `sourceImageFile`) while its own curl
+ * examples send `-F sourceImage=@a.jpg`: both spellings are taken, and sending both is refused.
+ */
+export function fileSpellings(fileField: string): string[] {
+  return fileField.endsWith('File') ? [fileField, fileField.slice(0, -'File'.length)] : [fileField];
+}
+
+/** A multipart file part (under either spelling), or else a `…Url` field, exactly one. */
 export function imageFromMultipart(fields: Fields, files: Record<string, Buffer>, fileField: string, urlField?: string): ImageInput {
-  const file = files[fileField];
+  const given = fileSpellings(fileField).filter((name) => files[name] !== undefined);
+  if (given.length > 1) throw invalidParam(`send the image once: both ${given.join(' and ')} were given`);
+  const file = given.length === 1 ? files[given[0]] : undefined;
   const url = urlField ? fields[urlField] : undefined;
-  if (file && url !== undefined) throw invalidParam(`send either ${fileField} or ${urlField}, not both`);
+  if (file && url !== undefined) throw invalidParam(`send either ${given[0]} or ${urlField}, not both`);
   if (file) return { bytes: new Uint8Array(file.buffer, file.byteOffset, file.byteLength) };
   if (typeof url === 'string' && url.length > 0) return { url };
   throw invalidParam(`${fileField}${urlField ? ` or ${urlField}` : ''} is required`);

@@ -141,7 +141,11 @@ export const data = closed;
 
 // ── what clients send ───────────────────────────────────────────────────────
 
-export const imageFile: JsonSchema = { type: 'string', format: 'binary', description: 'JPEG or PNG file, at most 3,000,000 bytes' };
+export const imageFile: JsonSchema = {
+  type: 'string',
+  format: 'binary',
+  description: 'JPEG or PNG file, at most 3,000,000 bytes. The part may also be named without the "File" suffix (image, sourceImage, targetImage), as in NHN\'s curl examples; not both.',
+};
 
 export const spoofingCondition: JsonSchema = { type: 'string', enum: ['weak', 'balanced', 'strict'], default: 'balanced', description: 'liveness sensitivity' };
 

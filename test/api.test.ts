@@ -252,6 +252,24 @@ describe('faces: register, list, search, verify, delete (v2)', () => {
     faceIds.push(r.data.addedFaces[0].faceId);
   });
 
+  test('every list page carries nextToken, "" on the last; an empty next-token is the first page (v1 and v2)', async () => {
+    for (const [name, call] of [['v1', api.v1], ['v2', api.v2]] as const) {
+      for (const path of ['/groups', '/groups/people/faces']) {
+        const first = await call('GET', `${path}?limit=2`);
+        assert.ok(ok(first), `${name} ${path}: ${JSON.stringify(first.header)}`);
+        assert.equal(typeof first.data.nextToken, 'string', `${name} ${path}: nextToken on a middle page`);
+        assert.notEqual(first.data.nextToken, '');
+        let page = first;
+        while (page.data.nextToken !== '') page = await call('GET', `${path}?limit=2&next-token=${encodeURIComponent(page.data.nextToken)}`);
+        assert.equal(page.data.nextToken, '', `${name} ${path}: the last page says "" rather than leaving it out`);
+        const empty = await call('GET', `${path}?limit=2&next-token=`);
+        // Tokens carry their expiry time, so two first pages differ only there.
+        const withoutToken = (d: any) => ({ ...d, nextToken: typeof d.nextToken === 'string' && d.nextToken !== '' });
+        assert.deepEqual(withoutToken(empty.data), withoutToken(first.data), `${name} ${path}: next-token= is no token`);
+      }
+    }
+  });
+
   test('group details count the faces', async () => {
     assert.equal((await api.v2('GET', '/groups/people')).data.faceCount, 4);
   });

@@ -65,7 +65,8 @@ export class FacerecClient {
 
   /** One page of groups; see `listGroups` to iterate over all of them. */
   async listGroupsPage(page: PageOptions): Promise<ListGroupsResult> {
-    return (await this.call<ListGroupsResult>('GET', '/groups', { query: { limit: page.limit, 'next-token': page.nextToken } })).data;
+    const data = (await this.call<ListGroupsResult>('GET', '/groups', { query: { limit: page.limit, 'next-token': page.nextToken || undefined } })).data;
+    return { ...data, nextToken: data.nextToken ?? '' }; // servers that omit it on the last page
   }
 
   /** Every group of the app, fetching pages as the loop goes. */
@@ -111,12 +112,13 @@ export class FacerecClient {
   async listFacesPage(groupId: string, page: PageOptions & FaceFilter): Promise<ListFacesResult> {
     const query = {
       limit: page.limit,
-      'next-token': page.nextToken,
+      'next-token': page.nextToken || undefined,
       'face-id': page.faceId,
       'image-id': page.imageId,
       'external-image-id': page.externalImageId,
     };
-    return (await this.call<ListFacesResult>('GET', `/groups/${seg(groupId)}/faces`, { query })).data;
+    const data = (await this.call<ListFacesResult>('GET', `/groups/${seg(groupId)}/faces`, { query })).data;
+    return { ...data, nextToken: data.nextToken ?? '' }; // servers that omit it on the last page
   }
 
   /** Every face of a group (matching the filter), fetching pages as the loop goes. */

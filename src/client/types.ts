@@ -133,7 +133,8 @@ export interface IterateOptions {
 export interface ListGroupsResult {
   groupCount: number;
   groups: GroupSummary[];
-  nextToken?: string;
+  /** Pass as `nextToken` for the next page; "" on the last page (NHN marks it required). */
+  nextToken: string;
 }
 
 export interface DetectResult {
@@ -158,7 +159,8 @@ export interface RegisterResult {
 export interface ListFacesResult {
   faceCount: number;
   faces: Face[];
-  nextToken?: string;
+  /** Pass as `nextToken` for the next page; "" on the last page (NHN marks it required). */
+  nextToken: string;
 }
 
 export interface SearchByFaceIdResult {

@@ -38,4 +38,5 @@ export function compareData(r: CompareResult) {
 }
 
 /** Only set keys that have a value: NHN omits absent optionals rather than sending null. */
-export const withToken = <T extends object>(data: T, nextToken: string | undefined) => (nextToken ? { ...data, nextToken } : data);
+/** NHN marks `nextToken` required in list answers: every page carries it, the last one as "". */
+export const withToken = <T extends object>(data: T, nextToken: string | undefined) => ({ ...data, nextToken: nextToken ?? '' });

@@ -109,7 +109,7 @@ export const searchMatches = {
 
 export const modelVersion: JsonSchema = { type: 'string', description: 'recognition model the group was built with (v1.0 only)', examples: ['facerec-fr512-1-align5-flip'] };
 
-export const nextToken: JsonSchema = { type: 'string', description: 'pass as next-token for the next page; absent on the last page' };
+export const nextToken: JsonSchema = { type: 'string', description: 'pass as next-token for the next page; the empty string on the last page' };
 
 /** NHN times: `YYYY-MM-DDTHH:MM:SS`, UTC, no zone suffix. */
 export const createTime: JsonSchema = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}$', description: 'UTC, no zone suffix', examples: ['2024-05-01T09:30:00'] };
@@ -165,7 +165,7 @@ export const listLimit = integer(1, DEFAULT_LIMITS.maxListLimit, 'page size');
 export const searchLimit = integer(1, DEFAULT_LIMITS.maxSearchLimit, 'most matches to return');
 export const registerLimit = integer(1, DEFAULT_LIMITS.maxFacesPerImage, 'register the largest `limit` faces');
 export const threshold = integer(1, 100, 'smallest similarity (inclusive) counted as a match');
-export const nextTokenParam: JsonSchema = { type: 'string', description: 'nextToken of the previous page; fixes limit and filters to their values at issue time' };
+export const nextTokenParam: JsonSchema = { type: 'string', description: 'nextToken of the previous page; fixes limit and filters to their values at issue time; empty means the first page' };
 
 /** An object body or query whose fields the handler checks itself (extra fields are ignored). */
 export const fields = (properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema => ({

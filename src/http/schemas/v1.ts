@@ -22,7 +22,7 @@ export const v1Schemas = {
     summary: 'List groups',
     description: 'Ordered by groupId.',
     querystring: listQuery,
-    data: data({ groupCount: { type: 'integer', minimum: 0 }, groups: { type: 'array', items: data({ groupId: { type: 'string' }, modelVersion }) }, nextToken }, ['groupCount', 'groups']),
+    data: data({ groupCount: { type: 'integer', minimum: 0 }, groups: { type: 'array', items: data({ groupId: { type: 'string' }, modelVersion }) }, nextToken }, ['groupCount', 'groups', 'nextToken']),
     codes: ['InvalidTokenError'],
   }),
   getGroup: v1({
@@ -59,7 +59,7 @@ export const v1Schemas = {
     description: 'Newest first.',
     params: ['groupId'],
     querystring: listQuery,
-    data: data({ modelVersion, faceCount: { type: 'integer', minimum: 0, description: 'length of faces' }, faces: { type: 'array', items: storedFace }, nextToken }, ['modelVersion', 'faceCount', 'faces']),
+    data: data({ modelVersion, faceCount: { type: 'integer', minimum: 0, description: 'length of faces' }, faces: { type: 'array', items: storedFace }, nextToken }, ['modelVersion', 'faceCount', 'faces', 'nextToken']),
     codes: ['NotFoundGroupError', 'InvalidTokenError'],
   }),
   searchByFaceId: v1({

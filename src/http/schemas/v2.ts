@@ -29,7 +29,7 @@ export const v2Schemas = {
     summary: 'List groups',
     description: 'Ordered by groupId.',
     querystring: fields({ limit: listLimit, 'next-token': nextTokenParam }, ['limit']),
-    data: data({ groupCount: { type: 'integer', minimum: 0 }, groups: { type: 'array', items: data({ groupId: { type: 'string' } }) }, nextToken }, ['groupCount', 'groups']),
+    data: data({ groupCount: { type: 'integer', minimum: 0 }, groups: { type: 'array', items: data({ groupId: { type: 'string' } }) }, nextToken }, ['groupCount', 'groups', 'nextToken']),
     codes: ['InvalidTokenError'],
   }),
   getGroup: v2({
@@ -74,7 +74,7 @@ export const v2Schemas = {
       },
       ['limit'],
     ),
-    data: data({ faceCount: { type: 'integer', minimum: 0, description: 'length of faces' }, faces: { type: 'array', items: storedFace }, nextToken }, ['faceCount', 'faces']),
+    data: data({ faceCount: { type: 'integer', minimum: 0, description: 'length of faces' }, faces: { type: 'array', items: storedFace }, nextToken }, ['faceCount', 'faces', 'nextToken']),
     codes: ['NotFoundGroupError', 'InvalidTokenError'],
   }),
   searchByFaceId: v2({

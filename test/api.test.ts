@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import sharp from 'sharp';
 import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApi, b64, multipart, ok, type TestApi } from './support/api-helpers.js';
 import { fixture } from './support/fixtures.js';
@@ -442,6 +443,73 @@ describe('spoofing endpoint', () => {
     assert.equal(code(await api.v2('POST', '/spoofing', { image: { bytes: b64(sample1) }, aligned: true })), -45070);
     const v1 = await api.v1('POST', '/spoofing', { image: { bytes: b64(sample1) } });
     assert.equal(v1.data.faceDetailCount, 3);
+  });
+});
+
+describe('modelVersion: exactly where NHN documents it', () => {
+  // docs/api-compatibility.md, "Where modelVersion appears": v1 answers carry it on the
+  // operations whose reference table or example shows it; v2 answers carry it nowhere.
+  const hasVersion = (d: unknown): boolean => JSON.stringify(d ?? {}).includes('"modelVersion"');
+
+  test('every operation of both versions, checked one by one', async () => {
+    const image = { bytes: b64(sample1) };
+    const probe = { bytes: b64(sample1FaceCrop) };
+    const v1 = async (method: string, path: string, body?: unknown) => {
+      const r = await api.v1(method, path, body);
+      assert.ok(ok(r) || code(r) === 40070, `v1 ${method} ${path}: ${JSON.stringify(r.header)}`);
+      return r.data;
+    };
+    const v2 = async (method: string, path: string, body?: unknown) => {
+      const r = await api.v2(method, path, body);
+      assert.ok(ok(r) || code(r) === 40070, `v2 ${method} ${path}: ${JSON.stringify(r.header)}`);
+      return r.data;
+    };
+
+    await v1('POST', '/groups', { groupId: 'mv-one' });
+    const reg1 = await v1('POST', '/groups/mv-one', { image, limit: 2 });
+    const face1 = reg1.addedFaces[0].faceId as string;
+    const v1Answers: [string, unknown, boolean][] = [
+      ['list groups', (await v1('GET', '/groups?limit=200')).groups.find((g: any) => g.groupId === 'mv-one'), true],
+      ['group details', (await v1('GET', '/groups/mv-one')).groups[0], true],
+      ['register', reg1, true],
+      ['list faces', await v1('GET', '/groups/mv-one/faces?limit=10'), true],
+      ['search by image', await v1('POST', '/groups/mv-one/search?limit=10&threshold=1', { image: probe }), true],
+      ['compare', await v1('POST', '/compare?threshold=70', { sourceImage: image, targetImage: image }), true],
+      ['detect', await v1('POST', '/detect', { image }), false],
+      ['search by faceId', await v1('GET', `/groups/mv-one/faces/${face1}?limit=10&threshold=1`), false],
+      ['verify', await v1('POST', `/verify/groups/mv-one/faces/${face1}`, { compareImage: probe }), false],
+      ['spoofing', await v1('POST', '/spoofing', { image }), false],
+    ];
+    for (const [operation, data, expected] of v1Answers) assert.equal(hasVersion(data), expected, `v1 ${operation}`);
+
+    await v2('POST', '/groups', { groupId: 'mv-two' });
+    const reg2 = await v2('POST', '/groups/mv-two/faces', { image, limit: 2 });
+    const face2 = reg2.addedFaces[0].faceId as string;
+    const v2Answers: [string, unknown][] = [
+      ['list groups', await v2('GET', '/groups?limit=200')],
+      ['group details', await v2('GET', '/groups/mv-two')],
+      ['register', reg2],
+      ['list faces', await v2('GET', '/groups/mv-two/faces?limit=10')],
+      ['search by image', await v2('POST', '/groups/mv-two/faces/search', { image: probe, limit: 10, threshold: 1 })],
+      ['compare', await v2('POST', '/faces/compare', { sourceImage: image, targetImage: image, threshold: 70 })],
+      ['detect', await v2('POST', '/faces/detect', { image })],
+      ['search by faceId', await v2('GET', `/groups/mv-two/faces/${face2}/search?limit=10&threshold=1`)],
+      ['verify', await v2('POST', `/groups/mv-two/faces/${face2}/verify`, { compareImage: probe })],
+      ['spoofing', await v2('POST', '/spoofing', { image })],
+    ];
+    for (const [operation, data] of v2Answers) assert.equal(hasVersion(data), false, `v2 ${operation}`);
+
+    for (const path of ['/groups/mv-one', '/groups/mv-two']) assert.ok(ok(await api.v2('DELETE', path)));
+  });
+
+  test('the version the docs quote is the one the server reports', async () => {
+    assert.ok(ok(await api.v1('POST', '/groups', { groupId: 'mv-docs' })));
+    const reported = (await api.v1('GET', '/groups/mv-docs')).data.groups[0].modelVersion as string;
+    const docs = readFileSync(new URL('../docs/api-compatibility.md', import.meta.url), 'utf8');
+    const quoted = [...docs.matchAll(/`(facerec-[a-z0-9.-]+)`/g)].map((m) => m[1]);
+    assert.ok(quoted.length > 0, 'docs quote no modelVersion');
+    for (const q of quoted) assert.equal(q, reported);
+    assert.ok(ok(await api.v2('DELETE', '/groups/mv-docs')));
   });
 });
 

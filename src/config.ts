@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import type { LeadFaceRule } from './engine/engine.js';
 import { DEFAULT_LIMITS, type DomainLimits } from './domain/limits.js';
 
 /** Everything an operator can set, read once from the environment. */
@@ -19,6 +20,8 @@ export interface Config {
   allowPrivateUrls: boolean;
   urlTimeoutMs: number;
   pageTokenTtlMs: number;
+  /** Which face of a photo leads (detect order, register's limit, the source face): NHN's 'largest', or 'central'. */
+  leadFace: LeadFaceRule;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
@@ -27,6 +30,12 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): n
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`);
   return n;
+}
+
+function leadFaceRule(raw: string | undefined): LeadFaceRule {
+  if (raw === undefined || raw === '' || raw === 'largest') return 'largest';
+  if (raw === 'central') return 'central';
+  throw new Error(`FACEREC_LEAD_FACE must be "largest" or "central", got "${raw}"`);
 }
 
 const flag = (env: NodeJS.ProcessEnv, name: string) => ['1', 'true', 'yes'].includes((env[name] ?? '').toLowerCase());
@@ -52,5 +61,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateUrls: flag(env, 'FACEREC_ALLOW_PRIVATE_URLS'),
     urlTimeoutMs: int(env, 'FACEREC_URL_TIMEOUT_MS', 5000),
     pageTokenTtlMs: int(env, 'FACEREC_PAGE_TOKEN_TTL_S', 3600) * 1000,
+    leadFace: leadFaceRule(env.FACEREC_LEAD_FACE),
   };
 }

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApi, b64, multipart, ok, type TestApi } from './support/api-helpers.js';
 import { fixture } from './support/fixtures.js';
+import { loadConfig } from '../src/config.js';
+import { EnginePool } from '../src/engine/pool.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const code = (r: any) => r.header.resultCode;
@@ -443,6 +445,79 @@ describe('spoofing endpoint', () => {
     assert.equal(code(await api.v2('POST', '/spoofing', { image: { bytes: b64(sample1) }, aligned: true })), -45070);
     const v1 = await api.v1('POST', '/spoofing', { image: { bytes: b64(sample1) } });
     assert.equal(v1.data.faceDetailCount, 3);
+  });
+});
+
+describe('face order: the largest face leads, as NHN documents (v1 and v2)', () => {
+  /** Two copies of one face: the larger at the left edge, one 15 % smaller in the centre. */
+  let twoPeople: Uint8Array;
+  const area = (b: any) => (b.x1 - b.x0) * (b.y1 - b.y0);
+  const centreOffset = (b: any) => Math.abs((b.x0 + b.x1) / 2 - 0.5);
+
+  before(async () => {
+    const d = await api.v2('POST', '/faces/detect', { image: { bytes: b64(sample1) } });
+    const { x0, y0, x1, y1 } = d.data.faceDetails[0].bbox;
+    const meta = await sharp(sample1).metadata();
+    const [w, h] = [(x1 - x0) * meta.width!, (y1 - y0) * meta.height!];
+    const region = { left: Math.max(0, Math.round(x0 * meta.width! - 0.4 * w)), top: Math.max(0, Math.round(y0 * meta.height! - 0.4 * h)), width: Math.round(1.8 * w), height: Math.round(1.8 * h) };
+    const crop = await sharp(sample1).extract(region).toBuffer();
+    const big = await sharp(crop).resize(300).toBuffer();
+    const small = await sharp(crop).resize(285).toBuffer();
+    const smallWidth = (await sharp(small).metadata()).width!;
+    const canvas = sharp({ create: { width: 1000, height: 420, channels: 3, background: { r: 128, g: 128, b: 128 } } });
+    twoPeople = new Uint8Array(await canvas.composite([{ input: big, left: 0, top: 10 }, { input: small, left: 500 - Math.round(smallWidth / 2), top: 20 }]).jpeg().toBuffer());
+  });
+
+  test('detect is largest first; register limit=1 stores the largest; compare, search and verify take it as the source face', async () => {
+    const image = { bytes: b64(twoPeople) };
+    for (const version of ['v1', 'v2'] as const) {
+      const call = version === 'v1' ? api.v1 : api.v2;
+      const detected = await call('POST', version === 'v1' ? '/detect' : '/faces/detect', { image });
+      const boxes = detected.data.faceDetails.map((f: any) => f.bbox);
+      assert.equal(boxes.length, 2, `${version} detect`);
+      assert.ok(area(boxes[0]) > area(boxes[1]), `${version}: detect answers largest first`);
+      // The case the old "most central of the near-largest" rule got wrong: the smaller face is central.
+      assert.ok(area(boxes[1]) >= 0.8 * area(boxes[0]) && centreOffset(boxes[1]) < centreOffset(boxes[0]), 'fixture: a central face nearly as large');
+
+      const group = `order-${version}`;
+      assert.ok(ok(await call('POST', '/groups', { groupId: group })));
+      const reg = version === 'v1' ? await api.v1('POST', `/groups/${group}`, { image, limit: 1 }) : await api.v2('POST', `/groups/${group}/faces`, { image, limit: 1 });
+      assert.ok(ok(reg), JSON.stringify(reg.header));
+      assert.deepEqual(reg.data.addedFaces[0].bbox, boxes[0], `${version}: register limit=1 stores the largest face`);
+      assert.deepEqual(reg.data.notAddedFaces.map((f: any) => f.bbox), [boxes[1]]);
+      const faceId = reg.data.addedFaces[0].faceId;
+
+      const compare =
+        version === 'v1'
+          ? await api.v1('POST', '/compare?threshold=70', { sourceImage: image, targetImage: { bytes: b64(sample1) } })
+          : await api.v2('POST', '/faces/compare', { sourceImage: image, targetImage: { bytes: b64(sample1) }, threshold: 70 });
+      assert.deepEqual(compare.data.sourceFace.bbox, boxes[0], `${version}: compare's source face`);
+      const search =
+        version === 'v1'
+          ? await api.v1('POST', `/groups/${group}/search?limit=10&threshold=1`, { image })
+          : await api.v2('POST', `/groups/${group}/faces/search`, { image, limit: 10, threshold: 1 });
+      assert.deepEqual(search.data.sourceFace.bbox, boxes[0], `${version}: search by image's source face`);
+      const verify =
+        version === 'v1'
+          ? await api.v1('POST', `/verify/groups/${group}/faces/${faceId}`, { compareImage: image })
+          : await api.v2('POST', `/groups/${group}/faces/${faceId}/verify`, { compareImage: image });
+      assert.deepEqual(verify.data.sourceFace.bbox, boxes[0], `${version}: verify's source face`);
+      assert.ok(ok(await api.v2('DELETE', `/groups/${group}`)));
+    }
+  });
+  test("FACEREC_LEAD_FACE=central (opt-in) reaches the workers: the central face leads; other values are refused", async () => {
+    assert.equal(loadConfig({}).leadFace, 'largest');
+    assert.equal(loadConfig({ FACEREC_LEAD_FACE: 'central' }).leadFace, 'central');
+    assert.throws(() => loadConfig({ FACEREC_LEAD_FACE: 'middle' }), /FACEREC_LEAD_FACE/);
+    const pool = new EnginePool({ threads: 1, maxQueue: 2, leadFace: loadConfig({ FACEREC_LEAD_FACE: 'central' }).leadFace });
+    try {
+      const r = await pool.analyze(twoPeople);
+      const centre = (f: (typeof r.faces)[number]) => Math.abs(f.box.x + f.box.width / 2 - r.width / 2);
+      assert.equal(r.faces.length, 2);
+      assert.ok(centre(r.faces[0]) < centre(r.faces[1]), 'the central face leads');
+    } finally {
+      await pool.close();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { FaceEngine, LEAD_FACE_AREA_RATIO, orderFaces, type EngineFace } from '../src/engine/engine.js';
+import { FaceEngine, LEAD_FACE_AREA_RATIO, orderFaces, visibleArea, type EngineFace } from '../src/engine/engine.js';
 import { cosine } from '../src/engine/vectors.js';
 import { isSpoof } from '../src/engine/spoof.js';
 import { fixture } from './support/fixtures.js';
@@ -25,10 +25,8 @@ describe('detection', () => {
     for (const [name, count] of [['sample1.jpg', 3], ['sample5.jpg', 5]] as const) {
       const r = await engine.analyze(fixture(name));
       assert.equal(r.faces.length, count, name);
-      const areas = r.faces.map((f) => f.box.width * f.box.height);
-      const rest = areas.slice(1);
-      assert.deepEqual(rest, [...rest].sort((a, b) => b - a), `${name}: largest first after the lead face`);
-      assert.ok(areas[0] >= LEAD_FACE_AREA_RATIO * Math.max(...areas), `${name}: the lead face is about as large as the largest`);
+      const areas = r.faces.map((f) => visibleArea({ x1: f.box.x, y1: f.box.y, x2: f.box.x + f.box.width, y2: f.box.y + f.box.height }, r.width, r.height));
+      assert.deepEqual(areas, [...areas].sort((a, b) => b - a), `${name}: largest first (area inside the image)`);
       for (const f of r.faces) assert.ok(f.confidence > 0.65 && f.confidence <= 1);
     }
   });
@@ -47,14 +45,30 @@ describe('detection', () => {
   });
 });
 
-test('the lead face is the most central of the faces about as large as the largest', () => {
-  const box = (cx: number, cy: number, side: number) => ({ box: { x1: cx - side / 2, y1: cy - side / 2, x2: cx + side / 2, y2: cy + side / 2 } });
-  const edgeBig = box(20, 100, 100);
-  const centreNearlyAsBig = box(200, 100, 95);
-  const centreSmall = box(200, 100, 50);
-  assert.deepEqual(orderFaces([edgeBig, centreNearlyAsBig], 400, 200), [centreNearlyAsBig, edgeBig]);
-  assert.deepEqual(orderFaces([centreSmall, edgeBig], 400, 200), [edgeBig, centreSmall]);
-  assert.deepEqual(orderFaces([centreSmall, centreNearlyAsBig, edgeBig], 400, 200), [centreNearlyAsBig, edgeBig, centreSmall]);
+test('faces are ordered by the area of their box inside the image, ties by confidence', () => {
+  const face = (cx: number, cy: number, side: number, score = 0.9) => ({ box: { x1: cx - side / 2, y1: cy - side / 2, x2: cx + side / 2, y2: cy + side / 2 }, score });
+  const edgeBig = face(60, 100, 100);
+  const centreNearlyAsBig = face(200, 100, 95);
+  const centreSmall = face(200, 100, 50);
+  assert.deepEqual(orderFaces([centreNearlyAsBig, edgeBig], 400, 200), [edgeBig, centreNearlyAsBig], 'NHN: the largest leads');
+  assert.deepEqual(orderFaces([centreSmall, centreNearlyAsBig, edgeBig], 400, 200), [edgeBig, centreNearlyAsBig, centreSmall]);
+  // Half of this box lies outside the frame: 50 × 100 px are returned, so it ranks as that.
+  const cutByFrame = face(0, 100, 100);
+  assert.deepEqual(orderFaces([cutByFrame, centreSmall, centreNearlyAsBig], 400, 200), [centreNearlyAsBig, cutByFrame, centreSmall]);
+  const sure = face(100, 100, 80, 0.99);
+  const unsure = face(300, 100, 80, 0.7);
+  assert.deepEqual(orderFaces([unsure, sure], 400, 200), [sure, unsure], 'equal areas: the more confident first');
+});
+
+test("the opt-in 'central' rule gives the lead to the most central of the faces about as large as the largest", () => {
+  const face = (cx: number, cy: number, side: number) => ({ box: { x1: cx - side / 2, y1: cy - side / 2, x2: cx + side / 2, y2: cy + side / 2 }, score: 0.9 });
+  const edgeBig = face(60, 100, 100);
+  const centreNearlyAsBig = face(200, 100, 95);
+  const centreSmall = face(200, 100, 50);
+  assert.ok(95 * 95 >= LEAD_FACE_AREA_RATIO * 100 * 100);
+  assert.deepEqual(orderFaces([edgeBig, centreNearlyAsBig], 400, 200, 'central'), [centreNearlyAsBig, edgeBig]);
+  assert.deepEqual(orderFaces([centreSmall, edgeBig], 400, 200, 'central'), [edgeBig, centreSmall]);
+  assert.deepEqual(orderFaces([centreSmall, centreNearlyAsBig, edgeBig], 400, 200, 'central'), [centreNearlyAsBig, edgeBig, centreSmall]);
 });
 
 describe('landmarks and pose', () => {

@@ -4,7 +4,7 @@ import { threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import sharp from 'sharp';
 import { flushesDenormals } from './denormal-probe.js';
-import { FaceEngine, type AnalyzeOptions, type AnalyzeResult, type ModelStage } from './engine.js';
+import { FaceEngine, type AnalyzeOptions, type AnalyzeResult, type LeadFaceRule, type ModelStage } from './engine.js';
 import { isImageError, type ImageErrorKind } from './errors.js';
 import { DEFAULT_TUNING, sessionOptions, type SessionTuning } from './models.js';
 
@@ -14,6 +14,7 @@ sharp.cache(false);
 
 export interface WorkerSetup {
   tuning: SessionTuning;
+  leadFace: LeadFaceRule;
 }
 
 /** What one worker measured of itself (pool.selfCheck). */
@@ -31,11 +32,11 @@ export type WorkerReply =
   | { ok: true; selfCheck: WorkerSelfCheck }
   | { ok: false; imageError: { kind: ImageErrorKind; message: string } };
 
-const setup = (workerData as WorkerSetup | undefined) ?? { tuning: DEFAULT_TUNING };
+const setup = (workerData as WorkerSetup | undefined) ?? { tuning: DEFAULT_TUNING, leadFace: 'largest' };
 let engine: Promise<FaceEngine> | undefined;
 
 export default async function run(task: WorkerTask): Promise<WorkerReply> {
-  engine ??= FaceEngine.create({ tuning: setup.tuning });
+  engine ??= FaceEngine.create({ tuning: setup.tuning, leadFace: setup.leadFace });
   const e = await engine;
   if (task.kind === 'warmup') return { ok: true, result: null };
   if (task.kind === 'selfcheck') {

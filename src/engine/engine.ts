@@ -85,6 +85,8 @@ export interface EngineConfig {
   detector: DetectorOptions;
   flipAverage: boolean;
   tuning: SessionTuning;
+  /** Which face comes first (orderFaces). */
+  leadFace: LeadFaceRule;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -93,6 +95,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   // Measured neutral to slightly negative on every accuracy figure, at twice the cost (docs/engine.md).
   flipAverage: false,
   tuning: DEFAULT_TUNING,
+  leadFace: 'largest',
 };
 
 /** The model stages the start-up self-check times (decode and the mask rule are not models). */
@@ -199,7 +202,7 @@ export class FaceEngine {
   async analyzeDecoded(image: RgbImage, options: AnalyzeOptions = {}, clock = new StageClock(false), scale = { x: 1, y: 1 }): Promise<EngineFace[]> {
     let dets = await this.detector.detect(image);
     clock.lap('detect');
-    dets = orderFaces(dets, image.width, image.height);
+    dets = orderFaces(dets, image.width, image.height, this.config.leadFace);
     if (options.maxFaces !== undefined) dets = dets.slice(0, options.maxFaces);
 
     const faces: EngineFace[] = [];
@@ -235,25 +238,38 @@ export class FaceEngine {
   }
 }
 
-const area = (b: { x1: number; y1: number; x2: number; y2: number }) => (b.x2 - b.x1) * (b.y2 - b.y1);
+type Corners = { x1: number; y1: number; x2: number; y2: number };
 
-/** Faces whose area is at least this share of the largest one count as "as large" for the lead. */
+/** Pixels of the box inside the image: the area of the box the API returns (clamped to the image). */
+export function visibleArea(b: Corners, width: number, height: number): number {
+  return Math.max(0, Math.min(b.x2, width) - Math.max(b.x1, 0)) * Math.max(0, Math.min(b.y2, height) - Math.max(b.y1, 0));
+}
+
+/**
+ * Which face leads (is "the face" of compare, search by image and verify). 'largest' is NHN's
+ * rule; 'central' gives the lead to the face nearest the centre among those at least
+ * LEAD_FACE_AREA_RATIO as large as the largest (insightface's habit; see docs/engine.md for what
+ * it is worth on LFW).
+ */
+export type LeadFaceRule = 'largest' | 'central';
+
+/** Faces whose visible area is at least this share of the largest one count as "as large" for 'central'. */
 export const LEAD_FACE_AREA_RATIO = 0.8;
 
 /**
- * Largest first, as NHN and AWS specify — except that the first place, which is "the face" of
- * compare, search and verify, goes to the face nearest the image centre among those at least
- * 80 % as large as the largest. A neighbour cut by the frame can have a slightly larger box than
- * the photo's subject; on LFW that rule alone moved 10-fold accuracy from 99.10 % to 99.50 %
- * (bench:accuracy, "largest" vs "main"). Faces of clearly different size keep plain size order.
+ * Largest first by the area of the box as returned — clipped to the image — as NHN specifies for
+ * detect, register's `limit` and the source face of compare/search/verify; equal areas go to the
+ * more confident face. Clipping is what keeps a neighbour cut by the frame (whose full box may be
+ * larger) behind the photo's subject. With the 'central' rule only the first place changes.
  */
-export function orderFaces<T extends { box: { x1: number; y1: number; x2: number; y2: number } }>(faces: T[], width: number, height: number): T[] {
-  const sorted = [...faces].sort((a, b) => area(b.box) - area(a.box));
-  if (sorted.length < 2) return sorted;
-  const cut = area(sorted[0].box) * LEAD_FACE_AREA_RATIO;
+export function orderFaces<T extends { box: Corners; score: number }>(faces: T[], width: number, height: number, rule: LeadFaceRule = 'largest'): T[] {
+  const visible = (f: T) => visibleArea(f.box, width, height);
+  const sorted = [...faces].sort((a, b) => visible(b) - visible(a) || b.score - a.score);
+  if (rule === 'largest' || sorted.length < 2) return sorted;
+  const cut = visible(sorted[0]) * LEAD_FACE_AREA_RATIO;
   const offCentre = (f: T) => Math.hypot((f.box.x1 + f.box.x2) / 2 - width / 2, (f.box.y1 + f.box.y2) / 2 - height / 2);
   let lead = 0;
-  for (let i = 1; i < sorted.length && area(sorted[i].box) >= cut; i++) {
+  for (let i = 1; i < sorted.length && visible(sorted[i]) >= cut; i++) {
     if (offCentre(sorted[i]) < offCentre(sorted[lead])) lead = i;
   }
   if (lead > 0) sorted.unshift(...sorted.splice(lead, 1));

@@ -1,5 +1,5 @@
 import type { FaceAnalyzer } from './analyzer.js';
-import { FaceEngine, type AnalyzeOptions } from './engine.js';
+import { FaceEngine, type AnalyzeOptions, type EngineConfig } from './engine.js';
 import { MODEL_VERSION } from './models.js';
 
 /**
@@ -10,8 +10,9 @@ import { MODEL_VERSION } from './models.js';
 export class LazyEngine implements FaceAnalyzer {
   readonly modelVersion = MODEL_VERSION;
   private engine?: Promise<FaceEngine>;
+  constructor(private readonly config: Partial<EngineConfig> = {}) {}
   async analyze<O extends AnalyzeOptions = {}>(bytes: Uint8Array, options?: O) {
-    this.engine ??= FaceEngine.create();
+    this.engine ??= FaceEngine.create(this.config);
     return (await this.engine).analyze(bytes, options);
   }
 }

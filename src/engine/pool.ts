@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { AnalyzeOptions, AnalyzeResultFor } from './engine.js';
+import type { AnalyzeOptions, AnalyzeResultFor, LeadFaceRule } from './engine.js';
 import type { WorkerReply, WorkerSelfCheck, WorkerSetup, WorkerTask } from './engine-worker.js';
 import { flushDenormalsOnThisThread } from './denormal-probe.js';
 import { EngineBusyError, ImageError } from './errors.js';
@@ -15,6 +15,8 @@ export interface PoolOptions {
   maxQueue?: number;
   /** ONNX Runtime settings of every session in every worker (models.ts `DEFAULT_TUNING` for what is not given). */
   tuning?: Partial<SessionTuning>;
+  /** Which face leads (engine.ts orderFaces); NHN's 'largest' by default. */
+  leadFace?: LeadFaceRule;
 }
 
 /** The engine behind a bounded pool of worker threads, so inference never blocks the event loop. */
@@ -23,6 +25,7 @@ export class EnginePool {
   readonly threads: number;
   readonly maxQueue: number;
   readonly tuning: SessionTuning;
+  readonly leadFace: LeadFaceRule;
   private readonly piscina: Promise<Piscina<WorkerTask, WorkerReply>>;
   private started?: Piscina<WorkerTask, WorkerReply>;
 
@@ -30,6 +33,7 @@ export class EnginePool {
     this.threads = options.threads ?? availableParallelism();
     this.maxQueue = options.maxQueue ?? this.threads * 16;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.leadFace = options.leadFace ?? 'largest';
     this.piscina = this.start();
     this.piscina.catch(() => {}); // the error reaches whoever awaits the pool (warmup, analyze)
   }
@@ -42,7 +46,7 @@ export class EnginePool {
    */
   private async start(): Promise<Piscina<WorkerTask, WorkerReply>> {
     if (this.tuning.flushDenormals) await flushDenormalsOnThisThread();
-    const setup: WorkerSetup = { tuning: this.tuning };
+    const setup: WorkerSetup = { tuning: this.tuning, leadFace: this.leadFace };
     const here = fileURLToPath(import.meta.url);
     const fromSource = extname(here) === '.ts';
     this.started = new Piscina({

@@ -360,7 +360,10 @@ export function multipartCases(valid: Uint8Array, big: Uint8Array): FuzzCase[] {
   add('three-files', 'v2.compare', [file('sourceImageFile'), file('targetImageFile'), file('extraFile')], [P]);
   add('missing-target', 'v2.compare', [{ name: 'threshold', value: '50' }, file('sourceImageFile')], [P]);
   add('file-and-url', 'v2.compare', [{ name: 'threshold', value: '50' }, file('sourceImageFile'), { name: 'sourceImageUrl', value: 'http://127.0.0.1/x.jpg' }, file('targetImageFile')], [P]);
-  add('wrong-file-name', 'v2.detect', [file('image')], [P]);
+  add('wrong-file-name', 'v2.detect', [file('photo')], [P]);
+  // NHN's curl examples drop the "File" suffix: taken (issue 13), but not both spellings at once.
+  add('curl-example-file-name', 'v2.detect', [file('image')], [C.Success]);
+  add('both-file-spellings', 'v2.detect', [file('image'), file('imageFile')], [P]);
   add('empty-file', 'v2.detect', [file('imageFile', new Uint8Array(0))], [C.InvalidImageBytesException]);
   add('file-over-limit', 'v2.detect', [file('imageFile', big)], [C.ImageTooLargeException]);
   add('text-named-jpg', 'v2.detect', [file('imageFile', new TextEncoder().encode('not really a jpeg'), { filename: 'photo.jpg', type: 'image/jpeg' })], [C.InvalidImageFormatException]);

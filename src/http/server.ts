@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import multipart from '@fastify/multipart';
 import { FaceApiError, RESULT_CODES, type ErrorName } from '../domain/errors.js';
@@ -62,6 +64,11 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
       req.log.info({ resultCode: code, reason: err.message }, 'request refused');
     }
     if (err instanceof FaceApiError && err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
+    if (code === RESULT_CODES.ImageTooLargeException) {
+      // Fastify marks a body it stopped parsing "connection: close"; see discardRestOfBody.
+      reply.removeHeader('connection');
+      discardRestOfBody(req.raw, reply.raw, DISCARD_CAP_BYTES);
+    }
     reply.status(200).send(failure(name, code));
   });
   app.setNotFoundHandler((req, reply) => {
@@ -127,6 +134,30 @@ function closeConnectionsWhenClosing(app: FastifyInstance): void {
 function refuseUnroutableUrl(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   req.log.info({ resultCode: RESULT_CODES.InvalidParam, reason: redactAppKey(err.message) }, 'request refused');
   reply.status(200).send(failure('InvalidParam', RESULT_CODES.InvalidParam));
+}
+
+/**
+ * A body refused as too large is usually still arriving. Closing the connection with the answer
+ * (what Fastify does after a parser error) makes the kernel reset it under a client that is still
+ * sending, which then sees EPIPE/ECONNRESET instead of -45020. So the rest is read and dropped,
+ * and the connection is closed only once the answer is out and the body has ended. Past this many
+ * dropped bytes the sender is not a client with a big photo: the connection is cut as soon as the
+ * answer has gone out.
+ */
+export const DISCARD_CAP_BYTES = 64 * 1024 * 1024;
+
+function discardRestOfBody(raw: IncomingMessage, res: ServerResponse, cap: number): void {
+  const afterAnswer = (act: () => void) => (res.writableFinished ? act() : res.once('finish', act));
+  // Injected requests (light-my-request, in tests) have a stand-in socket without these.
+  const socket = raw.socket as Partial<Socket> | null;
+  if (raw.complete || typeof socket?.end !== 'function' || typeof socket.destroy !== 'function') return;
+  let dropped = 0;
+  raw.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > cap && !socket.destroyed) afterAnswer(() => socket.destroy!());
+  });
+  raw.once('end', () => afterAnswer(() => socket.end!()));
+  raw.resume();
 }
 
 /** Maps any error onto an NHN result: domain errors carry theirs; framework errors are ours to name. */

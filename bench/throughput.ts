@@ -11,9 +11,8 @@
  * "single": one request at a time, 20 of them (latency as one user sees it on an idle server).
  * "sustained": 2 requests in flight per worker for --seconds (the pool's capacity in images/s).
  * A shared 2-core VM's speed drifts by tens of per cent within minutes, so the variants run
- * round-robin for --rounds rounds and each figure is the median over rounds; "spinning" is the
- * same work as "default" (with one thread per session ORT has no pool thread to spin), so the
- * gap between those two rows is the noise floor of the run.
+ * round-robin for --rounds rounds and each figure is the median over rounds (each round's
+ * images/s is printed too, so the spread shows).
  */
 import { FaceEngine, type AnalyzeOptions } from '../src/engine/engine.js';
 import { DEFAULT_TUNING, type SessionTuning } from '../src/engine/models.js';

@@ -5,7 +5,8 @@ import sharp from 'sharp';
 import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startApi, b64, multipart, ok, type TestApi } from './support/api-helpers.js';
+import { startApi, b64, engine, multipart, ok, type TestApi } from './support/api-helpers.js';
+import { createRuntime } from '../src/app.js';
 import { fixture } from './support/fixtures.js';
 import { loadConfig } from '../src/config.js';
 import { EnginePool } from '../src/engine/pool.js';
@@ -521,6 +522,62 @@ describe('face order: the largest face leads, as NHN documents (v1 and v2)', () 
   });
 });
 
+describe("what an NHN client's habits meet", () => {
+  test('DELETE with NHN\'s "Content-Type: application/json" and no body deletes (v1 and v2, group and face)', async () => {
+    const json = { 'content-type': 'application/json;charset=UTF-8' };
+    const del = async (version: 'v1' | 'v2', path: string) => {
+      const prefix = version === 'v1' ? `/nhn-face-reco/v1.0/appkeys/${api.appKey}` : `/v2.0/appkeys/${api.appKey}`;
+      const res = await api.app.inject({ method: 'DELETE', url: prefix + path, headers: version === 'v2' ? { ...json, authorization: api.secretKey } : json });
+      return JSON.parse(res.body);
+    };
+    for (const version of ['v1', 'v2'] as const) {
+      const group = `del-json-${version}`;
+      assert.ok(ok(await api.v2('POST', '/groups', { groupId: group })));
+      const reg = await api.v2('POST', `/groups/${group}/faces`, { image: { bytes: b64(sample1) }, limit: 1 });
+      const faceId = reg.data.addedFaces[0].faceId;
+      const face = await del(version, `/groups/${group}/faces/${faceId}`);
+      assert.ok(ok(face), `${version} delete face: ${JSON.stringify(face.header)}`);
+      const gone = await del(version, `/groups/${group}`);
+      assert.ok(ok(gone), `${version} delete group: ${JSON.stringify(gone.header)}`);
+    }
+  });
+
+  test('a next-token fixes the limit: a limit beside it is not even parsed (v1 and v2)', async () => {
+    for (const id of ['tok-a', 'tok-b', 'tok-c']) assert.ok(ok(await api.v2('POST', '/groups', { groupId: id })));
+    for (const call of [api.v1, api.v2]) {
+      const first = await call('GET', '/groups?limit=1');
+      assert.notEqual(first.data.nextToken, '');
+      const next = await call('GET', `/groups?limit=abc&next-token=${encodeURIComponent(first.data.nextToken)}`);
+      assert.ok(ok(next), JSON.stringify(next.header));
+      assert.equal(next.data.groups.length, 1, 'the token\'s limit of 1 holds');
+    }
+    for (const id of ['tok-a', 'tok-b', 'tok-c']) assert.ok(ok(await api.v2('DELETE', `/groups/${id}`)));
+  });
+
+  test('a group left from an older model can be listed and emptied, not registered into or searched', async () => {
+    // The same data dir served by a runtime that reports another model version, as before an upgrade.
+    const real = await engine();
+    const older = createRuntime(api.config, { modelVersion: 'facerec-older-model', analyze: (bytes, options) => real.analyze(bytes, options) });
+    const app = (await older.apps.list())[0].appKey;
+    await older.service.createGroup(app, 'old-model');
+    const reg = await older.service.register(app, 'old-model', { bytes: sample1 }, { limit: 2 }, { orientation: true, mask: true, spoofing: false, spoofingCondition: 'balanced' });
+    await older.close();
+    assert.equal(reg.added.length, 2);
+
+    for (const call of [api.v1, api.v2]) {
+      const listed = await call('GET', '/groups/old-model/faces?limit=10');
+      assert.ok(ok(listed), JSON.stringify(listed.header));
+      assert.equal(listed.data.faces.length, 2);
+    }
+    assert.equal(code(await api.v2('POST', '/groups/old-model/faces', { image: { bytes: b64(sample1) }, limit: 1 })), -40000);
+    assert.equal(code(await api.v2('POST', '/groups/old-model/faces/search', { image: { bytes: b64(sample1) }, limit: 10, threshold: 1 })), -40000);
+    assert.ok(ok(await api.v2('DELETE', `/groups/old-model/faces/${reg.added[0].face.faceId}`)));
+    assert.ok(ok(await api.v1('DELETE', `/groups/old-model/faces/${reg.added[1].face.faceId}`)));
+    assert.equal((await api.v2('GET', '/groups/old-model')).data.faceCount, 0);
+    assert.ok(ok(await api.v2('DELETE', '/groups/old-model')));
+  });
+});
+
 describe('modelVersion: exactly where NHN documents it', () => {
   // docs/api-compatibility.md, "Where modelVersion appears": v1 answers carry it on the
   // operations whose reference table or example shows it; v2 answers carry it nowhere.
@@ -577,13 +634,17 @@ describe('modelVersion: exactly where NHN documents it', () => {
     for (const path of ['/groups/mv-one', '/groups/mv-two']) assert.ok(ok(await api.v2('DELETE', path)));
   });
 
-  test('the version the docs quote is the one the server reports', async () => {
+  test('the version the docs and the OpenAPI document quote is the one the server reports', async () => {
     assert.ok(ok(await api.v1('POST', '/groups', { groupId: 'mv-docs' })));
     const reported = (await api.v1('GET', '/groups/mv-docs')).data.groups[0].modelVersion as string;
     const docs = readFileSync(new URL('../docs/api-compatibility.md', import.meta.url), 'utf8');
     const quoted = [...docs.matchAll(/`(facerec-[a-z0-9.-]+)`/g)].map((m) => m[1]);
     assert.ok(quoted.length > 0, 'docs quote no modelVersion');
     for (const q of quoted) assert.equal(q, reported);
+    const openapi = (await api.app.inject({ method: 'GET', url: '/openapi.json' })).body;
+    const examples = [...openapi.matchAll(/"(facerec-[a-z0-9.-]+)"/g)].map((m) => m[1]);
+    assert.ok(examples.length > 0, 'the OpenAPI document shows no modelVersion example');
+    for (const e of examples) assert.equal(e, reported, 'OpenAPI example');
     assert.ok(ok(await api.v2('DELETE', '/groups/mv-docs')));
   });
 });

@@ -139,14 +139,14 @@ export class FaceService {
   }
 
   async deleteFace(appKey: string, groupId: string, faceId: string): Promise<void> {
-    const group = await this.requireGroup(appKey, groupId);
+    const group = await this.requireGroup(appKey, groupId, { anyModel: true });
     const deleted = await this.store.deleteFace(appKey, groupId, faceId);
     if (!deleted) throw notFoundFace(faceId);
     this.indexes.removed(indexKey(appKey, groupId), group.createTime.getTime(), faceId);
   }
 
   async listFaces(appKey: string, groupId: string, limit: number | undefined, filter: FaceFilter, nextToken?: string): Promise<Paged<StoredFace> & { modelVersion: string }> {
-    const group = await this.requireGroup(appKey, groupId);
+    const group = await this.requireGroup(appKey, groupId, { anyModel: true });
     let cursor: string | undefined;
     if (nextToken) {
       const s = this.tokens.open(nextToken, 'faces', appKey, groupId);
@@ -238,10 +238,15 @@ export class FaceService {
     };
   }
 
-  private async requireGroup(appKey: string, groupId: string): Promise<GroupInfo> {
+  /**
+   * The group, or -40030. Work that compares vectors (register, searches, verify) also needs the
+   * group's model to be this server's (-40000 otherwise); listing and deleting faces do not, so a
+   * group left from an older model can still be read out and emptied (`anyModel`).
+   */
+  private async requireGroup(appKey: string, groupId: string, options: { anyModel?: boolean } = {}): Promise<GroupInfo> {
     const g = await this.store.getGroup(appKey, checkGroupId(groupId));
     if (!g) throw notFoundGroup(groupId);
-    if (g.modelVersion !== this.modelVersion) {
+    if (!options.anyModel && g.modelVersion !== this.modelVersion) {
       throw invalidParam(`group ${groupId} was built with model ${g.modelVersion}; this server runs ${this.modelVersion}. Create a new group and register the faces again.`);
     }
     return g;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FaceApiError } from '../domain/errors.js';
 import type { Fields } from './request-parts.js';
-import { detailFlags, imageFromJson, int, readBody, spoofCondition, bool, str } from './request-parts.js';
+import { detailFlags, imageFromJson, int, listPage, readBody, spoofCondition, bool, str } from './request-parts.js';
 import { success } from './envelope.js';
 import { compareData, groupDetails, registerData, registered, withToken } from './nhn-shapes.js';
 import { refuseImageWorkWhenSaturated, type HttpContext } from './context.js';
@@ -30,7 +30,8 @@ export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<voi
   });
 
   app.get('/groups', { schema: S.listGroups }, async (req: P<never>) => {
-    const page = await service.listGroups(req.params.appKey, int(req.query, 'limit'), nextToken(req.query));
+    const { limit, nextToken } = listPage(req.query);
+    const page = await service.listGroups(req.params.appKey, limit, nextToken);
     const groups = page.items.map((g) => ({ groupId: g.groupId, modelVersion: g.modelVersion }));
     return success(withToken({ groupCount: groups.length, groups }, page.nextToken));
   });
@@ -69,7 +70,8 @@ export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<voi
   });
 
   app.get('/groups/:groupId/faces', { schema: S.listFaces }, async (req: P<'groupId'>) => {
-    const page = await service.listFaces(req.params.appKey, req.params.groupId, int(req.query, 'limit'), {}, nextToken(req.query));
+    const { limit, nextToken } = listPage(req.query);
+    const page = await service.listFaces(req.params.appKey, req.params.groupId, limit, {}, nextToken);
     return success(withToken({ modelVersion: page.modelVersion, faceCount: page.items.length, faces: page.items }, page.nextToken));
   });
 
@@ -113,4 +115,3 @@ export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<voi
   });
 }
 
-const nextToken = (q: Fields) => (typeof q['next-token'] === 'string' && q['next-token'] !== '' ? (q['next-token'] as string) : undefined);

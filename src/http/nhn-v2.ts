@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FaceApiError } from '../domain/errors.js';
 import type { ImageInput } from '../domain/types.js';
-import { bool, detailFlags, imageFromJson, imageFromMultipart, int, readBody, spoofCondition, str, type Fields, type ParsedBody } from './request-parts.js';
+import { bool, detailFlags, imageFromJson, imageFromMultipart, int, listPage, readBody, spoofCondition, str, type Fields, type ParsedBody } from './request-parts.js';
 import { success } from './envelope.js';
 import { compareData, groupDetails, registerData, registered, withToken } from './nhn-shapes.js';
 import { refuseImageWorkWhenSaturated, type HttpContext } from './context.js';
@@ -36,7 +36,8 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
   });
 
   app.get('/groups', { schema: S.listGroups }, async (req: P<never>) => {
-    const page = await service.listGroups(req.params.appKey, int(req.query, 'limit'), str(req.query, 'next-token') || undefined);
+    const { limit, nextToken } = listPage(req.query);
+    const page = await service.listGroups(req.params.appKey, limit, nextToken);
     const groups = page.items.map((g) => ({ groupId: g.groupId }));
     return success(withToken({ groupCount: groups.length, groups }, page.nextToken));
   });
@@ -78,7 +79,8 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
       ...(str(q, 'image-id') ? { imageId: str(q, 'image-id') } : {}),
       ...(str(q, 'external-image-id') ? { externalImageId: str(q, 'external-image-id') } : {}),
     };
-    const page = await service.listFaces(req.params.appKey, req.params.groupId, int(q, 'limit'), filter, str(q, 'next-token') || undefined);
+    const { limit, nextToken } = listPage(q);
+    const page = await service.listFaces(req.params.appKey, req.params.groupId, limit, filter, nextToken);
     return success(withToken({ faceCount: page.items.length, faces: page.items }, page.nextToken));
   });
 

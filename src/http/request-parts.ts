@@ -54,6 +54,17 @@ export function imageFromMultipart(fields: Fields, files: Record<string, Buffer>
   throw invalidParam(`${fileField}${urlField ? ` or ${urlField}` : ''} is required`);
 }
 
+/**
+ * The paging query of a list call: a `next-token` pins limit and filters to the values it was
+ * issued with (the domain reads them from the token), so whatever `limit` comes beside it is not
+ * even parsed; an empty `next-token` is no token.
+ */
+export function listPage(query: Fields): { limit: number | undefined; nextToken: string | undefined } {
+  const token = query['next-token'];
+  if (typeof token === 'string' && token !== '') return { limit: undefined, nextToken: token };
+  return { limit: int(query, 'limit'), nextToken: undefined };
+}
+
 export function bool(fields: Fields, name: string, fallback: boolean): boolean {
   const v = fields[name];
   if (v === undefined) return fallback;

@@ -51,6 +51,14 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  app.addHook('onRequest', async (req) => {
+    // NHN's examples send `Content-Type: application/json` on every call, DELETE included, with no
+    // body; Fastify would parse that empty body as JSON and fail (-40000). A DELETE without a body
+    // has no content type to honour.
+    if (req.method === 'DELETE' && req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length'] ?? 0) === 0) {
+      delete req.headers['content-type'];
+    }
+  });
   closeConnectionsWhenClosing(app);
   const metrics = options.metrics === false ? undefined : (options.metrics ?? new ServerMetrics());
   if (metrics) trackRequests(app, metrics);

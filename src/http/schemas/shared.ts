@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { RESULT_CODES, type ResultName } from '../../domain/errors.js';
 import { DEFAULT_LIMITS } from '../../domain/limits.js';
+import { MODEL_VERSION } from '../../engine/models.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -107,7 +108,7 @@ export const searchMatches = {
   matchFaces: { type: 'array', items: ref('SearchMatch'), description: 'at or above the threshold, most similar first' },
 };
 
-export const modelVersion: JsonSchema = { type: 'string', description: 'recognition model the group was built with (v1.0 only)', examples: ['facerec-fr512-1-align5-flip'] };
+export const modelVersion: JsonSchema = { type: 'string', description: 'recognition model the group was built with (v1.0 only)', examples: [MODEL_VERSION] };
 
 export const nextToken: JsonSchema = { type: 'string', description: 'pass as next-token for the next page; the empty string on the last page' };
 

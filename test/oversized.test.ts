@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,32 +63,36 @@ test('curl: the same two requests get -45020, with no transport error', async (t
   assert.equal(JSON.parse(multi.stdout).header.resultCode, TOO_LARGE);
 });
 
-/** Sends `total` bytes of a v1 JSON body over a raw socket, `chunk` bytes every `everyMs`. */
-function slowPost(total: number, chunk: number, everyMs: number): Promise<{ response: string; sent: number; error?: string; closedEarly: boolean }> {
-  return new Promise((resolve) => {
-    const body = Buffer.from(jsonOf(total));
-    const socket = connect(port, '127.0.0.1');
-    let response = '';
-    let sent = 0;
-    let error: string | undefined;
-    socket.on('data', (d) => (response += d.toString()));
-    socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code));
-    socket.write(`POST ${v1Detect()} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
-    const timer = setInterval(() => {
-      if (socket.destroyed) return;
-      if (sent >= body.length) {
-        clearInterval(timer);
-        setTimeout(() => socket.end(), 200); // let the answer arrive, then hang up as a client would
-        return;
-      }
-      socket.write(body.subarray(sent, sent + chunk));
-      sent = Math.min(body.length, sent + chunk);
-    }, everyMs);
-    socket.on('close', () => {
-      clearInterval(timer);
-      resolve({ response, sent, error, closedEarly: sent < body.length });
-    });
-  });
+/**
+ * Sends a v1 JSON body of `total` bytes over a raw socket, `chunk` bytes at a time with `everyMs`
+ * between writes and waiting for the socket to drain, so that what counts as sent is what the
+ * kernel took (and the server could read), not what sits in this process's buffer.
+ */
+async function slowPost(total: number, chunk: number, everyMs: number): Promise<{ response: string; sent: number; error?: string; closedEarly: boolean }> {
+  const body = Buffer.from(jsonOf(total));
+  const socket = connect(port, '127.0.0.1');
+  let response = '';
+  let error: string | undefined;
+  let closed = false;
+  socket.on('data', (d) => (response += d.toString()));
+  socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code));
+  const whenClosed = new Promise<void>((resolve) => socket.on('close', () => ((closed = true), resolve())));
+  await once(socket, 'connect');
+  socket.write(`POST ${v1Detect()} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+  let sent = 0;
+  while (sent < body.length && !closed) {
+    const flushed = socket.write(body.subarray(sent, sent + chunk));
+    sent = Math.min(body.length, sent + chunk);
+    if (!flushed) await Promise.race([once(socket, 'drain').catch(() => undefined), whenClosed]);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  const closedEarly = sent < body.length;
+  if (!closed) {
+    await new Promise((r) => setTimeout(r, 200)); // let the answer arrive, then hang up as a client would
+    socket.end();
+    await whenClosed;
+  }
+  return { response, sent, error, closedEarly };
 }
 
 const resultCodeIn = (raw: string) => JSON.parse(raw.slice(raw.indexOf('{'))).header.resultCode as number;

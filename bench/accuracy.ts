@@ -86,7 +86,7 @@ export async function analyzeAll(engine: FaceEngine, root: string, paths: string
   return out;
 }
 
-export type FaceChoice = 'engine' | 'main' | 'compare';
+export type FaceChoice = 'engine' | 'main';
 
 /** Index of the face `choice` picks, or -1 when there is none. */
 export function chooseFace(r: AnalyzeResult, choice: FaceChoice): number {
@@ -282,7 +282,8 @@ export function evaluatePairs(name: string, pairs: Pair[], emb: Embeddings, scor
 const fmtTar = (r: { tar: number; threshold: number } | undefined, impostors: number): string =>
   r ? `${pct(r.tar)} (cos ≥ ${r.threshold.toFixed(3)})` : `n/a (${impostors} impostors)`;
 
-function pairTable(rows: { choice: FaceChoice; r: PairSetResult }[]): string {
+/** `face` is a FaceChoice, or 'compare' for compareScore's rows. */
+function pairTable(rows: { choice: FaceChoice | 'compare'; r: PairSetResult }[]): string {
   return table(
     ['pair set', 'face', 'pairs (same/diff)', 'no-face images', '10-fold accuracy', 'AUC', ...PAIR_FARS.map((f) => `TAR @ FAR ${f}`)],
     rows.map(({ choice, r }) => [
@@ -381,7 +382,7 @@ async function main(): Promise<void> {
   console.log(pairTable(pairSets.flatMap(([name, pairs]) => CHOICES.map((choice) => ({ choice, r: evaluatePairs(name, pairs, emb.get(choice)!) })))));
   console.log('Through compare (the engine face of the first photo against every face of the second, best score):');
   console.log(
-    pairTable(pairSets.map(([name, pairs]) => ({ choice: 'compare' as FaceChoice, r: evaluatePairs(name, pairs, emb.get('engine')!, (x, y) => compareScore(results, x, y)) }))),
+    pairTable(pairSets.map(([name, pairs]) => ({ choice: 'compare' as const, r: evaluatePairs(name, pairs, emb.get('engine')!, (x, y) => compareScore(results, x, y)) }))),
   );
 
   const pooled = new Map(CHOICES.map((c) => [c, pooledScores(images, emb.get(c)!)]));

@@ -59,4 +59,10 @@ export function progress(total: number, label: string): { tick: () => void; stop
   };
 }
 
+/** The q-quantile of xs (nearest rank, no interpolation); NaN for no samples. */
+export function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  return [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+}
+
 export const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)} %`;

@@ -7,6 +7,7 @@
  */
 import { flushesDenormals } from '../src/engine/denormal-probe.js';
 import { loadSession, ort, sessionOptions, type SessionTuning } from '../src/engine/models.js';
+import { quantile } from './common.js';
 
 const kept: Partial<SessionTuning> = { executionMode: 'parallel', flushDenormals: false };
 const flushed: Partial<SessionTuning> = { executionMode: 'parallel', flushDenormals: true };
@@ -24,7 +25,7 @@ async function medianEmbedMs(tuning: Partial<SessionTuning>, runs = 60): Promise
     times.push(performance.now() - t0);
   }
   await session.release();
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+  return quantile(times, 0.5);
 }
 
 const keeps = !(await flushesDenormals(sessionOptions(kept)));

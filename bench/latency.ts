@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { FaceEngine, type AnalyzeOptions } from '../src/engine/engine.js';
 import { DEFAULT_TUNING } from '../src/engine/models.js';
-import { printHeader, table } from './common.js';
+import { printHeader, quantile, table } from './common.js';
 import { groupPhoto, singleFace, type BenchImage } from './inputs.js';
 import { describeTuning, machineLine } from './machine.js';
 
@@ -37,11 +37,6 @@ async function measure(engine: FaceEngine, bytes: Uint8Array, options: AnalyzeOp
     samples.push({ stages: r.timings ?? {}, wall, cpu: (c.user + c.system) / 1000 });
   }
   return { samples, faces };
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
 const fmt = (xs: number[]) => `${quantile(xs, 0.5).toFixed(1)} / ${quantile(xs, 0.95).toFixed(1)}`;

@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import { startChildServer, type ChildServer } from '../test/support/child-server.js';
 import { fixture } from '../test/support/fixtures.js';
 import { probeHealth } from '../test/support/health-probe.js';
-import { printHeader, table } from './common.js';
+import { printHeader, quantile, table } from './common.js';
 import { singleFace } from './inputs.js';
 import { machineLine } from './machine.js';
 
@@ -42,7 +42,6 @@ interface PhaseResult {
   timeouts: number;
 }
 
-const quantile = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] : NaN);
 const ms = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(1));
 
 /** The NHN resultCode of an answer (every NHN answer is HTTP 200), or the HTTP status if there is none. */

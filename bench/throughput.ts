@@ -17,7 +17,7 @@
 import { FaceEngine, type AnalyzeOptions } from '../src/engine/engine.js';
 import { DEFAULT_TUNING, type SessionTuning } from '../src/engine/models.js';
 import { EnginePool } from '../src/engine/pool.js';
-import { printHeader, table } from './common.js';
+import { printHeader, quantile, table } from './common.js';
 import { singleFace } from './inputs.js';
 import { describeTuning, machineLine } from './machine.js';
 
@@ -45,7 +45,6 @@ const arg = (name: string) => {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? process.argv[at + 1] : undefined;
 };
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const ms = (x: number) => x.toFixed(1);
 
 async function single(analyze: (b: Uint8Array) => Promise<unknown>, bytes: Uint8Array): Promise<number[]> {

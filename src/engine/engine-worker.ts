@@ -4,18 +4,16 @@ import { threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import sharp from 'sharp';
 import { flushesDenormals } from './denormal-probe.js';
-import { FaceEngine, type AnalyzeOptions, type AnalyzeResult, type LeadFaceRule, type ModelStage } from './engine.js';
+import { FaceEngine, type AnalyzeOptions, type AnalyzeResult, type EngineConfig, type ModelStage } from './engine.js';
 import { isImageError, type ImageErrorKind } from './errors.js';
-import { DEFAULT_TUNING, sessionOptions, type SessionTuning } from './models.js';
+import { sessionOptions } from './models.js';
 
 // Each worker is one unit of parallelism; libvips threads on top would oversubscribe the cores.
 sharp.concurrency(1);
 sharp.cache(false);
 
-export interface WorkerSetup {
-  tuning: SessionTuning;
-  leadFace: LeadFaceRule;
-}
+/** The engine settings the pool chose (pool.ts); whatever is absent takes the engine's default. */
+export type WorkerSetup = Pick<EngineConfig, 'tuning'> & Partial<Pick<EngineConfig, 'leadFace'>>;
 
 /** What one worker measured of itself (pool.selfCheck). */
 export interface WorkerSelfCheck {
@@ -32,11 +30,11 @@ export type WorkerReply =
   | { ok: true; selfCheck: WorkerSelfCheck }
   | { ok: false; imageError: { kind: ImageErrorKind; message: string } };
 
-const setup = (workerData as WorkerSetup | undefined) ?? { tuning: DEFAULT_TUNING, leadFace: 'largest' };
+const setup = workerData as WorkerSetup;
 let engine: Promise<FaceEngine> | undefined;
 
 export default async function run(task: WorkerTask): Promise<WorkerReply> {
-  engine ??= FaceEngine.create({ tuning: setup.tuning, leadFace: setup.leadFace });
+  engine ??= FaceEngine.create(setup);
   const e = await engine;
   if (task.kind === 'warmup') return { ok: true, result: null };
   if (task.kind === 'selfcheck') {

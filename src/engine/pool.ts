@@ -15,7 +15,7 @@ export interface PoolOptions {
   maxQueue?: number;
   /** ONNX Runtime settings of every session in every worker (models.ts `DEFAULT_TUNING` for what is not given). */
   tuning?: Partial<SessionTuning>;
-  /** Which face leads (engine.ts orderFaces); NHN's 'largest' by default. */
+  /** Which face leads (engine.ts orderFaces); the engine's default (NHN's 'largest') when not given. */
   leadFace?: LeadFaceRule;
 }
 
@@ -25,7 +25,7 @@ export class EnginePool {
   readonly threads: number;
   readonly maxQueue: number;
   readonly tuning: SessionTuning;
-  readonly leadFace: LeadFaceRule;
+  private readonly leadFace?: LeadFaceRule;
   private readonly piscina: Promise<Piscina<WorkerTask, WorkerReply>>;
   private started?: Piscina<WorkerTask, WorkerReply>;
 
@@ -33,7 +33,7 @@ export class EnginePool {
     this.threads = options.threads ?? availableParallelism();
     this.maxQueue = options.maxQueue ?? this.threads * 16;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
-    this.leadFace = options.leadFace ?? 'largest';
+    this.leadFace = options.leadFace;
     this.piscina = this.start();
     this.piscina.catch(() => {}); // the error reaches whoever awaits the pool (warmup, analyze)
   }
@@ -46,7 +46,8 @@ export class EnginePool {
    */
   private async start(): Promise<Piscina<WorkerTask, WorkerReply>> {
     if (this.tuning.flushDenormals) await flushDenormalsOnThisThread();
-    const setup: WorkerSetup = { tuning: this.tuning, leadFace: this.leadFace };
+    // Only what was chosen travels: the engine's own defaults (DEFAULT_ENGINE_CONFIG) fill the rest.
+    const setup: WorkerSetup = { tuning: this.tuning, ...(this.leadFace ? { leadFace: this.leadFace } : {}) };
     const here = fileURLToPath(import.meta.url);
     const fromSource = extname(here) === '.ts';
     this.started = new Piscina({

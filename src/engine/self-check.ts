@@ -34,7 +34,7 @@ export function assessSelfCheck(checks: WorkerSelfCheck[], tuning: SessionTuning
     for (const stage of MODEL_STAGES) {
       const limit = EXPECTED_STAGE_MS[stage] * FAR_SLOWER;
       if (c.stageMs[stage] > limit) {
-          warnings.push(
+        warnings.push(
           `inference stage "${stage}" takes ${round(c.stageMs[stage])} ms on worker ${c.threadId}, over ${FAR_SLOWER}× the expected ` +
             `${EXPECTED_STAGE_MS[stage]} ms: check the CPU (npm run bench:latency prints its denormal sensitivity) and what else runs on this machine`,
         );

@@ -5,8 +5,7 @@ import { PageTokens } from './domain/page-tokens.js';
 import { FaceService } from './domain/service.js';
 import type { FaceAnalyzer } from './engine/analyzer.js';
 import { EMBEDDING_SIZE } from './engine/vectors.js';
-import { ExactIndex } from './index/exact-index.js';
-import { IndexRegistry } from './index/index-registry.js';
+import { ExactFaceSearch } from './index/exact-face-search.js';
 import { fetchImage } from './net/image-fetch.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -27,9 +26,12 @@ export function urlFetcher(config: Pick<Config, 'maxImageBytes' | 'allowPrivateU
 export function createRuntime(config: Config, analyzer: FaceAnalyzer): Runtime {
   const store = SqliteStore.open(config.dataDir, { masterKey: config.masterKey });
   const images = new ImageReader(analyzer, urlFetcher(config), config.maxImageBytes);
-  const indexes = new IndexRegistry(() => new ExactIndex(EMBEDDING_SIZE));
+  const faceSearch = new ExactFaceSearch(store, EMBEDDING_SIZE);
   // Signed with a key derived from the master key, so tokens survive restarts and work across nodes.
   const tokens = new PageTokens(store.tokenSecret(), config.pageTokenTtlMs);
-  const service = new FaceService(store, images, indexes, tokens, analyzer.modelVersion, config.limits);
-  return { service, apps: new Apps(store), store, close: () => store.close() };
+  const service = new FaceService(store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
+  return { service, apps: new Apps(store), store, close: async () => {
+    await faceSearch.close();
+    await store.close();
+  } };
 }

@@ -1,0 +1,69 @@
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { HnswOptions, HnswStats, HnswTask } from './hnsw-worker.js';
+
+/**
+ * The server's handle on the HNSW thread (hnsw-worker.ts). One thread: its requests run in the
+ * order they are sent, which is what keeps a search behind the adds that preceded it.
+ */
+export class HnswHost {
+  private readonly pool: Piscina<HnswTask, unknown>;
+
+  constructor() {
+    const here = fileURLToPath(import.meta.url);
+    const fromSource = extname(here) === '.ts';
+    this.pool = new Piscina({
+      // Run from TypeScript sources (npm start, tests): the worker needs the tsx loader too.
+      ...(fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? { execArgv: [...process.execArgv, '--import', import.meta.resolve('tsx')] } : {}),
+      filename: new URL(`./hnsw-worker${extname(here)}`, import.meta.url).href,
+      minThreads: 1,
+      maxThreads: 1,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Infinity,
+    });
+  }
+
+  create(group: string, options: HnswOptions): Promise<void> {
+    return this.run({ op: 'create', group, options });
+  }
+
+  /** `vectors` holds the vectors of `keys` back to back. */
+  add(group: string, keys: Float64Array, vectors: Float32Array): Promise<void> {
+    return this.run({ op: 'add', group, keys, vectors });
+  }
+
+  remove(group: string, keys: number[]): Promise<void> {
+    return this.run({ op: 'remove', group, keys: Float64Array.from(keys) });
+  }
+
+  search(group: string, query: Float32Array, k: number): Promise<{ keys: number[]; distances: number[] }> {
+    return this.run({ op: 'search', group, query, k });
+  }
+
+  /** Writes the graph to `path`, which may be a FIFO that the caller reads from. */
+  save(group: string, path: string): Promise<void> {
+    return this.run({ op: 'save', group, path });
+  }
+
+  /** Reads a graph from `path`, which may be a FIFO that the caller writes into. */
+  load(group: string, path: string, options: HnswOptions): Promise<void> {
+    return this.run({ op: 'load', group, path, options });
+  }
+
+  drop(group: string): Promise<void> {
+    return this.run({ op: 'drop', group });
+  }
+
+  stats(group: string): Promise<HnswStats> {
+    return this.run({ op: 'stats', group });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+
+  private run<T>(task: HnswTask): Promise<T> {
+    return this.pool.run(task) as Promise<T>;
+  }
+}

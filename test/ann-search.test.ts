@@ -49,7 +49,7 @@ describe('AnnFaceSearch', () => {
     for (let id = 0; id < 600; id++) for (let p = 0; p < 5; p++) faces.push(face(gen.face(id)));
     await store.addFaces('app', 'g', faces, 1e9);
     const exact = new ExactFaceSearch(store, 512);
-    const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), SMALL);
+    const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), undefined, SMALL);
     try {
       const g = () => groupOf(store, 'g');
       await untilBuilt(ann, g, gen.face(0));
@@ -80,7 +80,7 @@ describe('AnnFaceSearch', () => {
     const faces: FaceWithVector[] = [];
     for (let id = 0; id < 100; id++) for (let p = 0; p < 3; p++) faces.push(face(gen.face(id)));
     await store.addFaces('app', 'g', faces, 1e9);
-    const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), SMALL);
+    const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), undefined, SMALL);
     try {
       const g = () => groupOf(store, 'g');
       await untilBuilt(ann, g, gen.face(0));

@@ -83,6 +83,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #cipher: VectorCipher;
   readonly #tokenSecret: Buffer;
+  readonly #indexSecret: Buffer;
   readonly #statements: ReturnType<typeof prepareStatements>;
   /** listFaces SQL varies with the filters present; one prepared statement per combination. */
   readonly #listFacesStatements = new Map<string, Database.Statement>();
@@ -92,18 +93,19 @@ export class SqliteStore implements Store {
     const db = openDatabase(join(dataDir, DATABASE_FILE), options.busyTimeoutMs ?? 5000);
     try {
       migrate(db);
-      const { cipher, tokenSecret } = storeKeys(resolveMasterKey(db, dataDir, options.masterKey));
-      return new SqliteStore(db, cipher, tokenSecret);
+      const { cipher, tokenSecret, indexSecret } = storeKeys(resolveMasterKey(db, dataDir, options.masterKey));
+      return new SqliteStore(db, cipher, tokenSecret, indexSecret);
     } catch (error) {
       db.close();
       throw error;
     }
   }
 
-  private constructor(db: Database.Database, cipher: VectorCipher, tokenSecret: Buffer) {
+  private constructor(db: Database.Database, cipher: VectorCipher, tokenSecret: Buffer, indexSecret: Buffer) {
     this.#db = db;
     this.#cipher = cipher;
     this.#tokenSecret = tokenSecret;
+    this.#indexSecret = indexSecret;
     this.#statements = prepareStatements(db);
   }
 
@@ -276,6 +278,11 @@ export class SqliteStore implements Store {
    */
   tokenSecret(): Uint8Array {
     return this.#tokenSecret;
+  }
+
+  /** The key persisted vector indexes are encrypted with, derived from the master key. */
+  indexSecret(): Uint8Array {
+    return this.#indexSecret;
   }
 
   settings(): SqliteSettings {

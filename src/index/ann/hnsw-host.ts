@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { HnswOptions, HnswStats, HnswTask } from './hnsw-worker.js';
+import type { HnswOptions, HnswStats, HnswTask, SnapshotMeta } from './hnsw-worker.js';
 
 /**
  * The server's handle on the HNSW thread (hnsw-worker.ts). One thread: its requests run in the
@@ -41,14 +41,19 @@ export class HnswHost {
     return this.run({ op: 'search', group, query, k });
   }
 
-  /** Writes the graph to `path`, which may be a FIFO that the caller reads from. */
-  save(group: string, path: string): Promise<void> {
-    return this.run({ op: 'save', group, path });
+  /** Writes `meta`, the key set and the graph into `path`, a FIFO that the caller reads from. */
+  save(group: string, path: string, meta: SnapshotMeta): Promise<{ faces: number }> {
+    return this.run({ op: 'save', group, path, meta });
   }
 
-  /** Reads a graph from `path`, which may be a FIFO that the caller writes into. */
-  load(group: string, path: string, options: HnswOptions): Promise<void> {
-    return this.run({ op: 'load', group, path, options });
+  /** Reads what `save` wrote from `path`, a FIFO that the caller writes into. */
+  load(group: string, path: string): Promise<SnapshotMeta> {
+    return this.run({ op: 'load', group, path });
+  }
+
+  /** Removes from the graph every face not in `storeKeys` (ascending); returns the keys it lacks. */
+  reconcile(group: string, storeKeys: number[]): Promise<{ missing: number[]; removed: number }> {
+    return this.run({ op: 'reconcile', group, storeKeys: Float64Array.from(storeKeys) });
   }
 
   drop(group: string): Promise<void> {

@@ -6,7 +6,9 @@
  * Requests arrive through piscina one at a time, in the order they were sent, so a search sent
  * after an add sees it.
  */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import usearch, { MetricKind, ScalarKind, type Index } from 'usearch';
+import { KeyBitmap } from './key-bitmap.js';
 
 export interface HnswOptions {
   dimensions: number;
@@ -20,10 +22,19 @@ export type HnswTask =
   | { op: 'add'; group: string; keys: Float64Array; vectors: Float32Array }
   | { op: 'remove'; group: string; keys: Float64Array }
   | { op: 'search'; group: string; query: Float32Array; k: number }
-  | { op: 'save'; group: string; path: string }
-  | { op: 'load'; group: string; path: string; options: HnswOptions }
+  | { op: 'save'; group: string; path: string; meta: SnapshotMeta }
+  | { op: 'load'; group: string; path: string }
+  | { op: 'reconcile'; group: string; storeKeys: Float64Array }
   | { op: 'drop'; group: string }
   | { op: 'stats'; group: string };
+
+/** What a snapshot says about itself, ahead of the graph's bytes. */
+export interface SnapshotMeta {
+  format: 1;
+  /** The group incarnation (its creation time) the graph belongs to. */
+  generation: number;
+  options: HnswOptions;
+}
 
 export interface HnswStats {
   /** Faces searchable. */
@@ -43,6 +54,7 @@ export const PLACEHOLDER_KEY_BASE = 2n ** 62n;
 
 interface Graph {
   index: Index;
+  keys: KeyBitmap;
   placeholders: bigint;
   scrub: Float32Array;
 }
@@ -78,16 +90,13 @@ function scrubVector(dimensions: number): Float32Array {
 export default function run(task: HnswTask): unknown {
   switch (task.op) {
     case 'create': {
-      graphs.set(task.group, { index: newIndex(task.options), placeholders: 0n, scrub: scrubVector(task.options.dimensions) });
+      graphs.set(task.group, newGraph(newIndex(task.options), new KeyBitmap(), task.options));
       return undefined;
     }
-    case 'load': {
-      const index = newIndex(task.options);
-      index.load(task.path);
-      // A loaded file holds its placeholders; count them so they never surface and are not counted as faces.
-      graphs.set(task.group, { index, placeholders: countPlaceholders(index), scrub: scrubVector(task.options.dimensions) });
-      return undefined;
-    }
+    case 'load':
+      return load(task.group, task.path);
+    case 'reconcile':
+      return reconcile(graph(task.group), task.storeKeys);
     case 'add': {
       const g = graph(task.group);
       if (task.keys.length === 0) return undefined;
@@ -95,18 +104,15 @@ export default function run(task: HnswTask): unknown {
       const d = task.vectors.length / task.keys.length;
       for (let i = 0; i < task.keys.length; i++) {
         const key = BigInt(task.keys[i]);
-        if (!g.index.contains(key)) g.index.add(key, task.vectors.subarray(i * d, (i + 1) * d), 1);
+        if (g.index.contains(key)) continue;
+        g.index.add(key, task.vectors.subarray(i * d, (i + 1) * d), 1);
+        g.keys.add(task.keys[i]);
       }
       return undefined;
     }
     case 'remove': {
       const g = graph(task.group);
-      for (const key of task.keys) {
-        if ((g.index.remove(BigInt(key)) as number) > 0) {
-          g.index.add(PLACEHOLDER_KEY_BASE + g.placeholders, g.scrub, 1);
-          g.placeholders += 1n;
-        }
-      }
+      for (const key of task.keys) removeScrubbed(g, key);
       return undefined;
     }
     case 'search': {
@@ -121,10 +127,8 @@ export default function run(task: HnswTask): unknown {
       }
       return { keys: out, distances: dist };
     }
-    case 'save': {
-      graph(task.group).index.save(task.path);
-      return undefined;
-    }
+    case 'save':
+      return save(graph(task.group), task.path, task.meta);
     case 'drop': {
       graphs.delete(task.group);
       return undefined;
@@ -134,6 +138,86 @@ export default function run(task: HnswTask): unknown {
       return { size: g.index.size() - Number(g.placeholders), placeholders: Number(g.placeholders) } satisfies HnswStats;
     }
   }
+}
+
+function newGraph(index: Index, keys: KeyBitmap, options: HnswOptions): Graph {
+  // A loaded file holds its placeholders; count them so they never surface and are not counted as faces.
+  return { index, keys, placeholders: countPlaceholders(index), scrub: scrubVector(options.dimensions) };
+}
+
+function removeScrubbed(g: Graph, key: number): void {
+  if ((g.index.remove(BigInt(key)) as number) > 0) {
+    g.index.add(PLACEHOLDER_KEY_BASE + g.placeholders, g.scrub, 1);
+    g.placeholders += 1n;
+  }
+  g.keys.delete(key);
+}
+
+/**
+ * Frame: u32 length, the meta as JSON (with the key span), the key bitmap, then usearch's own
+ * bytes. The FIFO is held open across usearch's save so the reader sees one stream.
+ */
+function save(g: Graph, path: string, meta: SnapshotMeta): { faces: number } {
+  const { base, bits } = g.keys.toBytes();
+  const head = Buffer.from(JSON.stringify({ ...meta, keyBase: base, keyBytes: bits.length }), 'utf8');
+  const fd = openSync(path, 'w');
+  try {
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(head.length);
+    writeAll(fd, length);
+    writeAll(fd, head);
+    writeAll(fd, bits);
+    g.index.save(path);
+  } finally {
+    closeSync(fd);
+  }
+  return { faces: g.keys.count };
+}
+
+function load(group: string, path: string): SnapshotMeta {
+  const fd = openSync(path, 'r');
+  try {
+    const length = readExactly(fd, 4).readUInt32LE(0);
+    const meta = JSON.parse(readExactly(fd, length).toString('utf8')) as SnapshotMeta & { keyBase: number; keyBytes: number };
+    const keys = new KeyBitmap(meta.keyBase, new Uint8Array(readExactly(fd, meta.keyBytes)));
+    const index = newIndex(meta.options);
+    index.load(path);
+    graphs.set(group, newGraph(index, keys, meta.options));
+    return { format: meta.format, generation: meta.generation, options: meta.options };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Makes the graph hold exactly `storeKeys` (ascending): removes what the store no longer has and
+ * returns the keys the graph lacks, for the caller to add with their vectors.
+ */
+function reconcile(g: Graph, storeKeys: Float64Array): { missing: number[]; removed: number } {
+  const wanted = new KeyBitmap();
+  const missing: number[] = [];
+  for (const key of storeKeys) {
+    wanted.add(key);
+    if (!g.keys.has(key)) missing.push(key);
+  }
+  const extra = [...g.keys.keys()].filter((key) => !wanted.has(key));
+  for (const key of extra) removeScrubbed(g, key);
+  return { missing, removed: extra.length };
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+/** A pipe returns what it has; read until `n` bytes have come, and never more. */
+function readExactly(fd: number, n: number): Buffer {
+  const out = Buffer.alloc(n);
+  for (let done = 0; done < n;) {
+    const got = readSync(fd, out, done, n - done, null);
+    if (got === 0) throw new Error('index snapshot ended early');
+    done += got;
+  }
+  return out;
 }
 
 /** Placeholders are numbered from the base without gaps, so the first absent number is their count. */

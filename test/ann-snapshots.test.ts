@@ -16,6 +16,9 @@ import { ClusteredVectors } from './support/clustered-vectors.js';
 const root = mkdtempSync(join(tmpdir(), 'facerec-ann-snap-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
+/** Warnings are failures here: every path these tests take is meant to work. */
+const log = { info: () => {}, warn: (fields: object, message: string) => console.error('WARN', message, fields) };
+
 const SMALL: AnnSettings = { ...DEFAULT_ANN_SETTINGS, exactBelow: 100, buildBatch: 250, snapshotIntervalMs: 3_600_000 };
 
 let n = 0;
@@ -56,8 +59,8 @@ async function fixture(dir: string) {
 /** The decrypted contents of a group's snapshot. */
 async function plaintext(snapshots: SnapshotFiles, group: string): Promise<Buffer> {
   let bytes = Buffer.alloc(0);
-  await snapshots.read(group, async (fifo) => {
-    bytes = await readFile(fifo);
+  await snapshots.read(group, 2, async (fifo, sections) => {
+    bytes = Buffer.concat([...sections, await readFile(fifo)]);
   });
   return bytes;
 }
@@ -70,7 +73,7 @@ describe('AnnFaceSearch snapshots', () => {
     const dir = join(root, 'restart');
     const { store, gen, faces, snapshots } = await fixture(dir);
     const g = () => groupOf(store, 'g');
-    const first = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL);
+    const first = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
     await untilReady(first, g, gen.face(0));
     await first.close(); // writes the snapshot
     assert.equal(readdirSync(join(dir, 'index')).filter((f) => f.endsWith('.hnsw')).length, 1);
@@ -81,7 +84,7 @@ describe('AnnFaceSearch snapshots', () => {
     const late = face(gen.face(700));
     await store.addFaces('app', 'g', [late], 1e9);
 
-    const second = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL);
+    const second = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
     try {
       // A snapshot exists, so the first search waits for it rather than scanning exactly.
       const hits = await second.search(await g(), late.vector, 1, 0);
@@ -99,7 +102,7 @@ describe('AnnFaceSearch snapshots', () => {
     const dir = join(root, 'privacy');
     const { store, gen, faces, snapshots } = await fixture(dir);
     const g = () => groupOf(store, 'g');
-    const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL);
+    const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
     const name = 'app\u0000g';
     try {
       await untilReady(ann, g, gen.face(0));
@@ -120,17 +123,17 @@ describe('AnnFaceSearch snapshots', () => {
 
       // Another group's snapshot copied in place of this one is refused, as is an altered file.
       const other = new SnapshotFiles(join(dir, 'index'), store.indexSecret());
-      await assert.rejects(other.read('app\u0000h', async () => {}).then(async () => {
+      await assert.rejects(other.read('app\u0000h', 2, async () => {}).then(async () => {
         writeFileSync(other.pathOf('app\u0000h'), readFileSync(snapshots.pathOf(name)));
-        await other.read('app\u0000h', async (fifo) => void (await readFile(fifo)));
+        await other.read('app\u0000h', 2, async (fifo) => void (await readFile(fifo)));
       }));
       const altered = Buffer.from(readFileSync(snapshots.pathOf(name)));
       altered[altered.length - 40] ^= 1;
       writeFileSync(snapshots.pathOf(name), altered);
-      await assert.rejects(snapshots.read(name, async (fifo) => void (await readFile(fifo))));
+      await assert.rejects(snapshots.read(name, 2, async (fifo) => void (await readFile(fifo))));
       const wrongKey = new SnapshotFiles(join(dir, 'index'), randomBytes(32));
       writeFileSync(snapshots.pathOf(name), file);
-      await assert.rejects(wrongKey.read(name, async (fifo) => void (await readFile(fifo))));
+      await assert.rejects(wrongKey.read(name, 2, async (fifo) => void (await readFile(fifo))));
     } finally {
       await ann.close();
       await store.close();
@@ -141,7 +144,7 @@ describe('AnnFaceSearch snapshots', () => {
     const dir = join(root, 'damaged');
     const { store, gen, faces, snapshots } = await fixture(dir);
     const g = () => groupOf(store, 'g');
-    const first = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL);
+    const first = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
     await untilReady(first, g, gen.face(0));
     await first.close();
     const path = snapshots.pathOf('app\u0000g');
@@ -149,7 +152,7 @@ describe('AnnFaceSearch snapshots', () => {
     bytes[100] ^= 0xff;
     writeFileSync(path, bytes);
 
-    const second = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL);
+    const second = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
     try {
       // Answered (exactly) even though the snapshot is refused; the graph is rebuilt behind it.
       assert.equal((await second.search(await g(), faces[5].vector, 1, 0))[0].faceId, faces[5].faceId);

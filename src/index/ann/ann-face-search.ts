@@ -132,15 +132,20 @@ export class AnnFaceSearch implements FaceSearch {
   /** Writes every changed graph to its snapshot, then stops the worker. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    // Opens in flight finish first (each ends by saving what it built), then the rest is saved.
+    await Promise.allSettled([...this.groups.values()].map((g) => g.opened));
     await this.saveChanged();
+    await Promise.allSettled([...this.groups.values()].map((g) => g.saving));
     await this.host.close();
     await this.exact.close();
   }
 
-  /** Writes the snapshot of every ready graph changed since its last one. */
+  /** Resolves when every ready graph's snapshot holds every change made before the call. */
   async saveChanged(): Promise<void> {
     for (const g of [...this.groups.values()]) {
-      if (g.state === 'ready' && g.dirty > 0 && this.groups.get(g.name) === g) await this.save(g);
+      if (g.state !== 'ready' || this.groups.get(g.name) !== g) continue;
+      while (g.saving) await g.saving;
+      if (g.dirty > 0) await this.save(g);
     }
   }
 
@@ -194,8 +199,8 @@ export class AnnFaceSearch implements FaceSearch {
     const started = Date.now();
     let meta: SnapshotMeta | undefined;
     try {
-      const found = await snapshots.read(g.name, async (fifo) => {
-        meta = await this.host.load(g.name, fifo);
+      const found = await snapshots.read(g.name, 2, async (fifo, [head, bits]) => {
+        meta = await this.host.load(g.name, fifo, [head, bits]);
       });
       if (!found) return false;
     } catch (error) {

@@ -46,9 +46,9 @@ export class HnswHost {
     return this.run({ op: 'save', group, path, meta });
   }
 
-  /** Reads what `save` wrote from `path`, a FIFO that the caller writes into. */
-  load(group: string, path: string): Promise<SnapshotMeta> {
-    return this.run({ op: 'load', group, path });
+  /** Reads a graph from `path`, a FIFO that the caller writes into, given the two sections `save` wrote before it. */
+  load(group: string, path: string, sections: [Uint8Array, Uint8Array]): Promise<SnapshotMeta> {
+    return this.run({ op: 'load', group, path, sections });
   }
 
   /** Removes from the graph every face not in `storeKeys` (ascending); returns the keys it lacks. */

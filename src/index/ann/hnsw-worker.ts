@@ -6,7 +6,7 @@
  * Requests arrive through piscina one at a time, in the order they were sent, so a search sent
  * after an add sees it.
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import usearch, { MetricKind, ScalarKind, type Index } from 'usearch';
 import { KeyBitmap } from './key-bitmap.js';
 
@@ -23,7 +23,7 @@ export type HnswTask =
   | { op: 'remove'; group: string; keys: Float64Array }
   | { op: 'search'; group: string; query: Float32Array; k: number }
   | { op: 'save'; group: string; path: string; meta: SnapshotMeta }
-  | { op: 'load'; group: string; path: string }
+  | { op: 'load'; group: string; path: string; sections: [Uint8Array, Uint8Array] }
   | { op: 'reconcile'; group: string; storeKeys: Float64Array }
   | { op: 'drop'; group: string }
   | { op: 'stats'; group: string };
@@ -94,7 +94,7 @@ export default function run(task: HnswTask): unknown {
       return undefined;
     }
     case 'load':
-      return load(task.group, task.path);
+      return load(task.group, task.path, task.sections);
     case 'reconcile':
       return reconcile(graph(task.group), task.storeKeys);
     case 'add': {
@@ -154,19 +154,21 @@ function removeScrubbed(g: Graph, key: number): void {
 }
 
 /**
- * Frame: u32 length, the meta as JSON (with the key span), the key bitmap, then usearch's own
- * bytes. The FIFO is held open across usearch's save so the reader sees one stream.
+ * A snapshot's plaintext: two sections, each a u32 length and its bytes (the meta as JSON with
+ * the key span; the key bitmap), then usearch's own bytes. The FIFO is held open across
+ * usearch's save so the reader sees one stream.
  */
 function save(g: Graph, path: string, meta: SnapshotMeta): { faces: number } {
   const { base, bits } = g.keys.toBytes();
-  const head = Buffer.from(JSON.stringify({ ...meta, keyBase: base, keyBytes: bits.length }), 'utf8');
+  const head = Buffer.from(JSON.stringify({ ...meta, keyBase: base }), 'utf8');
   const fd = openSync(path, 'w');
   try {
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(head.length);
-    writeAll(fd, length);
-    writeAll(fd, head);
-    writeAll(fd, bits);
+    for (const section of [head, bits]) {
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(section.length);
+      writeAll(fd, length);
+      writeAll(fd, section);
+    }
     g.index.save(path);
   } finally {
     closeSync(fd);
@@ -174,19 +176,14 @@ function save(g: Graph, path: string, meta: SnapshotMeta): { faces: number } {
   return { faces: g.keys.count };
 }
 
-function load(group: string, path: string): SnapshotMeta {
-  const fd = openSync(path, 'r');
-  try {
-    const length = readExactly(fd, 4).readUInt32LE(0);
-    const meta = JSON.parse(readExactly(fd, length).toString('utf8')) as SnapshotMeta & { keyBase: number; keyBytes: number };
-    const keys = new KeyBitmap(meta.keyBase, new Uint8Array(readExactly(fd, meta.keyBytes)));
-    const index = newIndex(meta.options);
-    index.load(path);
-    graphs.set(group, newGraph(index, keys, meta.options));
-    return { format: meta.format, generation: meta.generation, options: meta.options };
-  } finally {
-    closeSync(fd);
-  }
+/** The sections come split off by the reader (snapshot-files.ts); `path` carries usearch's bytes only. */
+function load(group: string, path: string, [head, bits]: [Uint8Array, Uint8Array]): SnapshotMeta {
+  const meta = JSON.parse(Buffer.from(head).toString('utf8')) as SnapshotMeta & { keyBase: number };
+  const keys = new KeyBitmap(meta.keyBase, new Uint8Array(bits));
+  const index = newIndex(meta.options);
+  index.load(path);
+  graphs.set(group, newGraph(index, keys, meta.options));
+  return { format: meta.format, generation: meta.generation, options: meta.options };
 }
 
 /**
@@ -207,17 +204,6 @@ function reconcile(g: Graph, storeKeys: Float64Array): { missing: number[]; remo
 
 function writeAll(fd: number, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
-}
-
-/** A pipe returns what it has; read until `n` bytes have come, and never more. */
-function readExactly(fd: number, n: number): Buffer {
-  const out = Buffer.alloc(n);
-  for (let done = 0; done < n;) {
-    const got = readSync(fd, out, done, n - done, null);
-    if (got === 0) throw new Error('index snapshot ended early');
-    done += got;
-  }
-  return out;
 }
 
 /** Placeholders are numbered from the base without gaps, so the first absent number is their count. */

@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { constants, createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 
@@ -12,6 +13,8 @@ const TAG_BYTES = 16;
 const PREAMBLE = MAGIC.length + IV_BYTES;
 /** Large reads and writes: the FIFO between this thread and the graph's thread is the bottleneck. */
 const CHUNK = 4 << 20;
+/** A key bitmap spans at most a few MB; anything larger is a damaged file, not a section. */
+const MAX_SECTION_BYTES = 64 << 20;
 
 /**
  * Persisted graphs, one file per group, AES-256-GCM under a key derived from the master key.
@@ -66,10 +69,12 @@ export class SnapshotFiles {
   }
 
   /**
-   * Decrypts the group's snapshot into the FIFO `consume` reads from. False if there is none.
-   * Throws if the file was altered or cut (the tag is checked as the stream ends).
+   * Decrypts the group's snapshot: the `sectionCount` length-prefixed sections the writer put
+   * first are handed to `consume` as they are, the rest flows into the FIFO it is given. False if
+   * there is no snapshot. Throws if the file was altered or cut (the tag is checked as the stream
+   * ends, so `consume` may have read bytes by then: its result must be dropped on a throw).
    */
-  async read(group: string, consume: (fifo: string) => Promise<void>): Promise<boolean> {
+  async read(group: string, sectionCount: number, consume: (fifo: string, sections: Buffer[]) => Promise<void>): Promise<boolean> {
     const path = this.pathOf(group);
     let size: number;
     try {
@@ -92,24 +97,23 @@ export class SnapshotFiles {
     decipher.setAuthTag(tag);
     const fifo = await this.fifo();
     try {
-      const consuming = consume(fifo);
-      // The write end stays open until the consumer is done: usearch opens the FIFO a second
-      // time after reading the frame, and an open for reading waits while no writer holds the
-      // FIFO, even with the whole plaintext already in the pipe.
-      let pipe: FileHandle | undefined;
-      const writing = (async () => {
-        pipe = await open(fifo, 'w');
-        await pipeline(
-          createReadStream(path, { start: PREAMBLE, end: size - TAG_BYTES - 1, highWaterMark: CHUNK }),
-          decipher,
-          createWriteStream('', { fd: pipe.fd, autoClose: false, highWaterMark: CHUNK }),
-        );
-      })();
-      try {
-        await settleBoth(consuming, writing, () => unblockWriter(fifo));
-      } finally {
-        await pipe?.close();
-      }
+      const sections = new SectionSplitter(sectionCount);
+      const writing = pipeline(
+        createReadStream(path, { start: PREAMBLE, end: size - TAG_BYTES - 1, highWaterMark: CHUNK }),
+        decipher,
+        sections,
+        createWriteStream(fifo, { highWaterMark: CHUNK }),
+      );
+      // The consumer starts once the sections are in; a stream that fails or ends before then fails it too.
+      let started = false;
+      const consuming = new Promise<void>((resolve, reject) => {
+        sections.once('sections', (parts: Buffer[]) => {
+          started = true;
+          consume(fifo, parts).then(resolve, reject);
+        });
+        writing.then(() => started || reject(new Error('index snapshot holds no graph')), reject);
+      });
+      await settleBoth(consuming, writing, () => unblockWriter(fifo));
       return true;
     } finally {
       await rm(fifo, { force: true });
@@ -128,6 +132,40 @@ export class SnapshotFiles {
     const path = join(this.dir, `.pipe-${randomBytes(8).toString('hex')}`);
     await promisify(execFile)('mkfifo', ['-m', '600', path]);
     return path;
+  }
+}
+
+/**
+ * Takes `count` sections (u32 little-endian length, then the bytes) off the front of a stream,
+ * announces them in one 'sections' event, and passes everything after them through.
+ */
+class SectionSplitter extends Transform {
+  private pending = Buffer.alloc(0);
+  private readonly parts: Buffer[] = [];
+
+  constructor(private readonly count: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    if (this.parts.length === this.count) return done(null, chunk);
+    this.pending = Buffer.concat([this.pending, chunk]);
+    while (this.parts.length < this.count && this.pending.length >= 4) {
+      const length = this.pending.readUInt32LE(0);
+      if (length > MAX_SECTION_BYTES) return done(new Error('index snapshot header is implausibly large'));
+      if (this.pending.length < 4 + length) break;
+      this.parts.push(Buffer.from(this.pending.subarray(4, 4 + length)));
+      this.pending = this.pending.subarray(4 + length);
+    }
+    if (this.parts.length < this.count) return done();
+    this.emit('sections', this.parts);
+    const rest = this.pending;
+    this.pending = Buffer.alloc(0);
+    done(null, rest.length > 0 ? rest : undefined);
+  }
+
+  override _flush(done: TransformCallback): void {
+    done(this.parts.length < this.count ? new Error('index snapshot ended inside its header') : null);
   }
 }
 

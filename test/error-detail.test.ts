@@ -3,6 +3,7 @@
 // library's own words.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../src/http/server.js';
@@ -269,5 +270,15 @@ describe('no detail gives anything away', () => {
     for (const { what, detail } of seen) {
       for (const [name, leaks] of forbidden) assert.ok(!leaks(detail), `${what}: the detail shows ${name}: ${detail}`);
     }
+  });
+});
+
+describe('the README shows it', () => {
+  test('the five-minute tour\'s mistake is answered as the README says', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const shown = /-d '(\{"image":\{"url":"[^']+"\}\})'\n\s*```\n\s*```json\n\s*(\{"header":\{"isSuccessful":false.*\})\n/.exec(readme);
+    assert.ok(shown, 'the tour has a curl call with a mistake, followed by its answer');
+    const res = await api.app.inject({ method: 'POST', url: `/v2.0/appkeys/${api.appKey}/faces/detect`, headers: { authorization: api.secretKey, 'content-type': 'application/json' }, payload: shown[1] });
+    assert.equal(res.body, shown[2]);
   });
 });

@@ -132,7 +132,8 @@ export async function readBody(req: FastifyRequest, maxFileBytes: number): Promi
   if (!req.isMultipart()) {
     const body = req.body;
     if (body === undefined || body === null) return { fields: {}, files: {}, multipart: false };
-    if (typeof body !== 'object' || Array.isArray(body)) throw invalidParam('request body must be a JSON object');
+    if (typeof body === 'string') throw invalidParam('the body is plain text; send a JSON object with Content-Type: application/json');
+    if (typeof body !== 'object' || Array.isArray(body)) throw invalidParam('the body must be a JSON object, not an array or a single value');
     return { fields: body as Fields, files: {}, multipart: false };
   }
   const fields: Fields = {};

@@ -223,12 +223,13 @@ export function guardedLookup(resolveHost: HostResolver, allowPrivateAddresses: 
  * address itself is not named (see ImageFetchError), only its kind.
  */
 function refusedAddress(subject: string, ip: string, allowPrivateAddresses: boolean): string {
+  const isName = subject.startsWith('host ');
   if (classifyAddress(ip) === 'internal' && !allowPrivateAddresses) {
-    const where = subject.startsWith('host ') ? `${subject} resolves to a private network address` : `${subject} is a private network address`;
+    const where = isName ? `${subject} resolves to a private network address` : `${subject} is a private network address`;
     return `${where}, refused by default; set ${PRIVATE_URLS_SETTING} on the server to allow private and loopback addresses`;
   }
-  const where = subject.startsWith('host ') ? `${subject} resolves to an address` : `${subject} is an address`;
-  return `${where} that is never allowed (link-local, cloud metadata, multicast, broadcast or reserved)`;
+  const where = isName ? `${subject} resolves to an address that is` : `${subject} is`;
+  return `${where} never allowed (link-local, cloud metadata, multicast, broadcast or reserved)`;
 }
 
 // ---------------------------------------------------------------------------

@@ -82,7 +82,7 @@ const MISTAKES: Mistake[] = [
     what: 'image URL on a private address',
     ...both('POST', '/detect', '/faces/detect', url('http://127.0.0.1:10080/face.jpg')),
     resultMessage: 'InvalidImageURLException',
-    detail: /^address 127\.0\.0\.1 is a private network address, refused by default; set FACEREC_ALLOW_PRIVATE_URLS=true on the server/,
+    detail: /^address 127\.0\.0\.1 is a private network address, refused by default; set FACEREC_ALLOW_PRIVATE_URLS=true on the server to allow private and loopback addresses \(on ports 80, 443 and 10000–12000\)$/,
   },
   {
     what: 'image URL whose host does not resolve',

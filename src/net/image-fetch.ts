@@ -226,7 +226,7 @@ function refusedAddress(subject: string, ip: string, allowPrivateAddresses: bool
   const isName = subject.startsWith('host ');
   if (classifyAddress(ip) === 'internal' && !allowPrivateAddresses) {
     const where = isName ? `${subject} resolves to a private network address` : `${subject} is a private network address`;
-    return `${where}, refused by default; set ${PRIVATE_URLS_SETTING} on the server to allow private and loopback addresses`;
+    return `${where}, refused by default; set ${PRIVATE_URLS_SETTING} on the server to allow private and loopback addresses (on ports ${ALLOWED_PORTS_IN_WORDS})`;
   }
   const where = isName ? `${subject} resolves to an address that is` : `${subject} is`;
   return `${where} never allowed (link-local, cloud metadata, multicast, broadcast or reserved)`;

@@ -97,6 +97,15 @@ describe('facerec CLI against a running server (--url)', () => {
     assert.match((await cli(['groups', 'get', 'staff'], env)).stderr, /resultCode -40030/);
   });
 
+  test('an API error shows the server\'s reason after the NHN name and code', async () => {
+    const bad = await cli(['groups', 'create', 'Staff List'], env);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, "facerec: InvalidGroupID (resultCode -40010): groupId contains 'S', a space, 'L'; groupId may use lower-case letters a-z, digits 0-9 and '-' only, 1 to 255 characters\n");
+    const tooSmall = join(scratch, 'tiny.png');
+    await sharp({ create: { width: 60, height: 40, channels: 3, background: '#808080' } }).png().toFile(tooSmall);
+    assert.match((await cli(['detect', tooSmall], env)).stderr, /^facerec: InvalidImageSizeException \(resultCode -45070\): the image is 60×40 px; at least 80 px a side$/m);
+  });
+
   test('keys are required with --url, and a bad secret is -41005', async () => {
     const noKeys = await cli(['--url', env.FACEREC_URL, 'groups', 'list']);
     assert.equal(noKeys.code, 2);

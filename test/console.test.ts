@@ -211,6 +211,7 @@ describe('console in Chromium: detect, compare, groups, register, browse, search
     await byTestId('secret-key').fill('not-the-secret');
     await byTestId('connect').click();
     await assertText(byTestId('error'), /-41005 UnauthorizedAppKeyOrSecretKey/);
+    await assertText(byTestId('error-detail'), /the appKey and the secret key in Authorization do not match an app/);
     await shot('01-keys-rejected.png');
 
     await byTestId('secret-key').fill(server.secretKey);
@@ -276,6 +277,8 @@ describe('console in Chromium: detect, compare, groups, register, browse, search
     await byTestId('new-group-id').fill('Bad Id');
     await byTestId('create-group').click();
     await assertText(byTestId('error'), /-40010 InvalidGroupID/);
+    // The server's reason, not only what -40010 usually means.
+    await assertText(byTestId('error'), /-40010 InvalidGroupID — groupId contains 'B', a space, 'I'; groupId may use lower-case letters a-z, digits 0-9 and '-' only/);
     await shot('04-groups-bad-id.png');
 
     await byTestId('new-group-id').fill('staff');

@@ -16,6 +16,8 @@ const DESCRIPTION = `A self-hosted server for the NHN Cloud Face Recognition API
 
 - **Every answer is HTTP 200** with \`{"header": {"isSuccessful", "resultCode", "resultMessage"}, "data": …}\`;
   success or failure is in \`header\`. \`data\` is present only on success. Unknown paths are HTTP 404 with a -40000 header.
+- **On failure, \`header.detail\`** (a facerec extension, not in NHN's API) says why in one sentence, e.g.
+  \`"limit must be an integer from 1 to 20; it is 50"\`; \`resultCode\` and \`resultMessage\` are NHN's, unchanged.
 - **v1.0** lives under \`/nhn-face-reco/v1.0/appkeys/{appKey}\`: the appKey is the only credential; bodies are JSON.
 - **v2.0** lives under \`/v2.0/appkeys/{appKey}\` with \`Authorization: {secretKey}\`; image operations take JSON
   (\`{"url"}\` or \`{"bytes": base64}\`) or multipart/form-data with a file part.

@@ -224,6 +224,17 @@ function resultCodeTable(names: ResultName[]): string {
   return ['| resultCode | resultMessage | when |', '|---|---|---|', ...rows].join('\n');
 }
 
+/**
+ * facerec's one addition to NHN's envelope: on failures, the reason in one sentence. NHN's fields
+ * keep NHN's values, and NHN clients ignore a field they do not know.
+ */
+export const headerDetail: JsonSchema = {
+  type: 'string',
+  description:
+    'facerec extension, only when isSuccessful is false: why the request failed, in one sentence for people (which parameter, what is wrong, what is allowed). Not part of NHN\'s API; its wording may change, so branch on resultCode.',
+  examples: ['limit must be an integer from 1 to 20; it is 50'],
+};
+
 /** NHN's envelope: always HTTP 200; `data` only on success (resultCode ≥ 0) and only for operations that return data. */
 function envelope(names: ResultName[], dataSchema?: JsonSchema): JsonSchema {
   return {
@@ -234,11 +245,15 @@ function envelope(names: ResultName[], dataSchema?: JsonSchema): JsonSchema {
     },
     ...closed(
       {
-        header: closed({
-          isSuccessful: { type: 'boolean', description: 'true for resultCode ≥ 0' },
-          resultCode: { type: 'integer', enum: names.map((n) => RESULT_CODES[n]) },
-          resultMessage: { type: 'string', enum: names },
-        }),
+        header: closed(
+          {
+            isSuccessful: { type: 'boolean', description: 'true for resultCode ≥ 0' },
+            resultCode: { type: 'integer', enum: names.map((n) => RESULT_CODES[n]) },
+            resultMessage: { type: 'string', enum: names },
+            detail: headerDetail,
+          },
+          ['isSuccessful', 'resultCode', 'resultMessage'],
+        ),
         ...(dataSchema ? { data: { ...dataSchema, description: 'present when isSuccessful is true' } } : {}),
       },
       ['header'],

@@ -1,6 +1,7 @@
 /**
- * The server's resultMessage is NHN's symbolic name only (e.g. "InvalidGroupID"); a short hint
- * tells the user what to change. Codes: docs/api-compatibility.md.
+ * The server's resultMessage is NHN's symbolic name only (e.g. "InvalidGroupID"); facerec adds
+ * the reason in header.detail. When an answer has none, a short hint tells the user what the
+ * code usually means. Codes: docs/api-compatibility.md.
  */
 const HINTS: Record<number, string> = {
   [-40000]: 'a parameter is invalid — or no face was found where one is needed (search, verify, compare source)',

@@ -8,8 +8,9 @@ import { failure } from './envelope.js';
 import { ServerMetrics, trackRequests } from './metrics.js';
 import { nhnV1 } from './nhn-v1.js';
 import { nhnV2 } from './nhn-v2.js';
-import { webConsole } from './console.js';
+import { CONSOLE_PREFIX, webConsole } from './console.js';
 import { registerOpenApi } from './openapi.js';
+import { noteRefusal, RequestLogController } from './request-log.js';
 import { SHARED_SCHEMAS } from './schemas/shared.js';
 import type { HttpContext } from './context.js';
 
@@ -40,6 +41,8 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
     // Every log line of a request carries this id (pino child logger, `reqId`); clients see it as x-request-id.
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // Fastify's two lines per request (incoming, completed) at info become one (request-log.ts).
+    logController: new RequestLogController(),
     // Two base64 images of 3 MB each, plus JSON around them.
     bodyLimit: Math.ceil(ctx.maxImageBytes * 1.4) * 2 + 64 * 1024,
     // Group ids may be 255 characters (NHN), more than find-my-way's default of 100 per parameter.
@@ -68,8 +71,9 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
     const { name, code } = classify(err);
     if (code === RESULT_CODES.InternalServerError && !(err instanceof FaceApiError)) {
       req.log.error({ err, url: redactAppKey(req.url) }, 'request failed');
+      noteRefusal(req, code, 'internal error');
     } else {
-      req.log.info({ resultCode: code, reason: err.message }, 'request refused');
+      noteRefusal(req, code, err.message);
     }
     if (err instanceof FaceApiError && err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
     if (code === RESULT_CODES.ImageTooLargeException) {
@@ -80,6 +84,7 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
     reply.status(200).send(failure(name, code));
   });
   app.setNotFoundHandler((req, reply) => {
+    noteRefusal(req, RESULT_CODES.InvalidParam, 'no such route');
     reply.status(404).send(failure('InvalidParam', RESULT_CODES.InvalidParam));
   });
 
@@ -91,7 +96,9 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
 
   app.register(nhnV1, { ...ctx, prefix: '/nhn-face-reco/v1.0/appkeys/:appKey' });
   app.register(nhnV2, { ...ctx, prefix: '/v2.0/appkeys/:appKey' });
-  app.register(webConsole);
+  app.register(webConsole, { maxImageBytes: ctx.maxImageBytes });
+  // The front door: a browser pointed at the server lands on the console, not on a 404 envelope.
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect(`${CONSOLE_PREFIX}/`));
   return app;
 }
 
@@ -140,7 +147,7 @@ function closeConnectionsWhenClosing(app: FastifyInstance): void {
 }
 
 function refuseUnroutableUrl(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  req.log.info({ resultCode: RESULT_CODES.InvalidParam, reason: redactAppKey(err.message) }, 'request refused');
+  noteRefusal(req, RESULT_CODES.InvalidParam, redactAppKey(err.message));
   reply.status(200).send(failure('InvalidParam', RESULT_CODES.InvalidParam));
 }
 

@@ -40,7 +40,8 @@ const SECURITY_HEADERS = {
 
 /**
  * Serves the web console (web/, built by `npm run build:web`, which `npm install` runs) at
- * /console/. It is static files only: the app talks to the public v2.0 API like any client.
+ * /console/. It is static files, plus the settings the page reads before any key is given
+ * (/console/settings.json): the app talks to the public v2.0 API like any client.
  * Without a build (e.g. `npm ci --omit=dev`, where Vite is not installed) /console says so.
  */
 export async function webConsole(app: FastifyInstance, { root = defaultConsoleRoot(), maxImageBytes = DEFAULT_MAX_IMAGE_BYTES }: ConsoleOptions = {}): Promise<void> {

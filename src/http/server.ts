@@ -9,8 +9,9 @@ import { noSuchRoute, refusalOf, unroutableUrl } from './refusals.js';
 import { ServerMetrics, trackRequests } from './metrics.js';
 import { nhnV1 } from './nhn-v1.js';
 import { nhnV2 } from './nhn-v2.js';
-import { webConsole } from './console.js';
+import { CONSOLE_PREFIX, webConsole } from './console.js';
 import { registerOpenApi } from './openapi.js';
+import { noteRefusal, RequestLogController } from './request-log.js';
 import { SHARED_SCHEMAS } from './schemas/shared.js';
 import type { HttpContext } from './context.js';
 
@@ -44,6 +45,8 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit,
+    // Fastify's two lines per request (incoming, completed) at info become one (request-log.ts).
+    logController: new RequestLogController(),
     // Group ids may be 255 characters (NHN), more than find-my-way's default of 100 per parameter.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     // URLs the router cannot take apart (bad percent-encoding, a parameter over maxParamLength)
@@ -70,10 +73,11 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
     const { name, code, detail } = refusalOf(err, req.id, { maxImageBytes: ctx.maxImageBytes, bodyLimit }, req.headers['content-type']);
     if (code === RESULT_CODES.InternalServerError && !(err instanceof FaceApiError)) {
       req.log.error({ err, url: redactAppKey(req.url) }, 'request failed');
+      noteRefusal(req, code, 'internal error');
     } else {
       // Library text kept out of the answer (a decoder's or the network's own words) helps here.
       const cause = err.cause instanceof Error ? err.cause.message : undefined;
-      req.log.info({ resultCode: code, reason: detail, ...(cause ? { cause } : {}) }, 'request refused');
+      noteRefusal(req, code, detail, cause);
     }
     if (err instanceof FaceApiError && err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
     if (code === RESULT_CODES.ImageTooLargeException) {
@@ -85,6 +89,7 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
   });
   app.setNotFoundHandler((req, reply) => {
     const { name, code, detail } = noSuchRoute(req.method, redactAppKey(req.url));
+    noteRefusal(req, code, detail);
     reply.status(404).send(failure(name, code, detail));
   });
 
@@ -96,7 +101,9 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
 
   app.register(nhnV1, { ...ctx, prefix: '/nhn-face-reco/v1.0/appkeys/:appKey' });
   app.register(nhnV2, { ...ctx, prefix: '/v2.0/appkeys/:appKey' });
-  app.register(webConsole);
+  app.register(webConsole, { maxImageBytes: ctx.maxImageBytes });
+  // The front door: a browser pointed at the server lands on the console, not on a 404 envelope.
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect(`${CONSOLE_PREFIX}/`));
   return app;
 }
 
@@ -146,7 +153,7 @@ function closeConnectionsWhenClosing(app: FastifyInstance): void {
 
 function refuseUnroutableUrl(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   const { name, code, detail } = unroutableUrl(err);
-  req.log.info({ resultCode: code, reason: detail }, 'request refused');
+  noteRefusal(req, code, detail);
   reply.status(200).send(failure(name, code, detail));
 }
 

@@ -74,3 +74,11 @@ test('every dependency install script is reviewed in allowScripts; onnxruntime-n
   assert.equal(policy['onnxruntime-node'], false);
   assert.ok(existsSync(join(ROOT, 'node_modules/onnxruntime-node/bin/napi-v6', process.platform, process.arch)));
 });
+
+// `npx facerec` links this project into npm's npx cache and runs its postinstall again; models,
+// console and CLI build are there already, so it must do nothing (it used to cost 13 s).
+test('the postinstall does nothing when npx links the installed project', async () => {
+  const env = { ...process.env, npm_command: 'exec' };
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'postinstall.mjs')], { cwd: ROOT, env });
+  assert.equal(stdout + stderr, '');
+});

@@ -212,7 +212,7 @@ describe('facerec CLI against a running server (--url)', () => {
 
       const chosen = join(scratch, 'chosen.csv');
       const asked = await cli(['index', folder, '--group', 'where', '--report', chosen, '--json'], env, elsewhere);
-      assert.match(readFileSync(chosen, 'utf8'), /^file,status,resultCode,message\r\n/);
+      assert.match(readFileSync(chosen, 'utf8'), /^file,status,resultCode,message,detail\r\n/);
       assert.ok(asked.stderr.includes(`report: ${chosen}`), '--json keeps stdout for the report and names the file on stderr');
       assert.equal(JSON.parse(asked.stdout).totals.skipped, 1);
     } finally {
@@ -303,7 +303,7 @@ describe('facerec CLI in-process on a data dir', () => {
     // 2. Resumed: the rest is done, the report names the photo without a face and the corrupt one.
     const r2 = await cli(args, env);
     assert.equal(r2.code, 3, 'exit 3: through the folder, but one photo without a face and one not an image');
-    assert.match(r2.stdout, /error corrupt\.jpg: InvalidImageFileException \(resultCode -45080\)/);
+    assert.match(r2.stdout, /error corrupt\.jpg: InvalidImageFileException \(resultCode -45080\): \S/, 'with the server\'s reason');
     const rep = JSON.parse(readFileSync(report, 'utf8'));
     assert.equal(rep.totals.files, 8, 'JPEG and PNG only, in subfolders too');
     assert.equal(rep.totals.skipped, registeredBefore);
@@ -311,7 +311,9 @@ describe('facerec CLI in-process on a data dir', () => {
     assert.equal(rep.totals.notAttempted, 0);
     assertTotalsAddUp(rep.totals);
     assert.deepEqual(rep.noFace, [{ file: 'blank.png', reason: 'no face found' }]);
-    assert.deepEqual(rep.errors, [{ file: 'corrupt.jpg', resultCode: -45080, resultMessage: 'InvalidImageFileException' }]);
+    assert.equal(rep.errors.length, 1);
+    assert.deepEqual({ ...rep.errors[0], detail: undefined }, { file: 'corrupt.jpg', resultCode: -45080, resultMessage: 'InvalidImageFileException', detail: undefined });
+    assert.match(rep.errors[0].detail, /JPEG|image/i, 'the report says why, as the server did');
 
     const faces = async () => json(await cli(['faces', 'list', 'people', '--json'], env));
     const afterResume = await faces();
@@ -329,7 +331,8 @@ describe('facerec CLI in-process on a data dir', () => {
     const r3 = await cli([...args.slice(0, -1), csv, '--concurrency', '2'], env, scratch);
     assert.equal(r3.code, 3);
     assert.match(r3.stdout, /0 registered now \(0 faces\), 6 done before, 1 without a face, 1 errors/);
-    assert.equal(readFileSync(csv, 'utf8'), 'file,status,resultCode,message\r\nblank.png,no-face,,no face found\r\ncorrupt.jpg,error,-45080,InvalidImageFileException\r\n');
+    assert.equal(readFileSync(csv, 'utf8'), 'file,status,resultCode,message,detail\r\nblank.png,no-face,,no face found,\r\n' +
+      'corrupt.jpg,error,-45080,InvalidImageFileException,the JPEG header cannot be read; the file is damaged or cut short\r\n');
     assert.equal((await faces()).length, FACE_PHOTOS);
     rmSync(folder, { recursive: true, force: true });
   });

@@ -94,7 +94,9 @@ function summary(r: IndexReport, reportPath: string): string {
     `group ${r.groupId}: ${t.files} photos: ${t.added} registered now (${t.facesAdded} faces), ${t.skipped} done before, ${t.noFace} without a face, ${t.errors} errors`,
   ];
   if (r.stoppedEarly) lines.push(`stopped early: ${r.stoppedEarly}; ${t.notAttempted} photos not attempted: run the same command again to resume`);
-  for (const e of r.errors.slice(0, 10)) lines.push(`  error ${e.file}: ${e.resultMessage}${e.resultCode === null ? '' : ` (resultCode ${e.resultCode})`}`);
+  for (const e of r.errors.slice(0, 10)) {
+    lines.push(`  error ${e.file}: ${e.resultMessage}${e.resultCode === null ? '' : ` (resultCode ${e.resultCode})`}${e.detail ? `: ${e.detail}` : ''}`);
+  }
   if (r.errors.length > 10) lines.push(`  … and ${r.errors.length - 10} more`);
   lines.push(`report: ${reportPath}`);
   return lines.join('\n');

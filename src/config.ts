@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { LeadFaceRule } from './engine/engine.js';
-import { DEFAULT_LIMITS, type DomainLimits } from './domain/limits.js';
+import { DEFAULT_LIMITS, DEFAULT_MAX_IMAGE_BYTES, type DomainLimits } from './domain/limits.js';
 
 /** Everything an operator can set, read once from the environment. */
 export interface Config {
@@ -12,6 +12,8 @@ export interface Config {
   secretKey?: string;
   masterKey?: string;
   logLevel: string;
+  /** JSON lines for machines, or pino-pretty's lines for a person at a terminal. */
+  logFormat: LogFormat;
   limits: DomainLimits;
   maxImageBytes: number;
   workers: number;
@@ -23,6 +25,8 @@ export interface Config {
   /** Which face of a photo leads (detect order, register's limit, the source face): NHN's 'largest', or 'central'. */
   leadFace: LeadFaceRule;
 }
+
+export type LogFormat = 'json' | 'pretty';
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const raw = env[name];
@@ -38,9 +42,16 @@ function leadFaceRule(raw: string | undefined): LeadFaceRule {
   throw new Error(`FACEREC_LEAD_FACE must be "largest" or "central", got "${raw}"`);
 }
 
+/** Unset: pretty when stdout is a terminal (someone is watching), JSON otherwise (a collector is). */
+function logFormat(raw: string | undefined, stdoutIsTty: boolean): LogFormat {
+  if (raw === undefined || raw === '') return stdoutIsTty ? 'pretty' : 'json';
+  if (raw === 'json' || raw === 'pretty') return raw;
+  throw new Error(`FACEREC_LOG_FORMAT must be "json" or "pretty", got "${raw}"`);
+}
+
 const flag = (env: NodeJS.ProcessEnv, name: string) => ['1', 'true', 'yes'].includes((env[name] ?? '').toLowerCase());
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTty = process.stdout.isTTY === true): Config {
   const workers = int(env, 'FACEREC_WORKERS', availableParallelism());
   return {
     port: int(env, 'PORT', 8080, 0),
@@ -49,13 +60,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     appKey: env.FACEREC_APPKEY || undefined,
     secretKey: env.FACEREC_SECRETKEY || undefined,
     masterKey: env.FACEREC_MASTER_KEY || undefined,
-    logLevel: env.FACEREC_LOG_LEVEL ?? 'info',
+    logLevel: env.FACEREC_LOG_LEVEL || 'info',
+    logFormat: logFormat(env.FACEREC_LOG_FORMAT, stdoutIsTty),
     limits: {
       ...DEFAULT_LIMITS,
       maxFacesPerGroup: int(env, 'FACEREC_MAX_FACES_PER_GROUP', DEFAULT_LIMITS.maxFacesPerGroup),
       maxGroupsPerApp: int(env, 'FACEREC_MAX_GROUPS', DEFAULT_LIMITS.maxGroupsPerApp),
     },
-    maxImageBytes: 3_000_000,
+    maxImageBytes: int(env, 'FACEREC_MAX_IMAGE_BYTES', DEFAULT_MAX_IMAGE_BYTES),
     workers,
     queue: int(env, 'FACEREC_QUEUE', workers * 16, 1),
     allowPrivateUrls: flag(env, 'FACEREC_ALLOW_PRIVATE_URLS'),

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createRuntime, type Runtime } from './app.js';
 import { EnginePool } from './engine/pool.js';
@@ -6,6 +7,8 @@ import { withInferenceMetrics } from './engine/timed-analyzer.js';
 import { ServerMetrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
 import type { Store } from './store/store.js';
+import { loggerOptions } from './log-format.js';
+import { firstAppBanner, readyBanner, serviceUrls } from './startup-banner.js';
 
 /** In-flight requests get this long after SIGTERM; then the process exits with 1 regardless. */
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -29,7 +32,7 @@ export async function serve(config: Config): Promise<void> {
   let closing = false;
   const server = buildServer(
     { service: runtime.service, apps: runtime.apps, maxImageBytes: config.maxImageBytes, engineSaturated: () => pool.queueDepth >= pool.maxQueue },
-    { logger: { level: config.logLevel }, ready: async () => modelsLoaded && !closing && (await storeAnswers(runtime.store)), metrics },
+    { logger: loggerOptions(config), ready: async () => modelsLoaded && !closing && (await storeAnswers(runtime.store)), metrics },
   );
   await ensureBootstrapApp(config, runtime, (msg) => server.log.info(msg));
 
@@ -71,6 +74,7 @@ export async function serve(config: Config): Promise<void> {
   }
   modelsLoaded = true;
   server.log.info({ workers: pool.threads, queue: pool.maxQueue, modelVersion: pool.modelVersion, dataDir: config.dataDir }, 'facerec ready');
+  process.stdout.write(readyBanner(serviceUrls(server.server.address() as AddressInfo)));
 }
 
 /** A cheap read: false once the store is closed or its database is unreadable. */
@@ -103,9 +107,5 @@ async function ensureBootstrapApp(config: Config, runtime: Runtime, log: (m: str
   if ((await apps.list()).length > 0) return;
   const keys = await apps.create();
   // Printed once, to stdout, on purpose: there is no other way to learn the secret. It is not logged.
-  process.stdout.write(
-    `\nfacerec: created the first app. Keep these keys; the secret key is not shown again.\n` +
-      `  appKey:    ${keys.appKey}\n  secretKey: ${keys.secretKey}\n` +
-      `More apps: npx facerec apps create\n\n`,
-  );
+  process.stdout.write(firstAppBanner(keys));
 }

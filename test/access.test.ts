@@ -25,7 +25,8 @@ const V2 = '/v2.0/appkeys/:appKey';
  * Routes outside the two NHN prefixes, by first path segment. They take no appKey and serve no
  * tenant data; a new one must be added here on purpose (or moved behind a prefix).
  */
-const PUBLIC_TOP_LEVEL = new Set(['health', 'ready', 'metrics', 'docs', 'openapi.json', 'console']);
+// '' is `GET /`, a redirect to the console (test/front-door.test.ts).
+const PUBLIC_TOP_LEVEL = new Set(['', 'health', 'ready', 'metrics', 'docs', 'openapi.json', 'console']);
 
 interface App {
   appKey: string;

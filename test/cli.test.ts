@@ -1,8 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,6 +97,15 @@ describe('facerec CLI against a running server (--url)', () => {
     assert.match((await cli(['groups', 'get', 'staff'], env)).stderr, /resultCode -40030/);
   });
 
+  test('an API error shows the server\'s reason after the NHN name and code', async () => {
+    const bad = await cli(['groups', 'create', 'Staff List'], env);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, "facerec: InvalidGroupID (resultCode -40010): groupId contains 'S', a space, 'L'; groupId may use lower-case letters a-z, digits 0-9 and '-' only, 1 to 255 characters\n");
+    const tooSmall = join(scratch, 'tiny.png');
+    await sharp({ create: { width: 60, height: 40, channels: 3, background: '#808080' } }).png().toFile(tooSmall);
+    assert.match((await cli(['detect', tooSmall], env)).stderr, /^facerec: InvalidImageSizeException \(resultCode -45070\): the image is 60×40 px; at least 80 px a side$/m);
+  });
+
   test('keys are required with --url, and a bad secret is -41005', async () => {
     const noKeys = await cli(['--url', env.FACEREC_URL, 'groups', 'list']);
     assert.equal(noKeys.code, 2);
@@ -140,7 +149,7 @@ describe('facerec CLI against a running server (--url)', () => {
     const missing = await cli(['detect', join(scratch, 'nope.jpg')], env);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /cannot read image .*ENOENT/);
-    assert.equal((await cli(['detect', fixturePath('sample1.jpg'), '--spoofing-condition', 'paranoid'], env)).code, 1, 'commander refuses bad choices');
+    assert.equal((await cli(['detect', fixturePath('sample1.jpg'), '--spoofing-condition', 'paranoid'], env)).code, 2, 'commander refuses bad choices: a usage error');
   });
 
   test('compare and search', async () => {
@@ -184,6 +193,73 @@ describe('facerec CLI against a running server (--url)', () => {
     assert.equal(json(await cli(['faces', 'list', 'ctrl-c', '--json'], env)).length, FACE_PHOTOS);
     rmSync(folder, { recursive: true, force: true });
   });
+  test('index: the report goes beside the state file, or where --report says, and the path is printed', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'facerec-photos-'));
+    copyFileSync(fixturePath('sample1.jpg'), join(folder, 'sample1.jpg'));
+    const elsewhere = mkdtempSync(join(tmpdir(), 'facerec-cwd-'));
+    try {
+      const byDefault = await cli(['index', folder, '--group', 'where'], env, elsewhere);
+      assert.equal(byDefault.code, 0, byDefault.stderr);
+      const besideState = join(folder, 'facerec-index-where-report.json');
+      assert.equal(JSON.parse(readFileSync(besideState, 'utf8')).totals.added, 1);
+      assert.ok(byDefault.stdout.includes(`report: ${besideState}`), byDefault.stdout);
+      assert.equal(existsSync(join(elsewhere, 'facerec-index-where-report.json')), false, 'nothing in the working directory');
+
+      const stateDir = join(scratch, 'state');
+      mkdirSync(stateDir);
+      await cli(['index', folder, '--group', 'where', '--state', join(stateDir, 'where.jsonl')], env, elsewhere);
+      assert.ok(existsSync(join(stateDir, 'facerec-index-where-report.json')), 'beside a --state file');
+
+      const chosen = join(scratch, 'chosen.csv');
+      const asked = await cli(['index', folder, '--group', 'where', '--report', chosen, '--json'], env, elsewhere);
+      assert.match(readFileSync(chosen, 'utf8'), /^file,status,resultCode,message,detail\r\n/);
+      assert.ok(asked.stderr.includes(`report: ${chosen}`), '--json keeps stdout for the report and names the file on stderr');
+      assert.equal(JSON.parse(asked.stdout).totals.skipped, 1);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  test('index exit codes: 0 all registered, 3 some photos not registered, 1 the run failed, 2 usage', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'facerec-photos-'));
+    copyFileSync(fixturePath('sample1.jpg'), join(folder, 'sample1.jpg'));
+    copyFileSync(fixturePath('sample2.jpg'), join(folder, 'sample2.jpg'));
+    try {
+      const allGood = await cli(['index', folder, '--group', 'codes'], env);
+      assert.equal(allGood.code, 0, allGood.stderr);
+      assert.equal((await cli(['index', folder, '--group', 'codes'], env)).code, 0, 'all done before is done');
+
+      writeFileSync(join(folder, 'scan.jpg'), 'not an image, whatever the name says');
+      const oneNotImage = await cli(['index', folder, '--group', 'codes', '--json'], env);
+      assert.equal(oneNotImage.code, 3, oneNotImage.stderr);
+      const report = JSON.parse(oneNotImage.stdout);
+      assert.equal(report.stoppedEarly, undefined);
+      assert.deepEqual(report.errors.map((e: any) => e.file), ['scan.jpg']);
+      assert.equal(report.totals.skipped, 2);
+
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+      await new Promise((r) => closed.close(r));
+      const unreachable = await cli(['index', folder, '--group', 'codes'], { ...env, FACEREC_URL: deadUrl });
+      assert.equal(unreachable.code, 1, unreachable.stderr);
+      assert.match(unreachable.stderr, /ECONNREFUSED/);
+      const refusedKeys = await cli(['index', folder, '--group', 'codes', '--secret-key', 'wrong'], env);
+      assert.equal(refusedKeys.code, 1, refusedKeys.stderr);
+      assert.match(refusedKeys.stderr, /resultCode -41005/);
+
+      assert.equal((await cli(['index', folder], env)).code, 2, 'no --group');
+      assert.equal((await cli(['index', join(folder, 'missing'), '--group', 'codes'], env)).code, 2, 'no such folder');
+      assert.equal((await cli(['index', folder, '--group', 'codes', '--concurrency', '0'], env)).code, 2, 'bad value');
+      assert.equal((await cli(['no-such-command'], env)).code, 2);
+      const help = await cli(['index', '--help']);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /Exit codes:[\s\S]*\b3\b.*some photos were not registered/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('facerec CLI in-process on a data dir', () => {
@@ -226,8 +302,8 @@ describe('facerec CLI in-process on a data dir', () => {
 
     // 2. Resumed: the rest is done, the report names the photo without a face and the corrupt one.
     const r2 = await cli(args, env);
-    assert.equal(r2.code, 1, 'exit 1: one photo failed');
-    assert.match(r2.stdout, /error corrupt\.jpg: InvalidImageFileException \(resultCode -45080\)/);
+    assert.equal(r2.code, 3, 'exit 3: through the folder, but one photo without a face and one not an image');
+    assert.match(r2.stdout, /error corrupt\.jpg: InvalidImageFileException \(resultCode -45080\): \S/, 'with the server\'s reason');
     const rep = JSON.parse(readFileSync(report, 'utf8'));
     assert.equal(rep.totals.files, 8, 'JPEG and PNG only, in subfolders too');
     assert.equal(rep.totals.skipped, registeredBefore);
@@ -235,7 +311,9 @@ describe('facerec CLI in-process on a data dir', () => {
     assert.equal(rep.totals.notAttempted, 0);
     assertTotalsAddUp(rep.totals);
     assert.deepEqual(rep.noFace, [{ file: 'blank.png', reason: 'no face found' }]);
-    assert.deepEqual(rep.errors, [{ file: 'corrupt.jpg', resultCode: -45080, resultMessage: 'InvalidImageFileException' }]);
+    assert.equal(rep.errors.length, 1);
+    assert.deepEqual({ ...rep.errors[0], detail: undefined }, { file: 'corrupt.jpg', resultCode: -45080, resultMessage: 'InvalidImageFileException', detail: undefined });
+    assert.match(rep.errors[0].detail, /JPEG|image/i, 'the report says why, as the server did');
 
     const faces = async () => json(await cli(['faces', 'list', 'people', '--json'], env));
     const afterResume = await faces();
@@ -251,9 +329,10 @@ describe('facerec CLI in-process on a data dir', () => {
     rmSync(state);
     const csv = join(scratch, 'people.csv');
     const r3 = await cli([...args.slice(0, -1), csv, '--concurrency', '2'], env, scratch);
-    assert.equal(r3.code, 1);
+    assert.equal(r3.code, 3);
     assert.match(r3.stdout, /0 registered now \(0 faces\), 6 done before, 1 without a face, 1 errors/);
-    assert.equal(readFileSync(csv, 'utf8'), 'file,status,resultCode,message\r\nblank.png,no-face,,no face found\r\ncorrupt.jpg,error,-45080,InvalidImageFileException\r\n');
+    assert.equal(readFileSync(csv, 'utf8'), 'file,status,resultCode,message,detail\r\nblank.png,no-face,,no face found,\r\n' +
+      'corrupt.jpg,error,-45080,InvalidImageFileException,the JPEG header cannot be read; the file is damaged or cut short\r\n');
     assert.equal((await faces()).length, FACE_PHOTOS);
     rmSync(folder, { recursive: true, force: true });
   });
@@ -319,5 +398,56 @@ describe('index building blocks', () => {
     assert.equal(recreated.journal.isDone(photo), false);
     recreated.journal.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('bin/facerec.mjs', () => {
+  /** A stand-in project: the real bin and stamp module, a src/ and a dist/ that say which one ran. */
+  function standIn(): string {
+    const root = mkdtempSync(join(tmpdir(), 'facerec-bin-'));
+    for (const dir of ['bin', 'scripts', 'src/cli', 'dist/src/cli']) mkdirSync(join(root, dir), { recursive: true });
+    copyFileSync(BIN, join(root, 'bin', 'facerec.mjs'));
+    copyFileSync(join(ROOT, 'scripts', 'build-stamp.mjs'), join(root, 'scripts', 'build-stamp.mjs'));
+    symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules')); // tsx, for the sources
+    writeFileSync(join(root, 'package.json'), '{ "type": "module" }\n');
+    for (const f of ['tsconfig.json', 'tsconfig.build.json']) writeFileSync(join(root, f), '{}\n');
+    writeFileSync(join(root, 'src', 'cli', 'main.ts'), "const from: string = 'TypeScript sources';\nconsole.log(from);\n");
+    writeFileSync(join(root, 'dist', 'src', 'cli', 'main.js'), "console.log('compiled JS');\n");
+    return root;
+  }
+
+  test('runs the compiled CLI while dist/ matches src/, the TypeScript sources otherwise', async () => {
+    const root = standIn();
+    const { sourceStamp, writeStamp } = await import(new URL('../scripts/build-stamp.mjs', import.meta.url).href);
+    const stamp = () => writeStamp(root, sourceStamp(root));
+    const run = async () => {
+      const child = spawn(process.execPath, [join(root, 'bin', 'facerec.mjs')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      await new Promise((r) => child.on('close', r));
+      return out.trim();
+    };
+    try {
+      assert.equal(await run(), 'TypeScript sources', 'never built');
+      stamp();
+      assert.equal(await run(), 'compiled JS', 'built from the sources as they are');
+
+      const later = new Date(Date.now() + 60_000);
+      utimesSync(join(root, 'src', 'cli', 'main.ts'), later, later);
+      assert.equal(await run(), 'TypeScript sources', 'a source edited since the build');
+
+      stamp();
+      assert.equal(await run(), 'compiled JS');
+      const earlier = new Date(Date.now() - 3_600_000);
+      writeFileSync(join(root, 'src', 'cli', 'extra.ts'), 'export {};\n');
+      utimesSync(join(root, 'src', 'cli', 'extra.ts'), earlier, earlier);
+      assert.equal(await run(), 'TypeScript sources', 'a source added since the build, however old');
+
+      stamp();
+      rmSync(join(root, 'dist', 'src', 'cli', 'main.js'));
+      assert.equal(await run(), 'TypeScript sources', 'no compiled CLI');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

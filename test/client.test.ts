@@ -203,6 +203,32 @@ describe('FacerecClient: envelopes', () => {
     await assert.rejects(bad.getGroup('people'), (e: unknown) => e instanceof FacerecApiError && e.resultCode === -41005 && typeof e.requestId === 'string');
   });
 
+  test('a refusal carries the server\'s reason: detail, and in the message', async () => {
+    await assert.rejects(client.listGroupsPage({ limit: 500 }), (e: unknown) => {
+      assert.ok(e instanceof FacerecApiError);
+      assert.equal(e.resultCode, ResultCodes.InvalidParam);
+      assert.equal(e.resultMessage, 'InvalidParam');
+      assert.equal(e.detail, 'limit must be an integer from 1 to 200; it is 500');
+      assert.equal(e.message, 'InvalidParam (resultCode -40000): limit must be an integer from 1 to 200; it is 500');
+      return true;
+    });
+    await assert.rejects(client.detect({ url: 'http://images.example.com:22/face.jpg' }), (e: unknown) => {
+      assert.ok(e instanceof FacerecApiError && e.resultCode === ResultCodes.InvalidImageUrl);
+      assert.match(e.detail ?? '', /port 22, which is not allowed; allowed ports are 80, 443 and 10000–12000/);
+      return true;
+    });
+  });
+
+  test('an NHN server sends no detail: the message is NHN\'s name and code', async () => {
+    const nhn = new FacerecClient({
+      baseUrl,
+      appKey: 'k',
+      secretKey: 's',
+      fetch: async () => Response.json({ header: { isSuccessful: false, resultCode: -40030, resultMessage: 'NotFoundGroupError' } }),
+    });
+    await assert.rejects(nhn.getGroup('x'), (e: unknown) => e instanceof FacerecApiError && e.detail === undefined && e.message === 'NotFoundGroupError (resultCode -40030)');
+  });
+
   test('an answer that is not an envelope is a FacerecProtocolError', async () => {
     const proxy = new FacerecClient({ baseUrl, appKey: 'k', secretKey: 's', fetch: async () => new Response('<html>Bad Gateway</html>', { status: 502 }) });
     await assert.rejects(proxy.getGroup('x'), (e: unknown) => e instanceof FacerecProtocolError && e.httpStatus === 502);

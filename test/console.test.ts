@@ -10,7 +10,7 @@ import { chromium, type Browser, type Locator, type Page } from 'playwright-core
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createRuntime, type Runtime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { CONSOLE_PREFIX, defaultConsoleRoot, webConsole } from '../src/http/console.js';
+import { CONSOLE_PREFIX, CONSOLE_SETTINGS_PATH, defaultConsoleRoot, webConsole } from '../src/http/console.js';
 import { buildServer } from '../src/http/server.js';
 import { engine } from './support/api-helpers.js';
 import { fixture, fixturePath } from './support/fixtures.js';
@@ -82,6 +82,17 @@ describe('console plugin (no browser)', () => {
       assert.match(r.body, /npm run build:web/);
     }
     await app.close();
+  });
+
+  test('/console/settings.json tells the console the upload cap, without credentials', async () => {
+    for (const [options, expected] of [[{}, 3_000_000], [{ maxImageBytes: 1_234_567 }, 1_234_567]] as const) {
+      const app = Fastify({ routerOptions: { ignoreTrailingSlash: true } });
+      app.register(webConsole, { root: fakeBuild, ...options });
+      const r = await app.inject({ url: CONSOLE_SETTINGS_PATH });
+      assert.equal(r.statusCode, 200);
+      assert.deepEqual(r.json(), { maxImageBytes: expected });
+      await app.close();
+    }
   });
 
   test('finds web/dist from the package root', () => {
@@ -211,6 +222,7 @@ describe('console in Chromium: detect, compare, groups, register, browse, search
     await byTestId('secret-key').fill('not-the-secret');
     await byTestId('connect').click();
     await assertText(byTestId('error'), /-41005 UnauthorizedAppKeyOrSecretKey/);
+    await assertText(byTestId('error-detail'), /the appKey and the secret key in Authorization do not match an app/);
     await shot('01-keys-rejected.png');
 
     await byTestId('secret-key').fill(server.secretKey);
@@ -248,6 +260,31 @@ describe('console in Chromium: detect, compare, groups, register, browse, search
     await shot('02-detect-sample1.png');
   });
 
+  test('detect: a phone-sized photo over the upload limit is shrunk in the browser, said so, and detected', async () => {
+    // sample1 upscaled to 4800×3200 at JPEG quality 100, sharpened: over 5 MB, like a phone photo.
+    const big = await sharp(fixture('sample1.jpg')).resize({ width: 4800 }).sharpen().jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).toBuffer();
+    assert.ok(big.length > 3_000_000, `the test photo is ${big.length} bytes`);
+    const bigPath = join(work, 'phone-photo.jpg');
+    writeFileSync(bigPath, big);
+    const sent: number[] = [];
+    const onRequest = (r: import('playwright-core').Request) => {
+      if (r.url().endsWith('/faces/detect')) sent.push(r.postDataBuffer()?.length ?? 0);
+    };
+    page.on('request', onRequest);
+    await byTestId('tab-detect').click();
+    await upload('detect-picker', bigPath);
+    const mb = (n: number) => (n / 1_000_000).toFixed(1);
+    await assertText(byTestId('image-shrunk', byTestId('detect-picker')), new RegExp(`^photo was ${mb(big.length)} MB, over the server's upload limit: sent as (\\d\\.\\d) MB (\\d+)×(\\d+)$`));
+    const [, sentMb, width, height] = /sent as (\d\.\d) MB (\d+)×(\d+)/.exec((await byTestId('image-shrunk').textContent())!)!;
+    assert.ok(Number(sentMb) <= 3.0, `sent ${sentMb} MB`);
+    assert.ok(Number(width) < 4800 && Math.abs(Number(width) / Number(height) - 1.5) < 0.01, `the aspect ratio is kept: ${width}×${height}`);
+    await assertText(byTestId('detect-summary'), /^3 faces detected/);
+    page.off('request', onRequest);
+    assert.equal(sent.length, 1);
+    assert.ok(sent[0] < 3_000_000 + 4096, `the multipart body was ${sent[0]} bytes`);
+    await shot('02b-detect-shrunk-photo.png');
+  });
+
   test('compare: one request, the threshold slider re-splits matched and unmatched', async () => {
     await byTestId('tab-compare').click();
     await upload('compare-source', cropPath);
@@ -276,6 +313,8 @@ describe('console in Chromium: detect, compare, groups, register, browse, search
     await byTestId('new-group-id').fill('Bad Id');
     await byTestId('create-group').click();
     await assertText(byTestId('error'), /-40010 InvalidGroupID/);
+    // The server's reason, not only what -40010 usually means.
+    await assertText(byTestId('error'), /-40010 InvalidGroupID — groupId contains 'B', a space, 'I'; groupId may use lower-case letters a-z, digits 0-9 and '-' only/);
     await shot('04-groups-bad-id.png');
 
     await byTestId('new-group-id').fill('staff');
@@ -380,6 +419,34 @@ describe('console in Chromium: detect, compare, groups, register, browse, search
     assert.deepEqual(outside, []);
     assert.ok(requests.some((u) => u.includes('/v2.0/appkeys/')));
     assert.deepEqual(pageErrors, [], 'no script errors or CSP violations');
+  });
+});
+
+describe('API docs in Chromium', { skip: chromiumMissing }, () => {
+  test('/docs shows every operation, with no CSP violation or other error in the console', async () => {
+    const app = buildServer({ service: {} as never, apps: {} as never, maxImageBytes: 3_000_000 }, { metrics: false });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      // Swagger UI's policy must stay: the page is checked under it, not without it.
+      const docs = await page.goto(`http://127.0.0.1:${(app.server.address() as { port: number }).port}/docs`);
+      assert.match(docs!.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+      await page.locator('.opblock').first().waitFor({ timeout: 30_000 });
+      assert.ok((await page.locator('.opblock').count()) > 20, 'the operations are listed');
+      await page.locator('.topbar img').waitFor(); // the plugin's logo swap ran: the page is complete
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, '11-docs.png') });
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+      await app.close();
+    }
   });
 });
 

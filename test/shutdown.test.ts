@@ -71,7 +71,8 @@ test('SIGTERM finishes in-flight requests, then exits 0', { timeout: 120_000 }, 
       FACEREC_MASTER_KEY: '44'.repeat(32),
       FACEREC_ALLOW_PRIVATE_URLS: 'true',
       FACEREC_URL_TIMEOUT_MS: '20000',
-      FACEREC_LOG_LEVEL: 'info',
+      // 'incoming request' (how this test sees that a request arrived) is logged at debug.
+      FACEREC_LOG_LEVEL: 'debug',
     },
     keepAllOutput: true,
   });

@@ -8,7 +8,8 @@ try {
   await buildProgram().parseAsync(process.argv);
 } catch (e) {
   if (e instanceof FacerecApiError) {
-    process.stderr.write(`facerec: ${e.resultMessage} (resultCode ${e.resultCode})\n`);
+    // NHN's name and code, then the server's reason (facerec servers send one; NHN's do not).
+    process.stderr.write(`facerec: ${e.resultMessage} (resultCode ${e.resultCode})${e.detail ? `: ${e.detail}` : ''}\n`);
     process.exitCode = 1;
   } else if (e instanceof CliError) {
     process.stderr.write(`facerec: ${e.message}\n`);

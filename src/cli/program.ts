@@ -5,6 +5,7 @@ import { addFacesCommands } from './commands/faces.js';
 import { addGroupsCommands } from './commands/groups.js';
 import { addIndexCommand } from './commands/index-folder.js';
 import { addServeCommand } from './commands/serve.js';
+import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 
 /** The `facerec` command line; options declared here are accepted before or after any subcommand. */
 export function buildProgram(): Command {
@@ -17,6 +18,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--data-dir <dir>', 'data dir for in-process commands, apps and serve (default ./data)').env('FACEREC_DATA_DIR'))
     .option('--json', 'print machine-readable JSON instead of tables', false)
     .showHelpAfterError()
+    // Commander exits 1 on a bad command line; here 1 means the run failed, so its errors exit 2.
+    // Inherited by the subcommands added below.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? ExitCode.ok : ExitCode.usage))
     .addHelpText(
       'after',
       `
@@ -32,7 +36,8 @@ Examples:
   facerec faces add staff alice.jpg --external-id alice.jpg
   facerec search staff probe.jpg --threshold 70
   facerec index ./photos --group staff --external-id-from filename --concurrency 4
-  facerec --url http://localhost:8080 --json detect group.jpg`,
+  facerec --url http://localhost:8080 --json detect group.jpg
+${EXIT_CODES_HELP}`,
     );
   addServeCommand(program);
   addAppsCommands(program);

@@ -184,7 +184,13 @@ export class FacerecClient {
     const { header } = envelope;
     if (!header.isSuccessful) {
       const retryAfter = Number(res.headers.get('retry-after'));
-      throw new FacerecApiError(header.resultCode, header.resultMessage, res.headers.get('x-request-id') ?? undefined, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+      throw new FacerecApiError(
+        header.resultCode,
+        header.resultMessage,
+        res.headers.get('x-request-id') ?? undefined,
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+        header.detail,
+      );
     }
     return { header, data: envelope.data as T };
   }
@@ -195,7 +201,8 @@ function parseEnvelope(text: string): { header: ResponseHeader; data?: unknown }
     const value = JSON.parse(text) as { header?: Partial<ResponseHeader>; data?: unknown };
     const h = value?.header;
     if (typeof h?.isSuccessful !== 'boolean' || typeof h.resultCode !== 'number') return undefined;
-    return { header: { isSuccessful: h.isSuccessful, resultCode: h.resultCode, resultMessage: String(h.resultMessage ?? '') }, data: value.data };
+    const detail = typeof h.detail === 'string' && h.detail !== '' ? { detail: h.detail } : {};
+    return { header: { isSuccessful: h.isSuccessful, resultCode: h.resultCode, resultMessage: String(h.resultMessage ?? ''), ...detail }, data: value.data };
   } catch {
     return undefined;
   }

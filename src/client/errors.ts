@@ -21,7 +21,11 @@ export const ResultCodes = {
   InternalServerError: -50000,
 } as const;
 
-/** The server answered with `isSuccessful: false`; `resultCode` is NHN's code. */
+/**
+ * The server answered with `isSuccessful: false`; `resultCode` is NHN's code. `detail` is the
+ * reason in words (facerec's `header.detail`; NHN's own service sends none): for people and logs,
+ * while code should branch on `resultCode`.
+ */
 export class FacerecApiError extends Error {
   constructor(
     readonly resultCode: number,
@@ -30,8 +34,10 @@ export class FacerecApiError extends Error {
     readonly requestId?: string,
     /** Seconds after which a retry may succeed (the server sends `Retry-After` when overloaded). */
     readonly retryAfterSeconds?: number,
+    /** Why the request failed, e.g. "limit must be an integer from 1 to 20; it is 50". */
+    readonly detail?: string,
   ) {
-    super(`${resultMessage} (resultCode ${resultCode})`);
+    super(`${resultMessage} (resultCode ${resultCode})${detail ? `: ${detail}` : ''}`);
     this.name = 'FacerecApiError';
   }
 }

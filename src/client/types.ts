@@ -10,6 +10,8 @@ export interface ResponseHeader {
   isSuccessful: boolean;
   resultCode: number;
   resultMessage: string;
+  /** facerec's reason for a failure (absent on success and from NHN's own service). */
+  detail?: string;
 }
 
 // ── shapes inside responses ──────────────────────────────────────────────────

@@ -28,6 +28,12 @@ export type ResultName = keyof typeof RESULT_CODES;
 
 export type ErrorName = Exclude<ResultName, 'Success' | 'ServiceQuotaExceededPartialSuccessException'>;
 
+/**
+ * A refusal with its NHN result and the reason. The message goes to the client as `header.detail`,
+ * so it is one short sentence saying what is wrong and how to fix it, and it must be safe to
+ * show: never a secret, a key, a server path, a stack or a library's own text. Such text, when it
+ * helps the operator, travels as `cause`, which only the log sees.
+ */
 export class FaceApiError extends Error {
   readonly code: number;
   constructor(
@@ -35,8 +41,9 @@ export class FaceApiError extends Error {
     message: string,
     /** Seconds after which a retry may succeed (overload); adapters turn it into Retry-After. */
     readonly retryAfterSeconds?: number,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'FaceApiError';
     this.code = RESULT_CODES[resultName];
   }

@@ -26,8 +26,8 @@ export class ImageReader {
 
   async bytes(input: ImageInput): Promise<Uint8Array> {
     const bytes = 'bytes' in input ? input.bytes : await this.download(input.url);
-    if (bytes.length > this.maxBytes) throw new FaceApiError('ImageTooLargeException', `image is ${bytes.length} bytes; the limit is ${this.maxBytes}`);
-    if (bytes.length === 0) throw new FaceApiError('InvalidImageBytesException', 'image is empty');
+    if (bytes.length > this.maxBytes) throw new FaceApiError('ImageTooLargeException', `the image is ${bytes.length} bytes; at most ${this.maxBytes} bytes`);
+    if (bytes.length === 0) throw new FaceApiError('InvalidImageBytesException', 'the image is empty (0 bytes)');
     return bytes;
   }
 
@@ -37,7 +37,7 @@ export class ImageReader {
     try {
       return await this.analyzer.analyze(bytes, options);
     } catch (e) {
-      if (isImageError(e)) throw new FaceApiError(IMAGE_ERROR_CODES[e.kind], e.message);
+      if (isImageError(e)) throw new FaceApiError(IMAGE_ERROR_CODES[e.kind], e.message, undefined, e.libraryText ? { cause: new Error(e.libraryText) } : undefined);
       if (isEngineBusy(e)) throw new FaceApiError('InternalServerError', e.message, 1);
       throw e;
     }
@@ -53,9 +53,13 @@ export class ImageReader {
   }
 }
 
-/** Refused addresses, ports and schemes are -45050, a time-out -45060, an oversized body -45020. */
+/**
+ * Refused addresses, ports and schemes are -45050, a time-out -45060, an oversized body -45020.
+ * The downloader's message is already the client's sentence; its cause is for the log.
+ */
 function downloadFailure(e: ImageFetchError): FaceApiError {
-  if (e.kind === 'timeout') return new FaceApiError('ImageTimeoutError', `image download timed out: ${e.message}`);
-  if (e.kind === 'too-large') return new FaceApiError('ImageTooLargeException', e.message);
-  return new FaceApiError('InvalidImageURLException', e.message);
+  const cause = e.cause instanceof Error ? { cause: e.cause } : undefined;
+  if (e.kind === 'timeout') return new FaceApiError('ImageTimeoutError', e.message, undefined, cause);
+  if (e.kind === 'too-large') return new FaceApiError('ImageTooLargeException', e.message, undefined, cause);
+  return new FaceApiError('InvalidImageURLException', e.message, undefined, cause);
 }

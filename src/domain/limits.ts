@@ -1,3 +1,9 @@
+/**
+ * NHN's cap on one image (after base64 decoding, a multipart file, or a download). The operator
+ * may change it (FACEREC_MAX_IMAGE_BYTES); this is the default, and the figure docs quote.
+ */
+export const DEFAULT_MAX_IMAGE_BYTES = 3_000_000;
+
 /** The quotas and page sizes the domain enforces; the operator may raise the first two (config.ts). */
 export interface DomainLimits {
   maxFacesPerGroup: number;

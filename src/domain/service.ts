@@ -175,7 +175,7 @@ export class FaceService {
   async searchByImage(appKey: string, groupId: string, image: ImageInput, opts: { limit?: number; threshold?: number }, flags: DetailFlags): Promise<{ sourceFace: FaceDetail; matches: SearchMatch[]; modelVersion: string }> {
     const { limit, threshold } = this.searchParams(opts);
     const group = await this.requireGroup(appKey, groupId);
-    const { face, detail } = await this.largestFace(image, flags);
+    const { face, detail } = await this.largestFace(image, flags, 'the image');
     const matches = await this.search(appKey, group, face.embedding, limit, threshold);
     return { sourceFace: detail, matches, modelVersion: group.modelVersion };
   }
@@ -185,7 +185,7 @@ export class FaceService {
     const t = checkIntRange('threshold', threshold, 1, 100);
     // Both images at once (two workers); a failure of the source is reported first either way.
     const [srcResult, trResult] = await Promise.allSettled([
-      this.largestFace(source, flags),
+      this.largestFace(source, flags, 'the source image'),
       this.images.analyze(target, { embed: true, spoof: flags.spoofing, maxFaces: this.limits.maxFacesPerImage }),
     ]);
     if (srcResult.status === 'rejected') throw srcResult.reason;
@@ -208,7 +208,7 @@ export class FaceService {
     await this.requireGroup(appKey, groupId);
     const stored = await this.store.getFace(appKey, groupId, faceId);
     if (!stored) throw notFoundFace(faceId);
-    const { face, detail } = await this.largestFace(image, flags);
+    const { face, detail } = await this.largestFace(image, flags, 'the image to verify');
     return { similarity: toSimilarity(cosine(stored.vector, face.embedding)), face: toStoredFace(stored), sourceFace: detail };
   }
 
@@ -248,10 +248,11 @@ export class FaceService {
     return g;
   }
 
-  private async largestFace(image: ImageInput, flags: DetailFlags): Promise<{ face: EmbeddedFace; detail: FaceDetail }> {
+  /** `which` names the image in the refusal: compare has two, and only its source must show a face. */
+  private async largestFace(image: ImageInput, flags: DetailFlags, which: string): Promise<{ face: EmbeddedFace; detail: FaceDetail }> {
     const r = await this.images.analyze(image, { embed: true, spoof: flags.spoofing, maxFaces: 1 });
     const face = r.faces[0];
-    if (!face) throw invalidParam('no face was found in the image');
+    if (!face) throw invalidParam(`no face was found in ${which}`);
     return { face, detail: toFaceDetail(face, r, flags) };
   }
 
@@ -280,7 +281,7 @@ const groupRef = (appKey: string, g: GroupRecord): GroupRef => ({
   faceCount: g.faceCount,
 });
 const notFoundGroup = (groupId: string) => new FaceApiError('NotFoundGroupError', `group ${groupId} does not exist`);
-const notFoundFace = (faceId: string) => new FaceApiError('NotFoundFaceIDError', `face ${faceId} is not in the group`);
+const notFoundFace = (faceId: string) => new FaceApiError('NotFoundFaceIDError', `face ${faceId} is not in this group`);
 
 function toStoredFace(r: FaceRecord): StoredFace {
   return {

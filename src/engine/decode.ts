@@ -30,6 +30,8 @@ export interface DecodedImage {
   originalHeight: number;
 }
 
+const FORMAT_NAME: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG' };
+
 /** Format from magic bytes: a file's name or declared type is never trusted. */
 export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
@@ -39,9 +41,9 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
 }
 
 export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<DecodedImage> {
-  if (bytes.length === 0) throw new ImageError('empty', 'image is empty');
+  if (bytes.length === 0) throw new ImageError('empty', 'the image is empty (0 bytes)');
   const format = sniffFormat(bytes);
-  if (!format) throw new ImageError('unsupported-format', 'image is neither JPEG nor PNG');
+  if (!format) throw new ImageError('unsupported-format', 'the image is neither JPEG nor PNG (judged by its first bytes)');
 
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let meta: sharp.Metadata;
@@ -49,19 +51,19 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
     // Header only: sharp's own pixel limit is off here so that we can name the limit ourselves.
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (e) {
-    throw new ImageError('decode-failed', `image header cannot be read: ${(e as Error).message}`);
+    throw new ImageError('decode-failed', `the ${FORMAT_NAME[format]} header cannot be read; the file is damaged or cut short`, (e as Error).message);
   }
-  if (meta.format !== format) throw new ImageError('decode-failed', `image header says ${meta.format}, bytes say ${format}`);
-  if (!meta.width || !meta.height) throw new ImageError('decode-failed', 'image has no size');
+  if (meta.format !== format) throw new ImageError('decode-failed', `the file starts like a ${FORMAT_NAME[format]} but does not read as one`, `sharp reads ${meta.format}`);
+  if (!meta.width || !meta.height) throw new ImageError('decode-failed', `the ${FORMAT_NAME[format]} header gives no width or height`);
   if (meta.width * meta.height > limits.maxPixels) {
-    throw new ImageError('too-many-pixels', `image declares ${meta.width}x${meta.height}, over the ${limits.maxPixels} pixel limit`);
+    throw new ImageError('too-many-pixels', `the image is ${meta.width}×${meta.height} px (${meta.width * meta.height} pixels); at most ${limits.maxPixels} pixels`);
   }
   // EXIF orientations 5-8 swap width and height.
   const swapped = (meta.orientation ?? 1) >= 5;
   const originalWidth = swapped ? meta.height : meta.width;
   const originalHeight = swapped ? meta.width : meta.height;
   if (Math.min(originalWidth, originalHeight) < limits.minSide) {
-    throw new ImageError('too-small', `image is ${originalWidth}x${originalHeight}; each side must be at least ${limits.minSide} px`);
+    throw new ImageError('too-small', `the image is ${originalWidth}×${originalHeight} px; at least ${limits.minSide} px a side`);
   }
 
   try {
@@ -81,6 +83,6 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
       originalHeight,
     };
   } catch (e) {
-    throw new ImageError('decode-failed', `image cannot be decoded: ${(e as Error).message}`);
+    throw new ImageError('decode-failed', `the ${FORMAT_NAME[format]} data is damaged or cut short and does not decode`, (e as Error).message);
   }
 }

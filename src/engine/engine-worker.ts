@@ -28,7 +28,7 @@ export type WorkerTask = { kind: 'warmup' } | { kind: 'selfcheck' } | { kind: 'a
 export type WorkerReply =
   | { ok: true; result: AnalyzeResult | null }
   | { ok: true; selfCheck: WorkerSelfCheck }
-  | { ok: false; imageError: { kind: ImageErrorKind; message: string } };
+  | { ok: false; imageError: { kind: ImageErrorKind; message: string; libraryText?: string } };
 
 const setup = workerData as WorkerSetup;
 let engine: Promise<FaceEngine> | undefined;
@@ -44,7 +44,7 @@ export default async function run(task: WorkerTask): Promise<WorkerReply> {
     return { ok: true, result: await e.analyze(task.bytes, task.options) };
   } catch (err) {
     // Typed image errors travel as data: structured clone would drop their class and `kind`.
-    if (isImageError(err)) return { ok: false, imageError: { kind: err.kind, message: err.message } };
+    if (isImageError(err)) return { ok: false, imageError: { kind: err.kind, message: err.message, libraryText: err.libraryText } };
     throw err;
   }
 }

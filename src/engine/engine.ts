@@ -159,7 +159,7 @@ export class FaceEngine {
   private async analyzeAlignedFace(decoded: Awaited<ReturnType<typeof decodeImage>>): Promise<AnalyzeResult> {
     const { image, originalWidth: width, originalHeight: height, format } = decoded;
     if (width !== ALIGNED_FACE_SIZE || height !== ALIGNED_FACE_SIZE) {
-      throw new ImageError('not-aligned-size', `an aligned face must be ${ALIGNED_FACE_SIZE}x${ALIGNED_FACE_SIZE} px, got ${width}x${height}`);
+      throw new ImageError('not-aligned-size', `with aligned=true the image must be a ${ALIGNED_FACE_SIZE}×${ALIGNED_FACE_SIZE} px face crop; it is ${width}×${height} px`);
     }
     const whole = { x1: 0, y1: 0, x2: image.width, y2: image.height };
     const imageLiveScore = await this.liveness.liveScore(image, whole);

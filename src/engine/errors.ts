@@ -1,4 +1,8 @@
-/** Why an image could not be analysed. The domain maps each kind onto an API result code. */
+/**
+ * Why an image could not be analysed. The domain maps each kind onto an API result code and shows
+ * the message to the client, so it states sizes and formats, never a decoder's own words: those
+ * go in `libraryText`, for the log.
+ */
 export type ImageErrorKind =
   | 'empty'
   | 'unsupported-format'
@@ -12,6 +16,7 @@ export class ImageError extends Error {
   constructor(
     readonly kind: ImageErrorKind,
     message: string,
+    readonly libraryText?: string,
   ) {
     super(message);
     this.name = 'ImageError';

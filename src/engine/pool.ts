@@ -94,7 +94,7 @@ export class EnginePool {
       if ((e as Error).message === 'Task queue is at limit') throw new EngineBusyError();
       throw e;
     }
-    if (!reply.ok) throw new ImageError(reply.imageError.kind, reply.imageError.message);
+    if (!reply.ok) throw new ImageError(reply.imageError.kind, reply.imageError.message, reply.imageError.libraryText);
     if (!('result' in reply) || !reply.result) throw new Error('engine worker answered an analyze task without a result');
     return reply.result as AnalyzeResultFor<O>;
   }

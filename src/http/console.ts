@@ -4,11 +4,21 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { DEFAULT_MAX_IMAGE_BYTES } from '../domain/limits.js';
 
 export interface ConsoleOptions {
   /** The built web app (web/dist); defaults to the package's own. */
   root?: string;
+  /** The server's upload cap, told to the console so it can shrink bigger photos before sending. */
+  maxImageBytes?: number;
 }
+
+/** What the console needs to know about this server before the user gives any key. */
+export interface ConsoleSettings {
+  maxImageBytes: number;
+}
+
+export const CONSOLE_SETTINGS_PATH = '/console/settings.json';
 
 export const CONSOLE_PREFIX = '/console';
 
@@ -30,13 +40,18 @@ const SECURITY_HEADERS = {
 
 /**
  * Serves the web console (web/, built by `npm run build:web`, which `npm install` runs) at
- * /console/. It is static files only: the app talks to the public v2.0 API like any client.
+ * /console/. It is static files, plus the settings the page reads before any key is given
+ * (/console/settings.json): the app talks to the public v2.0 API like any client.
  * Without a build (e.g. `npm ci --omit=dev`, where Vite is not installed) /console says so.
  */
-export async function webConsole(app: FastifyInstance, { root = defaultConsoleRoot() }: ConsoleOptions = {}): Promise<void> {
+export async function webConsole(app: FastifyInstance, { root = defaultConsoleRoot(), maxImageBytes = DEFAULT_MAX_IMAGE_BYTES }: ConsoleOptions = {}): Promise<void> {
   app.addHook('onRequest', async (_req, reply) => {
     reply.headers(SECURITY_HEADERS);
   });
+
+  // Unauthenticated like the page itself: it holds no key and nothing about any app.
+  const settings: ConsoleSettings = { maxImageBytes };
+  app.get(CONSOLE_SETTINGS_PATH, { schema: NOT_IN_API_DOCS }, async (_req, reply) => reply.header('cache-control', 'no-cache').send(settings));
 
   if (!existsSync(join(root, 'index.html'))) {
     app.log.warn({ root }, 'web console is not built: run `npm run build:web`');

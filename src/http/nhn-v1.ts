@@ -15,7 +15,7 @@ export async function nhnV1(app: FastifyInstance, ctx: HttpContext): Promise<voi
   const { service, apps, maxImageBytes } = ctx;
   documentationOnly(app);
   app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
-    if (!(await apps.knows(req.params.appKey))) throw new FaceApiError('UnauthorizedAppKey', 'appKey is not valid');
+    if (!(await apps.knows(req.params.appKey))) throw new FaceApiError('UnauthorizedAppKey', 'the appKey in the path is not an app of this server');
   });
   refuseImageWorkWhenSaturated(app, ctx);
   const body = async (req: FastifyRequest) => {

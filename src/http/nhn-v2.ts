@@ -8,6 +8,17 @@ import { refuseImageWorkWhenSaturated, type HttpContext } from './context.js';
 import { documentationOnly } from './schemas/shared.js';
 import { v2Schemas as S } from './schemas/v2.js';
 
+/**
+ * Why v2.0 credentials failed, as far as it is safe to say: a missing header or a scheme word
+ * before the key is the client's visible mistake; otherwise the appKey and secret key do not
+ * match, without telling which (that would reveal which appKeys exist).
+ */
+function credentialProblem(authorization: string | undefined): string {
+  if (authorization === undefined || authorization === '') return 'no Authorization header; send the app\'s secret key as "Authorization: {secretKey}"';
+  if (/^(Bearer|Basic|Token)\s/i.test(authorization)) return 'the Authorization header starts with a scheme word; send the bare secret key, as NHN does';
+  return 'the appKey and the secret key in Authorization do not match an app of this server';
+}
+
 type P<T extends string> = FastifyRequest<{ Params: Record<T | 'appKey', string>; Querystring: Fields }>;
 
 /**
@@ -20,7 +31,7 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
   app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
     const secret = req.headers.authorization;
     if (!(await apps.verifySecret(req.params.appKey, typeof secret === 'string' ? secret : undefined))) {
-      throw new FaceApiError('UnauthorizedAppKeyOrSecretKey', 'appKey or secretKey is not valid');
+      throw new FaceApiError('UnauthorizedAppKeyOrSecretKey', credentialProblem(secret));
     }
   });
   refuseImageWorkWhenSaturated(app, ctx);

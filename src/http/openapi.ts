@@ -16,6 +16,8 @@ const DESCRIPTION = `A self-hosted server for the NHN Cloud Face Recognition API
 
 - **Every answer is HTTP 200** with \`{"header": {"isSuccessful", "resultCode", "resultMessage"}, "data": …}\`;
   success or failure is in \`header\`. \`data\` is present only on success. Unknown paths are HTTP 404 with a -40000 header.
+- **On failure, \`header.detail\`** (a facerec extension, not in NHN's API) says why in one sentence, e.g.
+  \`"limit must be an integer from 1 to 20; it is 50"\`; \`resultCode\` and \`resultMessage\` are NHN's, unchanged.
 - **v1.0** lives under \`/nhn-face-reco/v1.0/appkeys/{appKey}\`: the appKey is the only credential; bodies are JSON.
 - **v2.0** lives under \`/v2.0/appkeys/{appKey}\` with \`Authorization: {secretKey}\`; image operations take JSON
   (\`{"url"}\` or \`{"bytes": base64}\`) or multipart/form-data with a file part.
@@ -40,6 +42,29 @@ function packageVersion(): string {
 }
 
 /**
+ * The policy of the Swagger UI pages. @fastify/swagger-ui's own (`staticCSP: true`) blocked one
+ * thing the page does: Swagger UI draws its top-bar logo as an SVG holding an inline
+ * `<style>` (refused by `style-src 'self' https:`, reported as "Applying inline style violates
+ * … style-src") a moment before the plugin swaps in its own logo. That one stylesheet is allowed
+ * by its hash; a Swagger UI update that changes it shows up in test/docs-page.test.ts. The rest is
+ * narrowed to what the page uses: no fonts or styles from any https: host, no image from the
+ * Swagger validator (validatorUrl is null), and no `upgrade-insecure-requests`, which would send
+ * the page's own scripts to https:// on a server reached over plain HTTP by a LAN address.
+ */
+export const DOCS_CSP: Record<string, string> = {
+  'default-src': "'self'",
+  'base-uri': "'self'",
+  'object-src': "'none'",
+  'frame-ancestors': "'self'",
+  'form-action': "'self'",
+  'script-src': "'self'",
+  'script-src-attr': "'none'",
+  'style-src': "'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='",
+  'img-src': "'self' data:",
+  'font-src': "'self' data:",
+};
+
+/**
  * Registers the generator and the UI on the root instance. Call before any route plugin is
  * registered: @fastify/swagger learns routes from an onRoute hook and misses earlier ones.
  */
@@ -62,6 +87,6 @@ export function registerOpenApi(app: FastifyInstance): void {
       },
     },
   });
-  app.register(swaggerUi, { routePrefix: DOCS_PREFIX, uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: true });
+  app.register(swaggerUi, { routePrefix: DOCS_PREFIX, uiConfig: { docExpansion: 'list', deepLinking: true }, staticCSP: DOCS_CSP });
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
 }

@@ -22,13 +22,13 @@ export function imageFromJson(value: unknown, field: string): ImageInput {
     return { url };
   }
   if (typeof bytes !== 'string') throw invalidParam(`${field}.bytes must be a base64 string`);
-  return { bytes: decodeBase64(bytes) };
+  return { bytes: decodeBase64(bytes, `${field}.bytes`) };
 }
 
-export function decodeBase64(text: string): Uint8Array {
+export function decodeBase64(text: string, field: string): Uint8Array {
   const compact = text.replace(/\s+/g, '');
   if (!BASE64.test(compact) || compact.length % 4 === 1) {
-    throw new FaceApiError('InvalidImageBytesException', 'image bytes are not valid base64');
+    throw new FaceApiError('InvalidImageBytesException', `${field} is not valid base64 (standard or URL-safe alphabet)`);
   }
   // Node's base64 decoder reads both alphabets, so the checked text is decoded as it is.
   return new Uint8Array(Buffer.from(compact, 'base64'));
@@ -106,6 +106,18 @@ export function detailFlags(fields: Fields): DetailFlags {
   };
 }
 
+/** The part limits passed to @fastify/multipart below, in words for refusals. */
+const MULTIPART_LIMITS = { files: 2, fields: 20, fieldSize: 16 * 1024 };
+
+/** A multipart failure by its code; busboy's own words ("Unexpected end of form") go to the log. */
+function multipartProblem(code: string | undefined): string {
+  if (code === 'FST_FILES_LIMIT') return `the multipart body has more than ${MULTIPART_LIMITS.files} files`;
+  if (code === 'FST_FIELDS_LIMIT') return `the multipart body has more than ${MULTIPART_LIMITS.fields} fields`;
+  if (code === 'FST_PARTS_LIMIT') return 'the multipart body has too many parts';
+  if (code === 'FST_PROTO_VIOLATION') return 'a multipart field is named __proto__ or constructor, which is not allowed';
+  return 'the multipart/form-data body is malformed or cut short (check the boundary in Content-Type and the closing --boundary--)';
+}
+
 export interface ParsedBody {
   fields: Fields;
   files: Record<string, Buffer>;
@@ -120,17 +132,18 @@ export async function readBody(req: FastifyRequest, maxFileBytes: number): Promi
   if (!req.isMultipart()) {
     const body = req.body;
     if (body === undefined || body === null) return { fields: {}, files: {}, multipart: false };
-    if (typeof body !== 'object' || Array.isArray(body)) throw invalidParam('request body must be a JSON object');
+    if (typeof body === 'string') throw invalidParam('the body is plain text; send a JSON object with Content-Type: application/json');
+    if (typeof body !== 'object' || Array.isArray(body)) throw invalidParam('the body must be a JSON object, not an array or a single value');
     return { fields: body as Fields, files: {}, multipart: false };
   }
   const fields: Fields = {};
   const files: Record<string, Buffer> = {};
   try {
-    for await (const part of req.parts({ limits: { fileSize: maxFileBytes + 1, files: 2, fields: 20, fieldSize: 16 * 1024 } })) {
+    for await (const part of req.parts({ limits: { fileSize: maxFileBytes + 1, ...MULTIPART_LIMITS } })) {
       if (part.fieldname in fields || part.fieldname in files) throw invalidParam(`multipart field ${part.fieldname} appears more than once`);
       if (part.type === 'file') {
         const buf = await part.toBuffer();
-        if (buf.length > maxFileBytes || part.file.truncated) throw new FaceApiError('ImageTooLargeException', `${part.fieldname} is over ${maxFileBytes} bytes`);
+        if (buf.length > maxFileBytes || part.file.truncated) throw new FaceApiError('ImageTooLargeException', `${part.fieldname} is over ${maxFileBytes} bytes, the image limit`);
         files[part.fieldname] = buf;
       } else {
         // A cut value (e.g. a long pre-signed image URL) would silently become a different one.
@@ -142,7 +155,7 @@ export async function readBody(req: FastifyRequest, maxFileBytes: number): Promi
     // busboy / @fastify/multipart reject malformed bodies (no or wrong boundary, unterminated
     // parts, too many parts) with plain Errors: the client's fault, not the server's.
     if (e instanceof FaceApiError || (e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw e;
-    throw invalidParam(`malformed multipart body: ${(e as Error).message}`);
+    throw new FaceApiError('InvalidParam', multipartProblem((e as { code?: string }).code), undefined, { cause: e });
   }
   return { fields, files, multipart: true };
 }

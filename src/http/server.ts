@@ -3,13 +3,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import multipart from '@fastify/multipart';
-import { FaceApiError, RESULT_CODES, type ErrorName } from '../domain/errors.js';
+import { FaceApiError, RESULT_CODES } from '../domain/errors.js';
 import { failure } from './envelope.js';
+import { noSuchRoute, refusalOf, unroutableUrl } from './refusals.js';
 import { ServerMetrics, trackRequests } from './metrics.js';
 import { nhnV1 } from './nhn-v1.js';
 import { nhnV2 } from './nhn-v2.js';
-import { webConsole } from './console.js';
+import { CONSOLE_PREFIX, webConsole } from './console.js';
 import { registerOpenApi } from './openapi.js';
+import { noteRefusal, RequestLogController } from './request-log.js';
 import { SHARED_SCHEMAS } from './schemas/shared.js';
 import type { HttpContext } from './context.js';
 
@@ -35,13 +37,16 @@ const redactAppKey = (url: string) => url.replace(/\/appkeys\/[^/?]+/, '/appkeys
 const LOG_REDACTIONS = { paths: ['headers.authorization', '*.headers.authorization', '*.*.headers.authorization'], censor: '***' };
 
 export function buildServer(ctx: HttpContext, options: ServerOptions = {}): FastifyInstance {
+  // Two base64 images of 3 MB each, plus JSON around them.
+  const bodyLimit = Math.ceil(ctx.maxImageBytes * 1.4) * 2 + 64 * 1024;
   const app = Fastify({
     logger: options.logger ? { ...(options.logger as object), redact: LOG_REDACTIONS, serializers: { req: (req) => ({ method: req.method, url: redactAppKey(req.url), remoteAddress: req.ip }) } } : false,
     // Every log line of a request carries this id (pino child logger, `reqId`); clients see it as x-request-id.
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    // Two base64 images of 3 MB each, plus JSON around them.
-    bodyLimit: Math.ceil(ctx.maxImageBytes * 1.4) * 2 + 64 * 1024,
+    bodyLimit,
+    // Fastify's two lines per request (incoming, completed) at info become one (request-log.ts).
+    logController: new RequestLogController(),
     // Group ids may be 255 characters (NHN), more than find-my-way's default of 100 per parameter.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     // URLs the router cannot take apart (bad percent-encoding, a parameter over maxParamLength)
@@ -65,11 +70,14 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
   app.register(multipart, { limits: { fileSize: ctx.maxImageBytes + 1 } });
 
   app.setErrorHandler((err: FastifyError | FaceApiError, req, reply) => {
-    const { name, code } = classify(err);
+    const { name, code, detail } = refusalOf(err, req.id, { maxImageBytes: ctx.maxImageBytes, bodyLimit }, req.headers['content-type']);
     if (code === RESULT_CODES.InternalServerError && !(err instanceof FaceApiError)) {
       req.log.error({ err, url: redactAppKey(req.url) }, 'request failed');
+      noteRefusal(req, code, 'internal error');
     } else {
-      req.log.info({ resultCode: code, reason: err.message }, 'request refused');
+      // Library text kept out of the answer (a decoder's or the network's own words) helps here.
+      const cause = err.cause instanceof Error ? err.cause.message : undefined;
+      noteRefusal(req, code, detail, cause);
     }
     if (err instanceof FaceApiError && err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
     if (code === RESULT_CODES.ImageTooLargeException) {
@@ -77,10 +85,12 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
       reply.removeHeader('connection');
       discardRestOfBody(req.raw, reply.raw, DISCARD_CAP_BYTES);
     }
-    reply.status(200).send(failure(name, code));
+    reply.status(200).send(failure(name, code, detail));
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send(failure('InvalidParam', RESULT_CODES.InvalidParam));
+    const { name, code, detail } = noSuchRoute(req.method, redactAppKey(req.url));
+    noteRefusal(req, code, detail);
+    reply.status(404).send(failure(name, code, detail));
   });
 
   // Before every route plugin: the NHN route schemas reference these by $id, and the generated
@@ -91,7 +101,9 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
 
   app.register(nhnV1, { ...ctx, prefix: '/nhn-face-reco/v1.0/appkeys/:appKey' });
   app.register(nhnV2, { ...ctx, prefix: '/v2.0/appkeys/:appKey' });
-  app.register(webConsole);
+  app.register(webConsole, { maxImageBytes: ctx.maxImageBytes });
+  // The front door: a browser pointed at the server lands on the console, not on a 404 envelope.
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect(`${CONSOLE_PREFIX}/`));
   return app;
 }
 
@@ -140,8 +152,9 @@ function closeConnectionsWhenClosing(app: FastifyInstance): void {
 }
 
 function refuseUnroutableUrl(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  req.log.info({ resultCode: RESULT_CODES.InvalidParam, reason: redactAppKey(err.message) }, 'request refused');
-  reply.status(200).send(failure('InvalidParam', RESULT_CODES.InvalidParam));
+  const { name, code, detail } = unroutableUrl(err);
+  noteRefusal(req, code, detail);
+  reply.status(200).send(failure(name, code, detail));
 }
 
 /**
@@ -167,17 +180,3 @@ function discardRestOfBody(raw: IncomingMessage, res: ServerResponse, cap: numbe
   raw.once('end', () => afterAnswer(() => socket.end!()));
   raw.resume();
 }
-
-/** Maps any error onto an NHN result: domain errors carry theirs; framework errors are ours to name. */
-function classify(err: FastifyError | FaceApiError): { name: ErrorName; code: number } {
-  if (err instanceof FaceApiError) return { name: err.resultName, code: err.code };
-  const c = (err as FastifyError).code ?? '';
-  if (c === 'FST_ERR_CTP_BODY_TOO_LARGE' || c === 'FST_REQ_FILE_TOO_LARGE') return named('ImageTooLargeException');
-  if (c.startsWith('FST_ERR_CTP') || c.startsWith('FST_ERR_VALIDATION') || c.startsWith('FST_INVALID_MULTIPART') || c === 'FST_PARTS_LIMIT' || c === 'FST_FILES_LIMIT' || c === 'FST_FIELDS_LIMIT' || c === 'FST_PROTO_VIOLATION' || c === 'FST_NO_FORM_DATA') {
-    return named('InvalidParam');
-  }
-  if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) return named('InvalidParam');
-  return named('InternalServerError');
-}
-
-const named = (name: ErrorName) => ({ name, code: RESULT_CODES[name] });

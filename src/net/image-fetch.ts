@@ -11,7 +11,7 @@
 import dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
-import { isAddressAllowed } from './address-policy.js';
+import { classifyAddress, isAddressAllowed } from './address-policy.js';
 
 export interface FetchPolicy {
   /** Largest accepted body in bytes (NHN's image limit); larger → 'too-large'. */
@@ -39,6 +39,12 @@ export type FetchErrorKind =
   | 'http-error'
   | 'network';
 
+/**
+ * A failed download. Its message is shown to the client (header.detail): the rule that stopped
+ * it and how to comply, naming only what the client sent (host, port, scheme). What the server
+ * learnt on the way (the addresses a name resolves to, the network's own error text) stays in
+ * `cause`, for the log: telling clients what internal names resolve to would map the network.
+ */
 export class ImageFetchError extends Error {
   override readonly name = 'ImageFetchError';
   constructor(
@@ -63,6 +69,9 @@ const systemResolver: HostResolver = (hostname, options) => dns.promises.lookup(
 
 /** NHN accepts only the default ports and 10000–12000 in image URLs. */
 const ALLOWED_PORTS = { single: new Set([80, 443]), rangeStart: 10000, rangeEnd: 12000 };
+const ALLOWED_PORTS_IN_WORDS = `${[...ALLOWED_PORTS.single].join(', ')} and ${ALLOWED_PORTS.rangeStart}–${ALLOWED_PORTS.rangeEnd}`;
+/** The operator setting that opens private addresses (read in src/config.ts). */
+const PRIVATE_URLS_SETTING = 'FACEREC_ALLOW_PRIVATE_URLS=true';
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 const REQUEST_HEADERS = {
   accept: 'image/*',
@@ -86,17 +95,19 @@ export async function fetchImage(
   const resolveHost = dependencies.resolveHost ?? systemResolver;
   const deadline = new AbortController();
   const timer = setTimeout(
-    () => deadline.abort(new ImageFetchError('timeout', `download exceeded ${effectivePolicy.timeoutMs} ms`)),
+    () => deadline.abort(new ImageFetchError('timeout', `the image download took longer than ${effectivePolicy.timeoutMs} ms`)),
     effectivePolicy.timeoutMs,
   );
   // A private Agent per download: its connections are bound to this call's policy
   // and are torn down afterwards, so nothing is pooled across policies.
   const dispatcher = createGuardedAgent(effectivePolicy, resolveHost);
+  let host = '';
   try {
     const firstUrl = parseImageUrl(url);
+    host = firstUrl.hostname;
     return await downloadFollowingRedirects(firstUrl, effectivePolicy, dispatcher, deadline.signal);
   } catch (error) {
-    throw toImageFetchError(error, deadline.signal);
+    throw toImageFetchError(error, deadline.signal, host);
   } finally {
     clearTimeout(timer);
     await dispatcher.destroy().catch(() => undefined);
@@ -107,23 +118,25 @@ export async function fetchImage(
 // URL rules (checked on the first URL and on every redirect target)
 
 function parseImageUrl(raw: string, base?: URL): URL {
+  // A rule broken by a redirect target is the image server's doing, not the client's: say so.
+  const which = base ? 'the image URL redirects to a URL that' : 'the image URL';
   let url: URL;
   try {
     url = new URL(raw, base);
   } catch {
-    throw new ImageFetchError('invalid-url', 'not a valid URL');
+    throw new ImageFetchError('invalid-url', base ? 'the image URL redirects to an invalid URL' : 'the image URL is not a valid absolute URL (http://… or https://…)');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ImageFetchError('invalid-url', `scheme ${url.protocol} is not allowed`);
+    throw new ImageFetchError('invalid-url', `${which} has the scheme ${url.protocol.slice(0, 20)}; only http and https are allowed`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new ImageFetchError('invalid-url', 'credentials in the URL are not allowed');
+    throw new ImageFetchError('invalid-url', `${which} carries a user name or password; credentials in image URLs are not allowed`);
   }
   if (url.hostname === '') {
-    throw new ImageFetchError('invalid-url', 'URL has no host');
+    throw new ImageFetchError('invalid-url', `${which} has no host`);
   }
   if (url.port !== '' && !isAllowedPort(Number(url.port))) {
-    throw new ImageFetchError('forbidden-port', `port ${url.port} is not allowed`);
+    throw new ImageFetchError('forbidden-port', `${which} has port ${url.port}, which is not allowed; allowed ports are ${ALLOWED_PORTS_IN_WORDS}`);
   }
   // Addresses are deliberately not checked here but at connect time (guardedConnector),
   // the one place that sees the IP actually used. WHATWG parsing has already turned
@@ -170,7 +183,7 @@ function guardedConnector(policy: FetchPolicy, resolveHost: HostResolver): build
   return (options, callback) => {
     const literal = ipLiteralHost(options.hostname);
     if (literal !== null && !isAddressAllowed(literal, policy.allowPrivateAddresses)) {
-      callback(new ImageFetchError('forbidden-address', `address ${literal} is not allowed`), null);
+      callback(new ImageFetchError('forbidden-address', refusedAddress(`address ${literal}`, literal, policy.allowPrivateAddresses)), null);
       return;
     }
     connect(options, callback);
@@ -186,10 +199,15 @@ export function guardedLookup(resolveHost: HostResolver, allowPrivateAddresses: 
   return (hostname, options, callback) => {
     resolveHost(hostname, options).then(
       (addresses) => {
+        if (addresses.length === 0) {
+          // An empty answer is refused like a forbidden one: there is nothing allowed to connect to.
+          callback(new ImageFetchError('forbidden-address', `host ${hostname} does not resolve`), []);
+          return;
+        }
         const forbidden = addresses.find((entry) => !isAddressAllowed(entry.address, allowPrivateAddresses));
-        if (addresses.length === 0 || forbidden !== undefined) {
-          const shown = forbidden?.address ?? 'no address';
-          callback(new ImageFetchError('forbidden-address', `${hostname} resolves to ${shown}, which is not allowed`), []);
+        if (forbidden !== undefined) {
+          const cause = new Error(`${hostname} resolves to ${forbidden.address}`);
+          callback(new ImageFetchError('forbidden-address', refusedAddress(`host ${hostname}`, forbidden.address, allowPrivateAddresses), { cause }), []);
           return;
         }
         if (options.all) callback(null, addresses);
@@ -198,6 +216,20 @@ export function guardedLookup(resolveHost: HostResolver, allowPrivateAddresses: 
       (error: NodeJS.ErrnoException) => callback(error, []),
     );
   };
+}
+
+/**
+ * Why an address is refused, and whether the operator could allow it. For a host name the
+ * address itself is not named (see ImageFetchError), only its kind.
+ */
+function refusedAddress(subject: string, ip: string, allowPrivateAddresses: boolean): string {
+  const isName = subject.startsWith('host ');
+  if (classifyAddress(ip) === 'internal' && !allowPrivateAddresses) {
+    const where = isName ? `${subject} resolves to a private network address` : `${subject} is a private network address`;
+    return `${where}, refused by default; set ${PRIVATE_URLS_SETTING} on the server to allow private and loopback addresses (on ports ${ALLOWED_PORTS_IN_WORDS})`;
+  }
+  const where = isName ? `${subject} resolves to an address that is` : `${subject} is`;
+  return `${where} never allowed (link-local, cloud metadata, multicast, broadcast or reserved)`;
 }
 
 // ---------------------------------------------------------------------------
@@ -217,7 +249,7 @@ async function downloadFollowingRedirects(
 
     discardBody(response.body);
     if (redirects >= policy.maxRedirects) {
-      throw new ImageFetchError('http-error', `more than ${policy.maxRedirects} redirects`);
+      throw new ImageFetchError('http-error', `the image URL redirects more than ${policy.maxRedirects} times`);
     }
     url = parseImageUrl(location, url);
   }
@@ -232,7 +264,7 @@ function redirectLocation(response: Dispatcher.ResponseData): string | null {
 async function readSuccessfulBody(response: Dispatcher.ResponseData, maxBytes: number): Promise<Uint8Array> {
   if (response.statusCode < 200 || response.statusCode > 299) {
     discardBody(response.body);
-    throw new ImageFetchError('http-error', `server answered HTTP ${response.statusCode}`);
+    throw new ImageFetchError('http-error', `the image server answered HTTP ${response.statusCode}`);
   }
   const declaredLength = Number(response.headers['content-length']);
   if (Number.isFinite(declaredLength) && declaredLength > maxBytes) {
@@ -256,7 +288,7 @@ async function readAtMost(body: Dispatcher.ResponseData['body'], maxBytes: numbe
 }
 
 function tooLarge(maxBytes: number): ImageFetchError {
-  return new ImageFetchError('too-large', `image is larger than ${maxBytes} bytes`);
+  return new ImageFetchError('too-large', `the image at the URL is over ${maxBytes} bytes`);
 }
 
 /** Drops a body we will not read; its connection is closed with the per-download Agent. */
@@ -269,16 +301,29 @@ function discardBody(body: Dispatcher.ResponseData['body']): void {
 // Error normalisation
 
 /** Every failure leaves `fetchImage` as an ImageFetchError; the deadline wins over whatever it interrupted. */
-function toImageFetchError(error: unknown, deadline: AbortSignal): ImageFetchError {
+function toImageFetchError(error: unknown, deadline: AbortSignal, host: string): ImageFetchError {
   if (error instanceof ImageFetchError) return error;
   if (deadline.aborted) {
     return deadline.reason instanceof ImageFetchError
       ? deadline.reason
-      : new ImageFetchError('timeout', 'download timed out', { cause: error });
+      : new ImageFetchError('timeout', 'the image download timed out', { cause: error });
   }
-  if (isUndiciTimeout(error)) return new ImageFetchError('timeout', 'download timed out', { cause: error });
-  const detail = error instanceof Error ? error.message : String(error);
-  return new ImageFetchError('network', `download failed: ${detail}`, { cause: error });
+  if (isUndiciTimeout(error)) return new ImageFetchError('timeout', `the image server ${host} did not answer in time`, { cause: error });
+  return new ImageFetchError('network', networkFailure(error, host), { cause: error });
+}
+
+/** The network's error, told by its code: the text of Node's or undici's message stays in `cause`. */
+function networkFailure(error: unknown, host: string): string {
+  const e = error as { code?: unknown; hostname?: unknown; cause?: { code?: unknown } } | null;
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : '';
+  const name = typeof e?.hostname === 'string' ? e.hostname : host;
+  if (['ENOTFOUND', 'EAI_AGAIN', 'EAI_NODATA', 'EAI_NONAME', 'EAI_FAIL'].includes(code)) return `host ${name} does not resolve`;
+  if (code === 'ECONNREFUSED') return `host ${name} refused the connection`;
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `host ${name} cannot be reached`;
+  if (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code)) return `the connection to ${name} closed before the image arrived`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) return `the TLS certificate of ${name} is not trusted (${code})`;
+  if (code.startsWith('ERR_SSL') || code === 'EPROTO') return `the TLS handshake with ${name} failed`;
+  return `the image download from ${name} failed${/^[A-Z0-9_]{2,40}$/.test(code) ? ` (${code})` : ''}`;
 }
 
 function isUndiciTimeout(error: unknown): boolean {

@@ -26,7 +26,7 @@ export interface IndexReport {
   /** Photos where nothing was registered: no face, or faces too small or turned away (from every run). */
   noFace: { file: string; reason: string }[];
   /** Photos that failed in this run; `resultCode` is the API's, null when the request itself failed. */
-  errors: { file: string; resultCode: number | null; resultMessage: string }[];
+  errors: { file: string; resultCode: number | null; resultMessage: string; detail?: string }[];
 }
 
 /** Writes the report as JSON, or as CSV when the file name ends in .csv; atomically (temp + rename). */
@@ -39,12 +39,12 @@ export function writeReport(path: string, report: IndexReport): void {
 
 function toCsv(r: IndexReport): string {
   const rows = [
-    ['file', 'status', 'resultCode', 'message'],
-    ...r.noFace.map((n) => [n.file, 'no-face', '', n.reason]),
-    ...r.errors.map((e) => [e.file, 'error', e.resultCode === null ? '' : String(e.resultCode), e.resultMessage]),
+    ['file', 'status', 'resultCode', 'message', 'detail'],
+    ...r.noFace.map((n) => [n.file, 'no-face', '', n.reason, '']),
+    ...r.errors.map((e) => [e.file, 'error', e.resultCode === null ? '' : String(e.resultCode), e.resultMessage, e.detail ?? '']),
   ];
-  // Only the free-text columns (file, message) get the formula guard; codes stay numbers.
-  return rows.map((row) => row.map((v, i) => csvCell(v, i === 0 || i === 3)).join(',')).join('\r\n') + '\r\n';
+  // Only the free-text columns (file, message, detail) get the formula guard; codes stay numbers.
+  return rows.map((row) => row.map((v, i) => csvCell(v, i === 0 || i >= 3)).join(',')).join('\r\n') + '\r\n';
 }
 
 /** RFC 4180 quoting; a leading = + - @ is prefixed with ' so spreadsheets do not run file names as formulas. */

@@ -53,8 +53,8 @@ export async function runIndex(client: FacerecClient, o: IndexOptions): Promise<
 
   const totals: IndexTotals = { files: photos.length, added: 0, facesAdded: 0, skipped: 0, noFace: 0, errors: 0, notAttempted: 0 };
   const errors: IndexReport['errors'] = [];
-  const fail = (file: string, resultCode: number | null, resultMessage: string) => {
-    errors.push({ file, resultCode, resultMessage });
+  const fail = (file: string, resultCode: number | null, resultMessage: string, detail?: string) => {
+    errors.push({ file, resultCode, resultMessage, ...(detail ? { detail } : {}) });
     totals.errors++;
   };
 
@@ -108,8 +108,8 @@ export async function runIndex(client: FacerecClient, o: IndexOptions): Promise<
         fail(photo.rel, null, e.message);
         stopReason = e.message;
       } else if (e instanceof FacerecApiError) {
-        fail(photo.rel, e.resultCode, e.resultMessage);
-        if (STOP_CODES.has(e.resultCode)) stopReason = `${e.resultMessage} (resultCode ${e.resultCode})`;
+        fail(photo.rel, e.resultCode, e.resultMessage, e.detail);
+        if (STOP_CODES.has(e.resultCode)) stopReason = `${e.resultMessage} (resultCode ${e.resultCode})${e.detail ? `: ${e.detail}` : ''}`;
       } else if ((e as Error).name === 'TimeoutError' || (e as NodeJS.ErrnoException).code?.startsWith('E')) {
         // A request that took too long, or a file that vanished or cannot be read: this photo only.
         fail(photo.rel, null, (e as Error).message);

@@ -10,10 +10,13 @@
  */
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { RESULT_CODES, type ResultName } from '../../domain/errors.js';
-import { DEFAULT_LIMITS } from '../../domain/limits.js';
+import { DEFAULT_LIMITS, DEFAULT_MAX_IMAGE_BYTES } from '../../domain/limits.js';
 import { MODEL_VERSION } from '../../engine/models.js';
 
 export type JsonSchema = Record<string, unknown>;
+
+/** The image cap as the document states it: NHN's figure, which the operator may change. */
+const IMAGE_CAP = `${DEFAULT_MAX_IMAGE_BYTES.toLocaleString('en-US')} bytes (FACEREC_MAX_IMAGE_BYTES)`;
 
 export type ApiVersion = 'v1.0' | 'v2.0';
 
@@ -85,7 +88,7 @@ const ComparedFace = named('ComparedFace', closed({ faceDetail: ref('FaceDetail'
 
 const ImageInput = named('ImageInput', {
   type: 'object',
-  description: 'Exactly one of url and bytes. JPEG or PNG, at least 80×80 px, at most 3,000,000 bytes.',
+  description: `Exactly one of url and bytes. JPEG or PNG, at least 80×80 px, at most ${IMAGE_CAP}.`,
   properties: {
     url: { type: 'string', description: 'http(s) URL the server downloads; ports 80, 443, 10000–12000' },
     bytes: { type: 'string', format: 'byte', description: 'the image, base64' },
@@ -145,7 +148,7 @@ export const data = closed;
 export const imageFile: JsonSchema = {
   type: 'string',
   format: 'binary',
-  description: 'JPEG or PNG file, at most 3,000,000 bytes. The part may also be named without the "File" suffix (image, sourceImage, targetImage), as in NHN\'s curl examples; not both.',
+  description: `JPEG or PNG file, at most ${IMAGE_CAP}. The part may also be named without the "File" suffix (image, sourceImage, targetImage), as in NHN's curl examples; not both.`,
 };
 
 export const spoofingCondition: JsonSchema = { type: 'string', enum: ['weak', 'balanced', 'strict'], default: 'balanced', description: 'liveness sensitivity' };
@@ -190,7 +193,7 @@ export const RESULT_MEANINGS: Record<ResultName, string> = {
   ServiceQuotaExceededException: 'the app has the maximum number of groups, or the group already holds the maximum number of faces',
   UnauthorizedAppKey: 'the appKey in the path is not known (v1.0)',
   UnauthorizedAppKeyOrSecretKey: 'the appKey or the Authorization secret key is not valid (v2.0)',
-  ImageTooLargeException: 'the image is over 3,000,000 bytes',
+  ImageTooLargeException: `the image is over ${IMAGE_CAP}`,
   InvalidImageBytesException: 'the image bytes are empty or not valid base64',
   InvalidImageFormatException: 'the image is neither JPEG nor PNG',
   InvalidImageURLException: 'the image URL is malformed or not allowed (scheme, port, private address)',
@@ -224,6 +227,17 @@ function resultCodeTable(names: ResultName[]): string {
   return ['| resultCode | resultMessage | when |', '|---|---|---|', ...rows].join('\n');
 }
 
+/**
+ * facerec's one addition to NHN's envelope: on failures, the reason in one sentence. NHN's fields
+ * keep NHN's values, and NHN clients ignore a field they do not know.
+ */
+export const headerDetail: JsonSchema = {
+  type: 'string',
+  description:
+    'facerec extension, only when isSuccessful is false: why the request failed, in one sentence for people (which parameter, what is wrong, what is allowed). Not part of NHN\'s API; its wording may change, so branch on resultCode.',
+  examples: ['limit must be an integer from 1 to 20; it is 50'],
+};
+
 /** NHN's envelope: always HTTP 200; `data` only on success (resultCode ≥ 0) and only for operations that return data. */
 function envelope(names: ResultName[], dataSchema?: JsonSchema): JsonSchema {
   return {
@@ -234,11 +248,15 @@ function envelope(names: ResultName[], dataSchema?: JsonSchema): JsonSchema {
     },
     ...closed(
       {
-        header: closed({
-          isSuccessful: { type: 'boolean', description: 'true for resultCode ≥ 0' },
-          resultCode: { type: 'integer', enum: names.map((n) => RESULT_CODES[n]) },
-          resultMessage: { type: 'string', enum: names },
-        }),
+        header: closed(
+          {
+            isSuccessful: { type: 'boolean', description: 'true for resultCode ≥ 0' },
+            resultCode: { type: 'integer', enum: names.map((n) => RESULT_CODES[n]) },
+            resultMessage: { type: 'string', enum: names },
+            detail: headerDetail,
+          },
+          ['isSuccessful', 'resultCode', 'resultMessage'],
+        ),
         ...(dataSchema ? { data: { ...dataSchema, description: 'present when isSuccessful is true' } } : {}),
       },
       ['header'],

@@ -7,6 +7,8 @@ export interface NhnHeader {
   isSuccessful: boolean;
   resultCode: number;
   resultMessage: string;
+  /** facerec's reason for a failure, in words (not part of NHN's API). */
+  detail?: string;
 }
 
 export interface Envelope<T> {

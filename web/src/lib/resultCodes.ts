@@ -1,6 +1,7 @@
 /**
- * The server's resultMessage is NHN's symbolic name only (e.g. "InvalidGroupID"); a short hint
- * tells the user what to change. Codes: docs/api-compatibility.md.
+ * The server's resultMessage is NHN's symbolic name only (e.g. "InvalidGroupID"); facerec adds
+ * the reason in header.detail. When an answer has none, a short hint tells the user what the
+ * code usually means. Codes: docs/api-compatibility.md.
  */
 const HINTS: Record<number, string> = {
   [-40000]: 'a parameter is invalid — or no face was found where one is needed (search, verify, compare source)',
@@ -12,7 +13,7 @@ const HINTS: Record<number, string> = {
   [-40070]: 'quota reached (faces per group or groups per app)',
   [-41000]: 'the appKey is not valid',
   [-41005]: 'the appKey or secretKey is not valid',
-  [-45020]: 'the image is over 3,000,000 bytes',
+  [-45020]: "the image is over the server's upload limit (3,000,000 bytes unless FACEREC_MAX_IMAGE_BYTES says otherwise)",
   [-45030]: 'the image is empty or not valid base64',
   [-45040]: 'only JPEG and PNG images are accepted',
   [-45050]: 'the image URL is refused',

@@ -8,12 +8,18 @@ import type { HnswOptions, HnswStats, HnswTask, SnapshotMeta } from './hnsw-work
  * order they are sent, which is what keeps a search behind the adds that preceded it.
  */
 export class HnswHost {
-  private readonly pool: Piscina<HnswTask, unknown>;
+  /** Started on first use: a server whose groups all stay small never starts the thread. */
+  private started?: Piscina<HnswTask, unknown>;
 
-  constructor() {
+  private get pool(): Piscina<HnswTask, unknown> {
+    this.started ??= HnswHost.start();
+    return this.started;
+  }
+
+  private static start(): Piscina<HnswTask, unknown> {
     const here = fileURLToPath(import.meta.url);
     const fromSource = extname(here) === '.ts';
-    this.pool = new Piscina({
+    return new Piscina({
       // Run from TypeScript sources (npm start, tests): the worker needs the tsx loader too.
       ...(fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? { execArgv: [...process.execArgv, '--import', import.meta.resolve('tsx')] } : {}),
       filename: new URL(`./hnsw-worker${extname(here)}`, import.meta.url).href,
@@ -28,9 +34,9 @@ export class HnswHost {
     return this.run({ op: 'create', group, options });
   }
 
-  /** `vectors` holds the vectors of `keys` back to back. */
-  add(group: string, keys: Float64Array, vectors: Float32Array): Promise<void> {
-    return this.run({ op: 'add', group, keys, vectors });
+  /** `vectors` holds the vectors of `keys` back to back; `threads` > 1 inserts a batch in parallel. */
+  add(group: string, keys: Float64Array, vectors: Float32Array, threads = 1): Promise<void> {
+    return this.run({ op: 'add', group, keys, vectors, threads });
   }
 
   remove(group: string, keys: number[]): Promise<void> {
@@ -65,7 +71,7 @@ export class HnswHost {
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await this.started?.destroy();
   }
 
   private run<T>(task: HnswTask): Promise<T> {

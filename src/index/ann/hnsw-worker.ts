@@ -19,7 +19,7 @@ export interface HnswOptions {
 
 export type HnswTask =
   | { op: 'create'; group: string; options: HnswOptions }
-  | { op: 'add'; group: string; keys: Float64Array; vectors: Float32Array }
+  | { op: 'add'; group: string; keys: Float64Array; vectors: Float32Array; threads?: number }
   | { op: 'remove'; group: string; keys: Float64Array }
   | { op: 'search'; group: string; query: Float32Array; k: number }
   | { op: 'save'; group: string; path: string; meta: SnapshotMeta }
@@ -102,12 +102,13 @@ export default function run(task: HnswTask): unknown {
       if (task.keys.length === 0) return undefined;
       // A face can be told twice (read by a build and announced by its registration); add it once.
       const d = task.vectors.length / task.keys.length;
-      for (let i = 0; i < task.keys.length; i++) {
-        const key = BigInt(task.keys[i]);
-        if (g.index.contains(key)) continue;
-        g.index.add(key, task.vectors.subarray(i * d, (i + 1) * d), 1);
-        g.keys.add(task.keys[i]);
-      }
+      const fresh: number[] = [];
+      for (let i = 0; i < task.keys.length; i++) if (!g.index.contains(BigInt(task.keys[i]))) fresh.push(i);
+      if (fresh.length === 0) return undefined;
+      const keys = BigUint64Array.from(fresh, (i) => BigInt(task.keys[i]));
+      const vectors = fresh.length === task.keys.length ? task.vectors : packRows(task.vectors, fresh, d);
+      g.index.add(keys, vectors, task.threads ?? 1);
+      for (const i of fresh) g.keys.add(task.keys[i]);
       return undefined;
     }
     case 'remove': {
@@ -138,6 +139,12 @@ export default function run(task: HnswTask): unknown {
       return { size: g.index.size() - Number(g.placeholders), placeholders: Number(g.placeholders) } satisfies HnswStats;
     }
   }
+}
+
+function packRows(vectors: Float32Array, rows: number[], d: number): Float32Array {
+  const out = new Float32Array(rows.length * d);
+  rows.forEach((row, i) => out.set(vectors.subarray(row * d, (row + 1) * d), i * d));
+  return out;
 }
 
 function newGraph(index: Index, keys: KeyBitmap, options: HnswOptions): Graph {

@@ -2,6 +2,7 @@ import type { Store } from '../store/store.js';
 import { ExactIndex } from './exact-index.js';
 import type { FaceSearch, GroupRef, SearchHit } from './face-search.js';
 import { IndexRegistry } from './index-registry.js';
+import type { VectorIndex } from './vector-index.js';
 
 /** Exact scans of per-group vectors held in memory: the reference every other FaceSearch is tested against. */
 export class ExactFaceSearch implements FaceSearch {
@@ -16,7 +17,7 @@ export class ExactFaceSearch implements FaceSearch {
 
   async search(group: GroupRef, query: Float32Array, k: number, minScore: number, exclude?: string): Promise<SearchHit[]> {
     const { appKey, groupId } = group;
-    const index = await this.registry.get(registryKey(group), group.generation, () => this.loadInBatches(appKey, groupId));
+    const index = await this.registry.get(registryKey(group), group.generation, (index) => this.fillInBatches(index, appKey, groupId));
     return index.search(query, k, minScore, exclude).map((h) => ({ faceId: h.id, score: h.score }));
   }
 
@@ -35,15 +36,14 @@ export class ExactFaceSearch implements FaceSearch {
   async close(): Promise<void> {}
 
   /**
-   * The group's vectors, read and decrypted a batch at a time with a turn of the event loop in
-   * between, so loading a group never holds up other requests for more than a batch.
+   * Reads and decrypts the group's vectors a batch at a time into `index`, with a turn of the
+   * event loop in between, so loading a group never holds up other requests for more than a batch.
    */
-  private async loadInBatches(appKey: string, groupId: string): Promise<{ faceId: string; vector: Float32Array }[]> {
-    const all: { faceId: string; vector: Float32Array }[] = [];
+  private async fillInBatches(index: VectorIndex, appKey: string, groupId: string): Promise<void> {
     for (let after = 0; ;) {
       const batch = await this.store.vectorBatch(appKey, groupId, after, LOAD_BATCH);
-      if (batch.length === 0) return all;
-      for (const { faceId, vector } of batch) all.push({ faceId, vector });
+      if (batch.length === 0) return;
+      for (const { faceId, vector } of batch) index.add(faceId, vector);
       after = batch[batch.length - 1].key;
       await new Promise((resolve) => setImmediate(resolve));
     }

@@ -17,7 +17,7 @@ export interface AnnSettings {
    * 35–80 µs here, so 200 keep each turn of the event loop near 10 ms.
    */
   buildBatch: number;
-  /** Threads a build inserts with (a build is rare and long; registrations add one thread's worth). */
+  /** Threads a build inserts with: all cores but one, which stays with the requests being served. */
   buildThreads: number;
   /** Resident graphs may hold about this many bytes; past it the least recently searched are evicted. */
   memoryBudgetBytes: number;
@@ -31,7 +31,7 @@ export const DEFAULT_ANN_SETTINGS: AnnSettings = {
   candidatesPerResult: 2,
   minCandidates: 32,
   buildBatch: 200,
-  buildThreads: availableParallelism(),
+  buildThreads: Math.max(1, availableParallelism() - 1),
   memoryBudgetBytes: 2 * 1024 ** 3,
   snapshotIntervalMs: 30_000,
   // Measured at 100 k clustered faces (docs/scale.md): connectivity 16 left the true best face out

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Config } from './config.js';
 import { Apps } from './domain/apps.js';
 import { ImageReader, type UrlFetcher } from './domain/images.js';
@@ -5,8 +6,10 @@ import { PageTokens } from './domain/page-tokens.js';
 import { FaceService } from './domain/service.js';
 import type { FaceAnalyzer } from './engine/analyzer.js';
 import { EMBEDDING_SIZE } from './engine/vectors.js';
-import { ExactIndex } from './index/exact-index.js';
-import { IndexRegistry } from './index/index-registry.js';
+import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnLogger } from './index/ann/ann-face-search.js';
+import { SnapshotFiles } from './index/ann/snapshot-files.js';
+import { ExactFaceSearch } from './index/exact-face-search.js';
+import type { FaceSearch, GroupRef } from './index/face-search.js';
 import { fetchImage } from './net/image-fetch.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -15,8 +18,19 @@ export interface Runtime {
   service: FaceService;
   apps: Apps;
   store: Store;
+  /** 1:N search over groups (benchmarks and operations look at it; requests go through `service`). */
+  faceSearch: FaceSearch;
   close(): Promise<void>;
 }
+
+/** The index's view of a group, as the domain passes it. */
+export async function groupRef(store: Store, appKey: string, groupId: string): Promise<GroupRef | undefined> {
+  const g = await store.getGroup(appKey, groupId);
+  return g && { appKey, groupId, generation: g.createTime.getTime(), revision: g.revision, faceCount: g.faceCount };
+}
+
+/** Where persisted search graphs live, inside the data directory. */
+export const INDEX_DIR = 'index';
 
 /** Downloads under the operator's size, time and address rules; the domain names the failures. */
 export function urlFetcher(config: Pick<Config, 'maxImageBytes' | 'allowPrivateUrls' | 'urlTimeoutMs'>): UrlFetcher {
@@ -24,12 +38,23 @@ export function urlFetcher(config: Pick<Config, 'maxImageBytes' | 'allowPrivateU
 }
 
 /** Wires store, index, engine and domain together; every transport starts from here. */
-export function createRuntime(config: Config, analyzer: FaceAnalyzer): Runtime {
+export function createRuntime(config: Config, analyzer: FaceAnalyzer, options: { indexLog?: AnnLogger } = {}): Runtime {
   const store = SqliteStore.open(config.dataDir, { masterKey: config.masterKey });
   const images = new ImageReader(analyzer, urlFetcher(config), config.maxImageBytes);
-  const indexes = new IndexRegistry(() => new ExactIndex(EMBEDDING_SIZE));
+  // Small groups: exact scans in memory. Large ones: HNSW graphs in a worker thread, persisted
+  // encrypted under <dataDir>/index (docs/scale.md).
+  const faceSearch = new AnnFaceSearch(
+    store,
+    new ExactFaceSearch(store, EMBEDDING_SIZE),
+    new SnapshotFiles(join(config.dataDir, INDEX_DIR), store.indexSecret()),
+    { ...DEFAULT_ANN_SETTINGS, exactBelow: config.indexExactBelow, memoryBudgetBytes: config.indexMemoryBytes },
+    options.indexLog,
+  );
   // Signed with a key derived from the master key, so tokens survive restarts and work across nodes.
   const tokens = new PageTokens(store.tokenSecret(), config.pageTokenTtlMs);
-  const service = new FaceService(store, images, indexes, tokens, analyzer.modelVersion, config.limits);
-  return { service, apps: new Apps(store), store, close: () => store.close() };
+  const service = new FaceService(store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
+  return { service, apps: new Apps(store), store, faceSearch, close: async () => {
+    await faceSearch.close();
+    await store.close();
+  } };
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { LeadFaceRule } from './engine/engine.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_IMAGE_BYTES, type DomainLimits } from './domain/limits.js';
+import { DEFAULT_ANN_SETTINGS } from './index/ann/ann-face-search.js';
 
 /** Everything an operator can set, read once from the environment. */
 export interface Config {
@@ -24,6 +25,10 @@ export interface Config {
   pageTokenTtlMs: number;
   /** Which face of a photo leads (detect order, register's limit, the source face): NHN's 'largest', or 'central'. */
   leadFace: LeadFaceRule;
+  /** Groups with fewer faces are searched by an exact scan; larger ones through an HNSW graph. */
+  indexExactBelow: number;
+  /** Bytes the resident HNSW graphs may take before the least recently searched are evicted. */
+  indexMemoryBytes: number;
 }
 
 export type LogFormat = 'json' | 'pretty';
@@ -74,5 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTty = p
     urlTimeoutMs: int(env, 'FACEREC_URL_TIMEOUT_MS', 5000),
     pageTokenTtlMs: int(env, 'FACEREC_PAGE_TOKEN_TTL_S', 3600) * 1000,
     leadFace: leadFaceRule(env.FACEREC_LEAD_FACE),
+    indexExactBelow: int(env, 'FACEREC_INDEX_EXACT_BELOW', DEFAULT_ANN_SETTINGS.exactBelow),
+    indexMemoryBytes: int(env, 'FACEREC_INDEX_MEMORY_MB', DEFAULT_ANN_SETTINGS.memoryBudgetBytes / 2 ** 20) * 2 ** 20,
   };
 }

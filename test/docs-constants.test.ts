@@ -75,6 +75,8 @@ describe("README's settings table", () => {
     // Not a terminal (this test's config) → json; on a terminal → pretty.
     FACEREC_LOG_FORMAT: (c) => `\`${c.logFormat}\`, or \`${loadConfig({}, true).logFormat}\` when stdout is a terminal`,
     FACEREC_MAX_IMAGE_BYTES: (c) => `\`${c.maxImageBytes}\``,
+    FACEREC_INDEX_EXACT_BELOW: (c) => `\`${c.indexExactBelow}\``,
+    FACEREC_INDEX_MEMORY_MB: (c) => `\`${c.indexMemoryBytes / 2 ** 20}\``,
   };
 
   test('every setting loadConfig reads is a row of the table', () => {

@@ -201,7 +201,7 @@ describe('SqliteStore faces', () => {
     assert.equal((await store.getGroup('app', 'g'))?.faceCount, 3);
 
     const again = await store.addFaces('app', 'g', [makeFace(), makeFace()], 3);
-    assert.deepEqual(again, { added: [], refusedForQuota: 2 });
+    assert.deepEqual(again, { added: [], keys: [], refusedForQuota: 2 });
     assert.equal((await store.getGroup('app', 'g'))?.faceCount, 3);
   });
 
@@ -313,12 +313,47 @@ describe('SqliteStore faces', () => {
     await store.createGroup('app', 'other', 'v1', 10);
     const [a, b] = [makeFace(), makeFace()];
     await store.addFaces('app', 'g', [a, b], 10);
-    assert.equal(await store.deleteFace('app', 'other', a.faceId), false);
-    assert.equal(await store.deleteFace('app', 'g', a.faceId), true);
-    assert.equal(await store.deleteFace('app', 'g', a.faceId), false);
+    assert.equal(await store.deleteFace('app', 'other', a.faceId), undefined);
+    assert.equal(typeof await store.deleteFace('app', 'g', a.faceId), 'number');
+    assert.equal(await store.deleteFace('app', 'g', a.faceId), undefined);
     assert.equal(await store.getFace('app', 'g', a.faceId), undefined);
     assert.equal((await store.getGroup('app', 'g'))?.faceCount, 1);
     assert.deepEqual((await store.loadVectors('app', 'g')).map((l) => l.faceId), [b.faceId]);
+  });
+
+  it('names faces by keys that vector indexes can page through and look up', async () => {
+    const store = await storeWithGroup();
+    await store.createGroup('app', 'other', 'v1', 10);
+    const faces = [makeFace(), makeFace(), makeFace(), makeFace()];
+    const { keys } = (await store.addFaces('app', 'g', faces, 10))!;
+    await store.addFaces('app', 'other', [makeFace()], 10);
+    assert.equal(keys.length, 4);
+    assert.deepEqual([...keys].sort((x, y) => x - y), keys, 'keys ascend in insertion order');
+    assert.deepEqual(await store.faceKeys('app', 'g'), keys);
+
+    const first = await store.vectorBatch('app', 'g', 0, 3);
+    const rest = await store.vectorBatch('app', 'g', first[2].key, 3);
+    assert.deepEqual([...first, ...rest].map((v) => v.faceId), faces.map((f) => f.faceId));
+    assert.deepEqual(vectorBytes(rest[0].vector), vectorBytes(faces[3].vector));
+
+    const picked = await store.vectorsByKeys('app', 'g', [keys[2], keys[0], 999_999]);
+    assert.deepEqual(picked.map((v) => v.faceId).sort(), [faces[0].faceId, faces[2].faceId].sort());
+    assert.deepEqual(await store.vectorsByKeys('other-app', 'g', keys), []);
+
+    assert.equal(await store.deleteFace('app', 'g', faces[1].faceId), keys[1]);
+    assert.deepEqual(await store.faceKeys('app', 'g'), [keys[0], keys[2], keys[3]]);
+  });
+
+  it('counts every add and delete in the group revision', async () => {
+    const store = await storeWithGroup();
+    assert.equal((await store.getGroup('app', 'g'))?.revision, 0);
+    const [a, b] = [makeFace(), makeFace()];
+    await store.addFaces('app', 'g', [a, b], 10);
+    assert.equal((await store.getGroup('app', 'g'))?.revision, 2);
+    await store.deleteFace('app', 'g', a.faceId);
+    const g = await store.getGroup('app', 'g');
+    assert.equal(g?.revision, 3);
+    assert.equal(g?.faceCount, 1);
   });
 });
 

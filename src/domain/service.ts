@@ -4,8 +4,8 @@ import type { EmbeddedFace } from '../engine/engine.js';
 import { fromSimilarity, toSimilarity } from '../engine/similarity.js';
 import { cosine } from '../engine/vectors.js';
 import { isSpoof, type SpoofCondition } from '../engine/spoof.js';
-import type { IndexRegistry } from '../index/index-registry.js';
-import { StoreConflictError, type FaceFilter, type FaceRecord, type FaceWithVector, type Store } from '../store/store.js';
+import type { FaceSearch, GroupRef } from '../index/face-search.js';
+import { StoreConflictError, type FaceFilter, type GroupRecord, type FaceRecord, type FaceWithVector, type Store } from '../store/store.js';
 import { FaceApiError, invalidParam } from './errors.js';
 import { toBBox, toFaceDetail, toLandmarks } from './face-detail.js';
 import type { ImageReader } from './images.js';
@@ -37,7 +37,7 @@ export class FaceService {
   constructor(
     private readonly store: Store,
     private readonly images: ImageReader,
-    private readonly indexes: IndexRegistry,
+    private readonly faceSearch: FaceSearch,
     private readonly tokens: PageTokens,
     readonly modelVersion: string,
     readonly limits: DomainLimits = DEFAULT_LIMITS,
@@ -81,7 +81,7 @@ export class FaceService {
 
   async deleteGroup(appKey: string, groupId: string): Promise<void> {
     const deleted = await this.store.deleteGroup(appKey, checkGroupId(groupId));
-    this.indexes.drop(indexKey(appKey, groupId));
+    this.faceSearch.dropped({ appKey, groupId });
     if (!deleted) throw notFoundGroup(groupId);
   }
 
@@ -127,22 +127,18 @@ export class FaceService {
     }));
     const result = await this.store.addFaces(appKey, groupId, rows, this.limits.maxFacesPerGroup);
     if (!result) throw notFoundGroup(groupId);
-    const key = indexKey(appKey, groupId);
-    const generation = group.createTime.getTime();
     // The store adds a prefix of `rows`, in order (the rest were refused by the quota).
-    const added = result.added.map((rec, i) => {
-      this.indexes.added(key, generation, rec.faceId, rows[i].vector);
-      return { face: toStoredFace(rec), detail: toFaceDetail(eligible[i], r, flags) };
-    });
+    this.faceSearch.added(groupRef(appKey, group), result.added.map((rec, i) => ({ key: result.keys[i], faceId: rec.faceId, vector: rows[i].vector })));
+    const added = result.added.map((rec, i) => ({ face: toStoredFace(rec), detail: toFaceDetail(eligible[i], r, flags) }));
     const refused = eligible.slice(result.added.length).map((f) => toFaceDetail(f, r, flags));
     return { modelVersion: group.modelVersion, added, notAdded: [...refused, ...ineligible, ...beyondLimit], quotaHit: result.refusedForQuota > 0 };
   }
 
   async deleteFace(appKey: string, groupId: string, faceId: string): Promise<void> {
     const group = await this.requireGroup(appKey, groupId, { anyModel: true });
-    const deleted = await this.store.deleteFace(appKey, groupId, faceId);
-    if (!deleted) throw notFoundFace(faceId);
-    this.indexes.removed(indexKey(appKey, groupId), group.createTime.getTime(), faceId);
+    const key = await this.store.deleteFace(appKey, groupId, faceId);
+    if (key === undefined) throw notFoundFace(faceId);
+    this.faceSearch.removed(groupRef(appKey, group), { key, faceId });
   }
 
   async listFaces(appKey: string, groupId: string, limit: number | undefined, filter: FaceFilter, nextToken?: string): Promise<Paged<StoredFace> & { modelVersion: string }> {
@@ -243,7 +239,7 @@ export class FaceService {
    * group's model to be this server's (-40000 otherwise); listing and deleting faces do not, so a
    * group left from an older model can still be read out and emptied (`anyModel`).
    */
-  private async requireGroup(appKey: string, groupId: string, options: { anyModel?: boolean } = {}): Promise<GroupInfo> {
+  private async requireGroup(appKey: string, groupId: string, options: { anyModel?: boolean } = {}): Promise<GroupRecord> {
     const g = await this.store.getGroup(appKey, checkGroupId(groupId));
     if (!g) throw notFoundGroup(groupId);
     if (!options.anyModel && g.modelVersion !== this.modelVersion) {
@@ -260,24 +256,30 @@ export class FaceService {
     return { face, detail: toFaceDetail(face, r, flags) };
   }
 
-  private async search(appKey: string, group: GroupInfo, query: Float32Array, limit: number, threshold: number, exclude?: string): Promise<SearchMatch[]> {
+  private async search(appKey: string, group: GroupRecord, query: Float32Array, limit: number, threshold: number, exclude?: string): Promise<SearchMatch[]> {
     const { groupId } = group;
-    const index = await this.indexes.get(indexKey(appKey, groupId), group.createTime.getTime(), () => this.store.loadVectors(appKey, groupId));
-    // The index filters on cosine; the exact cut is re-applied on the 0-100 scale below so that
+    // The search filters on cosine; the exact cut is re-applied on the 0-100 scale below so that
     // a face scoring exactly the threshold is never lost to rounding.
-    const hits = index.search(query, limit, fromSimilarity(threshold) - 1e-6, exclude).filter((h) => toSimilarity(h.score) >= threshold);
+    const hits = (await this.faceSearch.search(groupRef(appKey, group), query, limit, fromSimilarity(threshold) - 1e-6, exclude))
+      .filter((h) => toSimilarity(h.score) >= threshold);
     if (hits.length === 0) return [];
     // Metadata is read after the index answered: a face deleted meanwhile is simply absent.
-    const records = await this.store.getFaces(appKey, groupId, hits.map((h) => h.id));
+    const records = await this.store.getFaces(appKey, groupId, hits.map((h) => h.faceId));
     const byId = new Map(records.map((r) => [r.faceId, r]));
     return hits.flatMap((h) => {
-      const rec = byId.get(h.id);
+      const rec = byId.get(h.faceId);
       return rec ? [{ face: toStoredFace(rec), similarity: toSimilarity(h.score) }] : [];
     });
   }
 }
 
-const indexKey = (appKey: string, groupId: string) => `${appKey}\u0000${groupId}`;
+const groupRef = (appKey: string, g: GroupRecord): GroupRef => ({
+  appKey,
+  groupId: g.groupId,
+  generation: g.createTime.getTime(),
+  revision: g.revision,
+  faceCount: g.faceCount,
+});
 const notFoundGroup = (groupId: string) => new FaceApiError('NotFoundGroupError', `group ${groupId} does not exist`);
 const notFoundFace = (faceId: string) => new FaceApiError('NotFoundFaceIDError', `face ${faceId} is not in this group`);
 

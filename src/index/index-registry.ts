@@ -23,7 +23,11 @@ export class IndexRegistry {
 
   constructor(private readonly create: () => VectorIndex) {}
 
-  async get(key: string, generation: number, load: () => Promise<{ faceId: string; vector: Float32Array }[]>): Promise<VectorIndex> {
+  /**
+   * The group's index, loaded on first use: `fill` adds the group's faces to the new index (in as
+   * many steps as it likes; writes told meanwhile are replayed after it).
+   */
+  async get(key: string, generation: number, fill: (index: VectorIndex) => Promise<void>): Promise<VectorIndex> {
     let entry = this.entries.get(key);
     if (entry?.generation === generation) {
       if (entry.index) return entry.index;
@@ -35,7 +39,7 @@ export class IndexRegistry {
     e.loading = (async () => {
       try {
         const index = this.create();
-        for (const { faceId, vector } of await load()) index.add(faceId, vector);
+        await fill(index);
         for (const op of e.pending) apply(index, op);
         e.pending = [];
         e.index = index;

@@ -72,6 +72,31 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 2,
+    description: 'faces by group in key order (vector index loading), group revisions (index snapshots)',
+    sql: /* sql */ `
+      -- Walks a group's faces in key (seq) order: batched index builds and the key list an index
+      -- snapshot is reconciled against.
+      CREATE INDEX faces_by_group_seq ON faces (appKey, groupId, seq);
+
+      -- Counts every face added to or removed from the group. A persisted vector index records the
+      -- revision it reflects; an equal revision at load proves nothing changed since.
+      ALTER TABLE groups ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+
+      DROP TRIGGER faces_count_on_insert;
+      DROP TRIGGER faces_count_on_delete;
+      CREATE TRIGGER faces_count_on_insert AFTER INSERT ON faces BEGIN
+        UPDATE groups SET faceCount = faceCount + 1, revision = revision + 1
+          WHERE appKey = NEW.appKey AND groupId = NEW.groupId;
+      END;
+      -- Also fires for the cascade from a deleted group, where it updates nothing.
+      CREATE TRIGGER faces_count_on_delete AFTER DELETE ON faces BEGIN
+        UPDATE groups SET faceCount = faceCount - 1, revision = revision + 1
+          WHERE appKey = OLD.appKey AND groupId = OLD.groupId;
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -11,9 +11,11 @@ import {
   type AppRecord,
   type Cursor,
   type FaceFilter,
+  type FaceKey,
   type FaceRecord,
   type FaceWithVector,
   type GroupRecord,
+  type KeyedVector,
   type Page,
   type Store,
 } from './store.js';
@@ -50,6 +52,7 @@ interface GroupRow {
   modelVersion: string;
   createTime: number;
   faceCount: number;
+  revision: number;
 }
 
 interface FaceRow {
@@ -63,6 +66,12 @@ interface FaceRow {
   createTime: number;
 }
 
+interface KeyedRow {
+  seq: number;
+  faceId: string;
+  vector: Buffer;
+}
+
 interface FaceRowWithVector extends FaceRow {
   vector: Buffer;
 }
@@ -74,6 +83,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #cipher: VectorCipher;
   readonly #tokenSecret: Buffer;
+  readonly #indexSecret: Buffer;
   readonly #statements: ReturnType<typeof prepareStatements>;
   /** listFaces SQL varies with the filters present; one prepared statement per combination. */
   readonly #listFacesStatements = new Map<string, Database.Statement>();
@@ -83,18 +93,19 @@ export class SqliteStore implements Store {
     const db = openDatabase(join(dataDir, DATABASE_FILE), options.busyTimeoutMs ?? 5000);
     try {
       migrate(db);
-      const { cipher, tokenSecret } = storeKeys(resolveMasterKey(db, dataDir, options.masterKey));
-      return new SqliteStore(db, cipher, tokenSecret);
+      const { cipher, tokenSecret, indexSecret } = storeKeys(resolveMasterKey(db, dataDir, options.masterKey));
+      return new SqliteStore(db, cipher, tokenSecret, indexSecret);
     } catch (error) {
       db.close();
       throw error;
     }
   }
 
-  private constructor(db: Database.Database, cipher: VectorCipher, tokenSecret: Buffer) {
+  private constructor(db: Database.Database, cipher: VectorCipher, tokenSecret: Buffer, indexSecret: Buffer) {
     this.#db = db;
     this.#cipher = cipher;
     this.#tokenSecret = tokenSecret;
+    this.#indexSecret = indexSecret;
     this.#statements = prepareStatements(db);
   }
 
@@ -143,7 +154,7 @@ export class SqliteStore implements Store {
       }
       this.#statements.insertGroup.run(appKey, groupId, modelVersion, createTime.getTime());
     }).immediate();
-    return { appKey, groupId, modelVersion, createTime, faceCount: 0 };
+    return { appKey, groupId, modelVersion, createTime, faceCount: 0, revision: 0 };
   }
 
   async getGroup(appKey: string, groupId: string): Promise<GroupRecord | undefined> {
@@ -172,8 +183,14 @@ export class SqliteStore implements Store {
       if (!group) return undefined;
       const room = Math.max(0, maxFaces - group.faceCount);
       const accepted = faces.slice(0, room);
-      const added = accepted.map((face) => this.#insertFace(appKey, groupId, face));
-      return { added, refusedForQuota: faces.length - accepted.length };
+      const added: FaceRecord[] = [];
+      const keys: FaceKey[] = [];
+      for (const face of accepted) {
+        const { record, key } = this.#insertFace(appKey, groupId, face);
+        added.push(record);
+        keys.push(key);
+      }
+      return { added, keys, refusedForQuota: faces.length - accepted.length };
     }).immediate();
   }
 
@@ -207,8 +224,8 @@ export class SqliteStore implements Store {
     return toPage(rows, limit, toFaceRecord, (last) => encodeFaceCursor({ t: last.createTime, s: last.seq }));
   }
 
-  async deleteFace(appKey: string, groupId: string, faceId: string): Promise<boolean> {
-    return this.#statements.deleteFace.run(faceId, appKey, groupId).changes > 0;
+  async deleteFace(appKey: string, groupId: string, faceId: string): Promise<FaceKey | undefined> {
+    return this.#statements.deleteFace.get(faceId, appKey, groupId) as FaceKey | undefined;
   }
 
   async groupFaceCounts(): Promise<number[]> {
@@ -222,6 +239,21 @@ export class SqliteStore implements Store {
       vectors.push({ faceId: row.faceId, vector: this.#cipher.decrypt(row.faceId, row.vector) });
     }
     return vectors;
+  }
+
+  async faceKeys(appKey: string, groupId: string): Promise<FaceKey[]> {
+    return this.#statements.faceKeys.all(appKey, groupId) as FaceKey[];
+  }
+
+  async vectorBatch(appKey: string, groupId: string, afterKey: FaceKey, limit: number): Promise<KeyedVector[]> {
+    const rows = this.#statements.vectorBatch.all(appKey, groupId, afterKey, limit) as KeyedRow[];
+    return rows.map((row) => this.#keyed(row));
+  }
+
+  async vectorsByKeys(appKey: string, groupId: string, keys: FaceKey[]): Promise<KeyedVector[]> {
+    if (keys.length === 0) return [];
+    const rows = this.#statements.vectorsByKeys.all({ appKey, groupId, keys: JSON.stringify(keys) }) as KeyedRow[];
+    return rows.map((row) => this.#keyed(row));
   }
 
   // ---- lifecycle ----
@@ -248,16 +280,25 @@ export class SqliteStore implements Store {
     return this.#tokenSecret;
   }
 
+  /** The key persisted vector indexes are encrypted with, derived from the master key. */
+  indexSecret(): Uint8Array {
+    return this.#indexSecret;
+  }
+
   settings(): SqliteSettings {
     return connectionSettings(this.#db);
   }
 
   // ---- helpers ----
 
-  /** Inserts one face (the vector encrypted) and returns the record as stored. */
-  #insertFace(appKey: string, groupId: string, face: FaceWithVector): FaceRecord {
+  #keyed(row: KeyedRow): KeyedVector {
+    return { key: row.seq, faceId: row.faceId, vector: this.#cipher.decrypt(row.faceId, row.vector) };
+  }
+
+  /** Inserts one face (the vector encrypted) and returns the record as stored, with its key. */
+  #insertFace(appKey: string, groupId: string, face: FaceWithVector): { record: FaceRecord; key: FaceKey } {
     const record = toStoredRecord(face);
-    this.#statements.insertFace.run({
+    const { lastInsertRowid } = this.#statements.insertFace.run({
       faceId: record.faceId,
       appKey,
       groupId,
@@ -269,7 +310,7 @@ export class SqliteStore implements Store {
       createTime: record.createTime.getTime(),
       vector: this.#cipher.encrypt(record.faceId, face.vector),
     });
-    return record;
+    return { record, key: Number(lastInsertRowid) };
   }
 
   #listFacesStatement(filter: FaceFilter, hasCursor: boolean): Database.Statement {
@@ -302,13 +343,13 @@ function prepareStatements(db: Database.Database) {
     deleteApp: db.prepare('DELETE FROM apps WHERE appKey = ?'),
 
     insertGroup: db.prepare('INSERT INTO groups (appKey, groupId, modelVersion, createTime) VALUES (?, ?, ?, ?)'),
-    getGroup: db.prepare('SELECT appKey, groupId, modelVersion, createTime, faceCount FROM groups WHERE appKey = ? AND groupId = ?'),
+    getGroup: db.prepare('SELECT appKey, groupId, modelVersion, createTime, faceCount, revision FROM groups WHERE appKey = ? AND groupId = ?'),
     countGroups: db.prepare('SELECT count(*) FROM groups WHERE appKey = ?').pluck(),
     groupFaceCounts: db.prepare('SELECT faceCount FROM groups').pluck(),
     listGroupsFirst: db.prepare(
-      'SELECT appKey, groupId, modelVersion, createTime, faceCount FROM groups WHERE appKey = ? ORDER BY groupId LIMIT ?'),
+      'SELECT appKey, groupId, modelVersion, createTime, faceCount, revision FROM groups WHERE appKey = ? ORDER BY groupId LIMIT ?'),
     listGroupsAfter: db.prepare(
-      'SELECT appKey, groupId, modelVersion, createTime, faceCount FROM groups WHERE appKey = ? AND groupId > ? ORDER BY groupId LIMIT ?'),
+      'SELECT appKey, groupId, modelVersion, createTime, faceCount, revision FROM groups WHERE appKey = ? AND groupId > ? ORDER BY groupId LIMIT ?'),
     deleteGroup: db.prepare('DELETE FROM groups WHERE appKey = ? AND groupId = ?'),
 
     insertFace: db.prepare(
@@ -321,10 +362,17 @@ function prepareStatements(db: Database.Database) {
       `SELECT ${FACE_COLUMN_NAMES.map((column) => `faces.${column}`).join(', ')} ` +
       'FROM json_each(@faceIds) AS wanted CROSS JOIN faces ON faces.faceId = wanted.value ' +
       'WHERE faces.appKey = @appKey AND faces.groupId = @groupId'),
-    deleteFace: db.prepare('DELETE FROM faces WHERE faceId = ? AND appKey = ? AND groupId = ?'),
+    deleteFace: db.prepare('DELETE FROM faces WHERE faceId = ? AND appKey = ? AND groupId = ? RETURNING seq').pluck(),
     // Ordered like the index it walks, so no sort of every ciphertext is needed.
     loadVectors: db.prepare(
       'SELECT faceId, vector FROM faces WHERE appKey = ? AND groupId = ? ORDER BY createTime DESC, seq DESC'),
+    faceKeys: db.prepare('SELECT seq FROM faces WHERE appKey = ? AND groupId = ? ORDER BY seq').pluck(),
+    vectorBatch: db.prepare(
+      'SELECT seq, faceId, vector FROM faces WHERE appKey = ? AND groupId = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    // As getFaces: the key list is the outer loop, one primary-key lookup per key.
+    vectorsByKeys: db.prepare(
+      'SELECT faces.seq, faces.faceId, faces.vector FROM json_each(@keys) AS wanted CROSS JOIN faces ON faces.seq = wanted.value ' +
+      'WHERE faces.appKey = @appKey AND faces.groupId = @groupId'),
   };
 }
 
@@ -341,6 +389,7 @@ function toGroupRecord(row: GroupRow): GroupRecord {
     modelVersion: row.modelVersion,
     createTime: new Date(row.createTime),
     faceCount: row.faceCount,
+    revision: row.revision,
   };
 }
 

@@ -46,8 +46,14 @@ export interface StoreKeys {
    * touches the vector key itself.
    */
   tokenSecret: Buffer;
+  /** Encrypts persisted vector indexes (their graphs hold quantised face vectors). */
+  indexSecret: Buffer;
 }
 
 export function storeKeys(masterKey: Buffer): StoreKeys {
-  return { cipher: new VectorCipher(masterKey), tokenSecret: deriveSubkey(masterKey, 'page-tokens') };
+  return {
+    cipher: new VectorCipher(masterKey),
+    tokenSecret: deriveSubkey(masterKey, 'page-tokens'),
+    indexSecret: deriveSubkey(masterKey, 'index-snapshots'),
+  };
 }

@@ -20,6 +20,21 @@ export interface GroupRecord {
   modelVersion: string;
   createTime: Date;
   faceCount: number;
+  /** Counts every face added to or removed from the group; a vector index snapshot records it. */
+  revision: number;
+}
+
+/**
+ * The store's integer key of a face: stable for the face's life and never reused, so a vector
+ * index can name faces by it (8 bytes) instead of by faceId.
+ */
+export type FaceKey = number;
+
+/** A face as a vector index needs it. */
+export interface KeyedVector {
+  key: FaceKey;
+  faceId: string;
+  vector: Float32Array;
 }
 
 /** Box and landmarks are fractions (0..1) of the registered image's width and height. */
@@ -59,6 +74,8 @@ export interface Page<T> {
 export interface AddFacesResult {
   /** The first `added.length` of the faces given, in the order given. */
   added: FaceRecord[];
+  /** The key of each added face, in the same order. */
+  keys: FaceKey[];
   /** Faces refused because the group reached its quota during this call. */
   refusedForQuota: number;
 }
@@ -104,12 +121,18 @@ export interface Store {
   /** The records of the given faces that exist in the group (any order; missing ids are skipped). */
   getFaces(appKey: string, groupId: string, faceIds: string[]): Promise<FaceRecord[]>;
   listFaces(appKey: string, groupId: string, limit: number, filter: FaceFilter, after?: Cursor): Promise<Page<FaceRecord>>;
-  /** False if the face is not in the group. */
-  deleteFace(appKey: string, groupId: string, faceId: string): Promise<boolean>;
+  /** The deleted face's key; undefined if the face is not in the group. */
+  deleteFace(appKey: string, groupId: string, faceId: string): Promise<FaceKey | undefined>;
   /** The face count of every group of every app (operations metrics; no ids leave the store). */
   groupFaceCounts(): Promise<number[]>;
   /** Every face id and vector of a group, for building the search index. */
   loadVectors(appKey: string, groupId: string): Promise<{ faceId: string; vector: Float32Array }[]>;
+  /** The keys of every face of the group, ascending: what an index snapshot is reconciled against. */
+  faceKeys(appKey: string, groupId: string): Promise<FaceKey[]>;
+  /** Up to `limit` faces whose key is above `afterKey`, ascending by key: an index built in batches. */
+  vectorBatch(appKey: string, groupId: string, afterKey: FaceKey, limit: number): Promise<KeyedVector[]>;
+  /** The faces of the group with the given keys (any order; keys no longer in the group are skipped). */
+  vectorsByKeys(appKey: string, groupId: string, keys: FaceKey[]): Promise<KeyedVector[]>;
 
   close(): Promise<void>;
 }

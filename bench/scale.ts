@@ -1,0 +1,202 @@
+/**
+ * Search at NHN's quota and beyond: synthetic clustered 512-d faces (5 photos per identity) in
+ * the embedded store, searched top-10 through the domain API (search by faceId), with the
+ * vector index the server uses. Prints one `scale:` line per size, the exact scan beside it,
+ * start-up and event-loop lines. Figures are for the machine printed first.
+ *
+ *   npm run bench:scale -- --faces 10000,100000 [--queries 200] [--data /tmp/facerec-scale]
+ *
+ * Data sets are kept under --data and reused; the graph's snapshot too, unless --rebuild.
+ */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { createRuntime, groupRef, INDEX_DIR, type Runtime } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { LazyEngine } from '../src/engine/lazy-engine.js';
+import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, graphBytesPerFace } from '../src/index/ann/ann-face-search.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { FaceWithVector } from '../src/store/store.js';
+import { ClusteredVectors } from '../test/support/clustered-vectors.js';
+import { machineLine } from './machine.js';
+import { printHeader, progress, quantile } from './common.js';
+
+const { values } = parseArgs({
+  options: {
+    faces: { type: 'string', default: '10000,100000' },
+    queries: { type: 'string', default: '200' },
+    data: { type: 'string', default: '/tmp/facerec-scale' },
+    rebuild: { type: 'boolean', default: false },
+    'skip-exact': { type: 'boolean', default: false },
+  },
+});
+const sizes = values.faces.split(',').map(Number);
+const queries = Number(values.queries);
+const APP = 'bench';
+const GROUP = 'g';
+const PHOTOS_PER_ID = 5;
+const MASTER_KEY = 'a'.repeat(64);
+
+printHeader('bench:scale — search top-10 through the domain API, synthetic clustered faces');
+console.log(machineLine());
+console.log(`graph: usearch HNSW, i8, connectivity ${DEFAULT_ANN_SETTINGS.hnsw.connectivity}, expansion add ${DEFAULT_ANN_SETTINGS.hnsw.expansionAdd} / search ${DEFAULT_ANN_SETTINGS.hnsw.expansionSearch}, ` +
+  `candidates max(${DEFAULT_ANN_SETTINGS.minCandidates}, ${DEFAULT_ANN_SETTINGS.candidatesPerResult}×k) re-ranked exactly; est. ${graphBytesPerFace(DEFAULT_ANN_SETTINGS.hnsw)} B/face`);
+
+for (const n of sizes) await benchSize(n);
+
+async function benchSize(n: number): Promise<void> {
+  const dir = join(values.data, `n${n}`);
+  const faceIds = await populate(dir, n);
+  if (values.rebuild) rmSync(join(dir, INDEX_DIR), { recursive: true, force: true });
+  const picks = Array.from({ length: queries }, (_, i) => faceIds[Math.floor(((i + 0.5) / queries) * faceIds.length)]);
+
+  // Ground truth: the exact scan over every vector.
+  let truth: string[][] = [];
+  let exactTimes: number[] = [];
+  if (!values['skip-exact']) {
+    const rt = runtime(dir, Number.MAX_SAFE_INTEGER);
+    await rt.service.searchByFaceId(APP, GROUP, picks[0], { limit: 10, threshold: 1 }); // loads the vectors
+    for (const id of picks) {
+      const t0 = performance.now();
+      const hits = await rt.service.searchByFaceId(APP, GROUP, id, { limit: 10, threshold: 1 });
+      exactTimes.push(performance.now() - t0);
+      truth.push(hits.map((h) => h.face.faceId));
+    }
+    await rt.close();
+    console.log(`scale: store=sqlite mode=exact faces=${n} p50_ms=${quantile(exactTimes, 0.5).toFixed(2)} p99_ms=${quantile(exactTimes, 0.99).toFixed(2)}`);
+  }
+
+  // The graph: first search of a cold group (a build if there is no snapshot, else a load).
+  const hadSnapshot = existsSync(join(dir, INDEX_DIR)) && readdirSync(join(dir, INDEX_DIR)).some((f) => f.endsWith('.hnsw'));
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  let rt = runtime(dir, 1);
+  loop.enable();
+  let t0 = performance.now();
+  await rt.service.searchByFaceId(APP, GROUP, picks[0], { limit: 10, threshold: 1 });
+  const firstAnswer = performance.now() - t0;
+  const ready = await untilGraphReady(rt);
+  loop.disable();
+  const opened = performance.now() - t0;
+  global.gc?.();
+  const bytesPerFace = (process.memoryUsage().rss - rssBefore) / n;
+  console.log(`scale: store=sqlite faces=${n} cold=${hadSnapshot ? 'snapshot' : 'build'} first_answer_ms=${firstAnswer.toFixed(0)} graph_ready_s=${(opened / 1000).toFixed(1)} ` +
+    `eventloop_p99_ms=${(loop.percentile(99) / 1e6).toFixed(1)} eventloop_max_ms=${(loop.max / 1e6).toFixed(1)}${ready ? '' : ' (graph not ready)'}`);
+
+  // Searches through the graph.
+  const times: number[] = [];
+  let same1 = 0;
+  let overlap10 = 0;
+  loop.reset();
+  loop.enable();
+  for (let i = 0; i < picks.length; i++) {
+    t0 = performance.now();
+    const hits = await rt.service.searchByFaceId(APP, GROUP, picks[i], { limit: 10, threshold: 1 });
+    times.push(performance.now() - t0);
+    if (truth.length) {
+      if (hits[0]?.face.faceId === truth[i][0]) same1++;
+      const want = new Set(truth[i]);
+      overlap10 += hits.filter((h) => want.has(h.face.faceId)).length / Math.max(1, want.size);
+    }
+  }
+  // Full capacity: 8 searches in flight at once for 3 s, the event loop watched throughout.
+  let done = 0;
+  const until = performance.now() + 3000;
+  await Promise.all(Array.from({ length: 8 }, async (_, w) => {
+    for (let i = w; performance.now() < until; i += 8) {
+      await rt.service.searchByFaceId(APP, GROUP, picks[i % picks.length], { limit: 10, threshold: 1 });
+      done++;
+    }
+  }));
+  loop.disable();
+  const recall = truth.length ? `recall1=${(same1 / picks.length).toFixed(3)} recall10=${(overlap10 / picks.length).toFixed(3)}` : 'recall1=n/a recall10=n/a';
+  console.log(`scale: store=sqlite faces=${n} p50_ms=${quantile(times, 0.5).toFixed(2)} p99_ms=${quantile(times, 0.99).toFixed(2)} ${recall} bytes_per_face=${bytesPerFace.toFixed(0)}`);
+  console.log(`eventloop: faces=${n} searches_in_flight=8 searches_per_s=${(done / 3).toFixed(0)} p99_ms=${(loop.percentile(99) / 1e6).toFixed(1)} max_ms=${(loop.max / 1e6).toFixed(1)}`);
+
+  // Restart: a new runtime over the same data dir; its first search is answered from the snapshot.
+  await rt.close();
+  rt = runtime(dir, 1);
+  t0 = performance.now();
+  await rt.service.searchByFaceId(APP, GROUP, picks[1], { limit: 10, threshold: 1 });
+  console.log(`startup: faces=${n} restart_to_first_search_ms=${(performance.now() - t0).toFixed(0)} (in-process reopen; the snapshot is loaded and reconciled with the store)`);
+
+  // Registering into the large group versus an empty one: what register does after the engine
+  // (store write, then the index told), timed; deleted again afterwards so the data set stays as made.
+  const gen = new ClusteredVectors(512, 99);
+  const emptyGroup = `empty-${Date.now()}`;
+  await rt.store.createGroup(APP, emptyGroup, (await rt.store.getGroup(APP, GROUP))!.modelVersion, 1_000_000);
+  const addP50 = async (groupId: string) => {
+    const ts: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const face = makeFace(gen.face(1_000_000 + i), `late-${groupId}-${i}-${Date.now()}`);
+      const s = performance.now();
+      const ref = (await groupRef(rt.store, APP, groupId))!;
+      const r = (await rt.store.addFaces(APP, groupId, [face], Number.MAX_SAFE_INTEGER))!;
+      rt.faceSearch.added(ref, [{ key: r.keys[0], faceId: face.faceId, vector: face.vector }]);
+      ts.push(performance.now() - s);
+      const key = (await rt.store.deleteFace(APP, groupId, face.faceId))!;
+      rt.faceSearch.removed((await groupRef(rt.store, APP, groupId))!, { key, faceId: face.faceId });
+    }
+    return quantile(ts, 0.5);
+  };
+  const intoEmpty = await addP50(emptyGroup);
+  const intoLarge = await addP50(GROUP);
+  await rt.store.deleteGroup(APP, emptyGroup);
+  rt.faceSearch.dropped({ appKey: APP, groupId: emptyGroup });
+  console.log(`register: faces=${n} store_and_index_p50_ms empty_group=${intoEmpty.toFixed(2)} this_group=${intoLarge.toFixed(2)}`);
+  await rt.close();
+}
+
+function runtime(dir: string, exactBelow: number): Runtime {
+  const config = loadConfig({ FACEREC_DATA_DIR: dir, FACEREC_MASTER_KEY: MASTER_KEY, FACEREC_INDEX_EXACT_BELOW: String(exactBelow), FACEREC_MAX_FACES_PER_GROUP: String(10_000_000) }, false);
+  return createRuntime(config, new LazyEngine());
+}
+
+async function untilGraphReady(rt: Runtime): Promise<boolean> {
+  if (!(rt.faceSearch instanceof AnnFaceSearch)) return false;
+  for (let i = 0; i < 36_000; i++) {
+    if (rt.faceSearch.isGraphReady((await groupRef(rt.store, APP, GROUP))!)) return true;
+    // A search asks for the group's graph; the build runs behind it.
+    if (i % 50 === 0) await rt.service.searchByFaceId(APP, GROUP, 'f0', { limit: 1, threshold: 1 }).catch(() => {});
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+function makeFace(vector: Float32Array, id: string): FaceWithVector {
+  return { faceId: id, imageId: id, bbox: { x0: 0.1, y0: 0.1, x1: 0.5, y1: 0.5 }, landmarks: [], confidence: 0.99, createTime: new Date(), vector };
+}
+
+/** The data set for `n` faces, made once (1,000 faces per transaction); returns every faceId. */
+async function populate(dir: string, n: number): Promise<string[]> {
+  const store = SqliteStore.open(dir, { masterKey: MASTER_KEY });
+  try {
+    if (!(await store.getApp(APP))) await store.createApp(APP, 'bench');
+    const group = await store.getGroup(APP, GROUP);
+    if (!group) await store.createGroup(APP, GROUP, (await import('../src/engine/models.js')).MODEL_VERSION, 1);
+    const have = (await store.getGroup(APP, GROUP))!.faceCount;
+    if (have < n) {
+      const gen = new ClusteredVectors(512, n);
+      const bar = progress(Math.ceil((n - have) / 1000), `making ${n} faces`);
+      for (let i = have; i < n; i += 1000) {
+        const batch: FaceWithVector[] = [];
+        for (let j = i; j < Math.min(n, i + 1000); j++) batch.push(makeFace(gen.face(Math.floor(j / PHOTOS_PER_ID)), `f${j}`));
+        await store.addFaces(APP, GROUP, batch, Number.MAX_SAFE_INTEGER);
+        bar.tick();
+      }
+      bar.stop();
+    }
+    const ids: string[] = [];
+    for (let after = 0; ;) {
+      const batch = await store.vectorBatch(APP, GROUP, after, 10_000);
+      if (batch.length === 0) break;
+      for (const f of batch) ids.push(f.faceId);
+      after = batch[batch.length - 1].key;
+    }
+    return ids;
+  } finally {
+    await store.close();
+  }
+}

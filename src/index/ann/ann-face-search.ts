@@ -1,0 +1,333 @@
+import { availableParallelism } from 'node:os';
+import type { FaceKey, KeyedVector, Store } from '../../store/store.js';
+import type { FaceSearch, GroupRef, SearchHit } from '../face-search.js';
+import { HnswHost } from './hnsw-host.js';
+import type { HnswOptions, SnapshotMeta } from './hnsw-worker.js';
+import type { SnapshotFiles } from './snapshot-files.js';
+
+export interface AnnSettings {
+  /** Groups with fewer faces are searched by the exact scan (measured crossover: docs/scale.md). */
+  exactBelow: number;
+  /** Candidates fetched from the graph per result wanted, before exact re-ranking. */
+  candidatesPerResult: number;
+  /** Fewest candidates fetched, however few results are wanted. */
+  minCandidates: number;
+  /**
+   * Faces read from the store and added to a graph per step of a build. Decrypting a vector costs
+   * 35–80 µs here, so 200 keep each turn of the event loop near 10 ms.
+   */
+  buildBatch: number;
+  /** Threads a build inserts with: all cores but one, which stays with the requests being served. */
+  buildThreads: number;
+  /** Resident graphs may hold about this many bytes; past it the least recently searched are evicted. */
+  memoryBudgetBytes: number;
+  /** How often changed graphs are written to their snapshots. */
+  snapshotIntervalMs: number;
+  hnsw: HnswOptions;
+}
+
+export const DEFAULT_ANN_SETTINGS: AnnSettings = {
+  exactBelow: 20_000,
+  candidatesPerResult: 2,
+  minCandidates: 32,
+  buildBatch: 200,
+  buildThreads: Math.max(1, availableParallelism() - 1),
+  memoryBudgetBytes: 2 * 1024 ** 3,
+  snapshotIntervalMs: 30_000,
+  // Measured at 100 k clustered faces (docs/scale.md): connectivity 16 left the true best face out
+  // of 32 candidates in 1 query of 10; 32 found it in every query, for 128 more bytes a face.
+  hnsw: { dimensions: 512, connectivity: 32, expansionAdd: 128, expansionSearch: 64 },
+};
+
+type VectorSource = Pick<Store, 'vectorBatch' | 'vectorsByKeys' | 'faceKeys'>;
+
+export interface AnnLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/**
+ * A group's graph goes through three states. `opening`: the worker holds no graph yet, so writes
+ * are not forwarded (whatever the load or build then reads from the store includes them).
+ * `filling`: the graph exists and every write is forwarded, in order. `ready`: complete, searched.
+ */
+interface AnnGroup {
+  name: string;
+  ref: GroupRef;
+  state: 'opening' | 'filling' | 'ready';
+  /** Settles when the graph is ready (or failed). */
+  opened: Promise<void>;
+  /** Writes forwarded since the last snapshot was queued. */
+  dirty: number;
+  faces: number;
+  lastUsed: number;
+  /** Whether a snapshot existed when the group was opened (searches then wait for its load). */
+  fromSnapshot: boolean;
+  /** The snapshot being written, if any. */
+  saving?: Promise<void>;
+}
+
+/**
+ * Large groups searched through an HNSW graph in a worker thread (hnsw-worker.ts), small ones by
+ * the exact scan it is tested against. The graph only proposes candidates: their vectors are
+ * read from the store and scored exactly, so every score is the exact cosine, a face deleted
+ * from the store is never returned, and quantisation (i8 in the graph) costs recall, never the
+ * figures. Graphs persist in encrypted snapshots (snapshot-files.ts) and are reconciled with the
+ * store when loaded, so a crash at any moment costs at most the writes since the last snapshot,
+ * which the reconciliation restores from the store.
+ */
+export class AnnFaceSearch implements FaceSearch {
+  private readonly groups = new Map<string, AnnGroup>();
+  private readonly host = new HnswHost();
+  private readonly timer: NodeJS.Timeout;
+  private clock = 0;
+
+  constructor(
+    private readonly store: VectorSource,
+    private readonly exact: FaceSearch,
+    private readonly snapshots: SnapshotFiles | undefined,
+    private readonly settings: AnnSettings = DEFAULT_ANN_SETTINGS,
+    private readonly log?: AnnLogger,
+  ) {
+    this.timer = setInterval(() => void this.saveChanged(), settings.snapshotIntervalMs).unref();
+  }
+
+  async search(group: GroupRef, query: Float32Array, k: number, minScore: number, exclude?: string): Promise<SearchHit[]> {
+    let g = this.current(group);
+    if (!g && group.faceCount >= this.settings.exactBelow) g = this.open(group);
+    // A snapshot loads in about a second or two per million faces: worth waiting for. A build
+    // takes minutes, so meanwhile the exact scan answers.
+    if (g && g.state !== 'ready' && g.fromSnapshot) await g.opened;
+    // A group without a usable graph yet is answered exactly, so a build never costs an answer.
+    if (!g || g.state !== 'ready') return this.exact.search(group, query, k, minScore, exclude);
+
+    g.lastUsed = ++this.clock;
+    const wanted = Math.max(this.settings.minCandidates, (k + (exclude ? 1 : 0)) * this.settings.candidatesPerResult);
+    const { keys } = await this.host.search(g.name, query, wanted);
+    const candidates = await this.store.vectorsByKeys(group.appKey, group.groupId, keys);
+    return rerank(candidates, query, k, minScore, exclude);
+  }
+
+  /** Whether searches of the group go through its graph (false while the exact scan answers). */
+  isGraphReady(group: GroupRef): boolean {
+    return this.current(group)?.state === 'ready';
+  }
+
+  added(group: GroupRef, faces: KeyedVector[]): void {
+    this.exact.added(group, faces);
+    const g = this.current(group);
+    if (!g || g.state === 'opening' || faces.length === 0) return;
+    g.dirty += faces.length;
+    g.faces += faces.length;
+    this.quietly(this.host.add(g.name, Float64Array.from(faces, (f) => f.key), packVectors(faces, this.settings.hnsw.dimensions)), g);
+  }
+
+  removed(group: GroupRef, face: { key: FaceKey; faceId: string }): void {
+    this.exact.removed(group, face);
+    const g = this.current(group);
+    if (!g || g.state === 'opening') return;
+    g.dirty += 1;
+    g.faces = Math.max(0, g.faces - 1);
+    this.quietly(this.host.remove(g.name, [face.key]), g);
+  }
+
+  dropped(group: { appKey: string; groupId: string }): void {
+    this.exact.dropped(group);
+    const name = groupName(group);
+    this.forget(name);
+    if (this.snapshots) this.quietly(this.snapshots.remove(name));
+  }
+
+  /** Writes every changed graph to its snapshot, then stops the worker. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    // Opens in flight finish first (each ends by saving what it built), then the rest is saved.
+    await Promise.allSettled([...this.groups.values()].map((g) => g.opened));
+    await this.saveChanged();
+    await Promise.allSettled([...this.groups.values()].map((g) => g.saving));
+    await this.host.close();
+    await this.exact.close();
+  }
+
+  /** Resolves when every ready graph's snapshot holds every change made before the call. */
+  async saveChanged(): Promise<void> {
+    for (const g of [...this.groups.values()]) {
+      if (g.state !== 'ready' || this.groups.get(g.name) !== g) continue;
+      while (g.saving) await g.saving;
+      if (g.dirty > 0) await this.save(g);
+    }
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────
+
+  /** The group's entry if it belongs to this incarnation of the group; a stale one is forgotten. */
+  private current(group: GroupRef): AnnGroup | undefined {
+    const name = groupName(group);
+    const g = this.groups.get(name);
+    if (g && g.ref.generation !== group.generation) {
+      this.forget(name);
+      if (this.snapshots) this.quietly(this.snapshots.remove(name));
+      return undefined;
+    }
+    return g;
+  }
+
+  private forget(name: string): void {
+    if (!this.groups.delete(name)) return;
+    this.quietly(this.host.drop(name));
+  }
+
+  private open(group: GroupRef): AnnGroup {
+    const name = groupName(group);
+    const g: AnnGroup = {
+      name, ref: group, state: 'opening', opened: Promise.resolve(), dirty: 0, faces: 0, lastUsed: ++this.clock,
+      fromSnapshot: this.snapshots?.exists(name) ?? false,
+    };
+    this.groups.set(name, g);
+    g.opened = (async () => {
+      const loaded = await this.loadSnapshot(g);
+      if (this.groups.get(name) !== g) return;
+      if (!loaded) await this.build(g);
+      if (this.groups.get(name) !== g) return;
+      g.state = 'ready';
+      this.exact.dropped(group);
+      await this.evictBeyondBudget(g);
+      if (g.dirty > 0) await this.save(g);
+    })().catch((error: unknown) => {
+      // The group falls back to the exact scan; the next search tries again.
+      this.log?.warn({ err: error }, 'vector index: opening a group graph failed; searching it exactly');
+      if (this.groups.get(name) === g) this.forget(name);
+    });
+    return g;
+  }
+
+  /** Loads the snapshot and brings it up to date with the store. False if there is none usable. */
+  private async loadSnapshot(g: AnnGroup): Promise<boolean> {
+    if (!this.snapshots) return false;
+    const snapshots = this.snapshots;
+    const started = Date.now();
+    let meta: SnapshotMeta | undefined;
+    try {
+      const found = await snapshots.read(g.name, 2, async (fifo, [head, bits]) => {
+        meta = await this.host.load(g.name, fifo, [head, bits]);
+      });
+      if (!found) return false;
+    } catch (error) {
+      this.log?.warn({ err: error }, 'vector index: a snapshot could not be read; rebuilding the graph from the store');
+      await this.host.drop(g.name);
+      await snapshots.remove(g.name);
+      return false;
+    }
+    if (!meta || meta.generation !== g.ref.generation || !sameOptions(meta.options, this.settings.hnsw)) {
+      await this.host.drop(g.name);
+      await snapshots.remove(g.name);
+      return false;
+    }
+    g.state = 'filling';
+    const { missing, removed } = await this.host.reconcile(g.name, await this.store.faceKeys(g.ref.appKey, g.ref.groupId));
+    for (let i = 0; i < missing.length; i += this.settings.buildBatch) {
+      const batch = await this.store.vectorsByKeys(g.ref.appKey, g.ref.groupId, missing.slice(i, i + this.settings.buildBatch));
+      await this.host.add(g.name, Float64Array.from(batch, (f) => f.key), packVectors(batch, this.settings.hnsw.dimensions));
+    }
+    g.dirty += missing.length + removed;
+    g.faces = (await this.host.stats(g.name)).size;
+    this.log?.info({ faces: g.faces, added: missing.length, removed, ms: Date.now() - started }, 'vector index: group graph loaded');
+    return true;
+  }
+
+  /**
+   * Reads the group from the store in key order into a new graph, one batch per turn of the
+   * event loop. A face registered meanwhile may be read by the build and told by `added`; the
+   * worker adds a key once.
+   */
+  private async build(g: AnnGroup): Promise<void> {
+    const started = Date.now();
+    await this.host.create(g.name, this.settings.hnsw);
+    g.state = 'filling';
+    let after = 0;
+    for (;;) {
+      if (this.groups.get(g.name) !== g) return;
+      const batch = await this.store.vectorBatch(g.ref.appKey, g.ref.groupId, after, this.settings.buildBatch);
+      if (batch.length === 0) break;
+      // Sent in the same turn as the read, so a removal told after the read reaches the worker after this add.
+      const sent = this.host.add(g.name, Float64Array.from(batch, (f) => f.key), packVectors(batch, this.settings.hnsw.dimensions), this.settings.buildThreads);
+      after = batch[batch.length - 1].key;
+      g.dirty += batch.length;
+      await sent;
+    }
+    g.faces = (await this.host.stats(g.name)).size;
+    this.log?.info({ faces: g.faces, ms: Date.now() - started }, 'vector index: group graph built');
+  }
+
+  private async save(g: AnnGroup): Promise<void> {
+    if (!this.snapshots) return;
+    while (g.saving) await g.saving;
+    if (g.dirty === 0 || this.groups.get(g.name) !== g) return;
+    const snapshots = this.snapshots;
+    const meta: SnapshotMeta = { format: 1, generation: g.ref.generation, options: this.settings.hnsw };
+    // Writes after this point are not in this snapshot: they count towards the next one.
+    const changes = g.dirty;
+    g.dirty = 0;
+    g.saving = (async () => {
+      try {
+        await snapshots.write(g.name, (fifo) => this.host.save(g.name, fifo, meta).then(() => undefined));
+      } catch (error) {
+        g.dirty += changes;
+        this.log?.warn({ err: error }, 'vector index: writing a snapshot failed; will try again');
+      } finally {
+        g.saving = undefined;
+      }
+    })();
+    await g.saving;
+  }
+
+  private async evictBeyondBudget(keep: AnnGroup): Promise<void> {
+    const bytesPerFace = graphBytesPerFace(this.settings.hnsw);
+    const resident = () => [...this.groups.values()].reduce((sum, g) => sum + g.faces * bytesPerFace, 0);
+    while (resident() > this.settings.memoryBudgetBytes) {
+      const victim = [...this.groups.values()]
+        .filter((g) => g !== keep && g.state === 'ready')
+        .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      if (!victim) return;
+      await this.save(victim);
+      if (this.groups.get(victim.name) === victim) this.forget(victim.name);
+      this.log?.info({ faces: victim.faces }, 'vector index: least recently searched group graph evicted');
+    }
+  }
+
+  /** Fire-and-forget work must not become an unhandled rejection; a failed write drops the graph. */
+  private quietly(work: Promise<unknown>, g?: AnnGroup): void {
+    work.catch((error: unknown) => {
+      this.log?.warn({ err: error }, 'vector index: an update failed; the group will be reloaded');
+      if (g && this.groups.get(g.name) === g) this.forget(g.name);
+    });
+  }
+}
+
+/** Resident bytes per face: i8 vector, level-0 neighbour slots (2 × connectivity × 4 bytes), key and bookkeeping. */
+export function graphBytesPerFace(o: HnswOptions): number {
+  return o.dimensions + 2 * o.connectivity * 4 + 32;
+}
+
+function sameOptions(a: HnswOptions, b: HnswOptions): boolean {
+  return a.dimensions === b.dimensions && a.connectivity === b.connectivity && a.expansionAdd === b.expansionAdd && a.expansionSearch === b.expansionSearch;
+}
+
+function rerank(candidates: KeyedVector[], query: Float32Array, k: number, minScore: number, exclude?: string): SearchHit[] {
+  const hits: SearchHit[] = [];
+  for (const c of candidates) {
+    if (c.faceId === exclude) continue;
+    let s = 0;
+    for (let i = 0; i < query.length; i++) s += c.vector[i] * query[i];
+    if (s >= minScore) hits.push({ faceId: c.faceId, score: s });
+  }
+  return hits.sort((a, b) => b.score - a.score).slice(0, k);
+}
+
+function packVectors(faces: { vector: Float32Array }[], dimensions: number): Float32Array {
+  const out = new Float32Array(faces.length * dimensions);
+  faces.forEach((f, i) => out.set(f.vector, i * dimensions));
+  return out;
+}
+
+const groupName = (g: { appKey: string; groupId: string }) => `${g.appKey}\u0000${g.groupId}`;

@@ -1,0 +1,80 @@
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { HnswOptions, HnswStats, HnswTask, SnapshotMeta } from './hnsw-worker.js';
+
+/**
+ * The server's handle on the HNSW thread (hnsw-worker.ts). One thread: its requests run in the
+ * order they are sent, which is what keeps a search behind the adds that preceded it.
+ */
+export class HnswHost {
+  /** Started on first use: a server whose groups all stay small never starts the thread. */
+  private started?: Piscina<HnswTask, unknown>;
+
+  private get pool(): Piscina<HnswTask, unknown> {
+    this.started ??= HnswHost.start();
+    return this.started;
+  }
+
+  private static start(): Piscina<HnswTask, unknown> {
+    const here = fileURLToPath(import.meta.url);
+    const fromSource = extname(here) === '.ts';
+    return new Piscina({
+      // Run from TypeScript sources (npm start, tests): the worker needs the tsx loader too.
+      ...(fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? { execArgv: [...process.execArgv, '--import', import.meta.resolve('tsx')] } : {}),
+      filename: new URL(`./hnsw-worker${extname(here)}`, import.meta.url).href,
+      minThreads: 1,
+      maxThreads: 1,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Infinity,
+    });
+  }
+
+  create(group: string, options: HnswOptions): Promise<void> {
+    return this.run({ op: 'create', group, options });
+  }
+
+  /** `vectors` holds the vectors of `keys` back to back; `threads` > 1 inserts a batch in parallel. */
+  add(group: string, keys: Float64Array, vectors: Float32Array, threads = 1): Promise<void> {
+    return this.run({ op: 'add', group, keys, vectors, threads });
+  }
+
+  remove(group: string, keys: number[]): Promise<void> {
+    return this.run({ op: 'remove', group, keys: Float64Array.from(keys) });
+  }
+
+  search(group: string, query: Float32Array, k: number): Promise<{ keys: number[]; distances: number[] }> {
+    return this.run({ op: 'search', group, query, k });
+  }
+
+  /** Writes `meta`, the key set and the graph into `path`, a FIFO that the caller reads from. */
+  save(group: string, path: string, meta: SnapshotMeta): Promise<{ faces: number }> {
+    return this.run({ op: 'save', group, path, meta });
+  }
+
+  /** Reads a graph from `path`, a FIFO that the caller writes into, given the two sections `save` wrote before it. */
+  load(group: string, path: string, sections: [Uint8Array, Uint8Array]): Promise<SnapshotMeta> {
+    return this.run({ op: 'load', group, path, sections });
+  }
+
+  /** Removes from the graph every face not in `storeKeys` (ascending); returns the keys it lacks. */
+  reconcile(group: string, storeKeys: number[]): Promise<{ missing: number[]; removed: number }> {
+    return this.run({ op: 'reconcile', group, storeKeys: Float64Array.from(storeKeys) });
+  }
+
+  drop(group: string): Promise<void> {
+    return this.run({ op: 'drop', group });
+  }
+
+  stats(group: string): Promise<HnswStats> {
+    return this.run({ op: 'stats', group });
+  }
+
+  async close(): Promise<void> {
+    await this.started?.destroy();
+  }
+
+  private run<T>(task: HnswTask): Promise<T> {
+    return this.pool.run(task) as Promise<T>;
+  }
+}

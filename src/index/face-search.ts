@@ -1,0 +1,35 @@
+import type { FaceKey, KeyedVector } from '../store/store.js';
+
+/**
+ * One group as a search index sees it. `generation` tells incarnations apart (a group deleted and
+ * created again under the same id is another group); `revision` and `faceCount` are the store's
+ * at the time the caller read the group.
+ */
+export interface GroupRef {
+  appKey: string;
+  groupId: string;
+  generation: number;
+  revision: number;
+  faceCount: number;
+}
+
+export interface SearchHit {
+  faceId: string;
+  /** Exact cosine similarity of the stored vector and the query. */
+  score: number;
+}
+
+/**
+ * 1:N search over the faces of a group: the domain's one port to whatever answers it (an exact
+ * scan in memory, an ANN index in a worker thread, or the database itself). Writes are told
+ * after they are durable in the store; a search issued after such a call sees them.
+ */
+export interface FaceSearch {
+  /** Best `k` faces by exact cosine, at or above `minScore`, best first; `exclude` is skipped. */
+  search(group: GroupRef, query: Float32Array, k: number, minScore: number, exclude?: string): Promise<SearchHit[]>;
+  added(group: GroupRef, faces: KeyedVector[]): void;
+  removed(group: GroupRef, face: { key: FaceKey; faceId: string }): void;
+  /** The group is gone: forget it, everywhere this search keeps anything. */
+  dropped(group: { appKey: string; groupId: string }): void;
+  close(): Promise<void>;
+}

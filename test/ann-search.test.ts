@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnSettings } from '../src/index/ann/ann-face-search.js';
+import { ExactFaceSearch } from '../src/index/exact-face-search.js';
+import type { GroupRef } from '../src/index/face-search.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { FaceWithVector } from '../src/store/store.js';
+import { ClusteredVectors } from './support/clustered-vectors.js';
+
+const root = mkdtempSync(join(tmpdir(), 'facerec-ann-test-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const SMALL: AnnSettings = { ...DEFAULT_ANN_SETTINGS, exactBelow: 100, buildBatch: 250 };
+
+let n = 0;
+function face(vector: Float32Array): FaceWithVector {
+  n++;
+  return {
+    faceId: `face-${n}`, imageId: `img-${n}`, bbox: { x0: 0, y0: 0, x1: 1, y1: 1 }, landmarks: [],
+    confidence: 1, createTime: new Date(1_700_000_000_000 + n), vector,
+  };
+}
+
+async function groupOf(store: SqliteStore, groupId: string): Promise<GroupRef> {
+  const g = (await store.getGroup('app', groupId))!;
+  return { appKey: 'app', groupId, generation: g.createTime.getTime(), revision: g.revision, faceCount: g.faceCount };
+}
+
+/** Waits until the ANN side has its graph (searches are answered exactly until then). */
+async function untilBuilt(ann: AnnFaceSearch, group: () => Promise<GroupRef>, query: Float32Array): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    await ann.search(await group(), query, 1, -1);
+    if (ann.isGraphReady(await group())) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('graph not built');
+}
+
+describe('AnnFaceSearch', () => {
+  it('answers like the exact scan: same top face in at least 99 % of queries, exact scores', async () => {
+    const store = SqliteStore.open(join(root, 'a'));
+    await store.createApp('app', 'h');
+    await store.createGroup('app', 'g', 'v', 10);
+    const gen = new ClusteredVectors(512, 7);
+    const faces: FaceWithVector[] = [];
+    for (let id = 0; id < 600; id++) for (let p = 0; p < 5; p++) faces.push(face(gen.face(id)));
+    await store.addFaces('app', 'g', faces, 1e9);
+    const exact = new ExactFaceSearch(store, 512);
+    const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), undefined, SMALL);
+    try {
+      const g = () => groupOf(store, 'g');
+      await untilBuilt(ann, g, gen.face(0));
+      let same = 0;
+      const queries = 200;
+      for (let q = 0; q < queries; q++) {
+        const query = gen.face(q * 3);
+        const [a, e] = [await ann.search(await g(), query, 10, 0), await exact.search(await g(), query, 10, 0)];
+        if (a[0]?.faceId === e[0]?.faceId) same++;
+        // Scores are exact cosines of the stored vectors, whatever the graph's quantisation.
+        for (const hit of a) {
+          const twin = e.find((x) => x.faceId === hit.faceId);
+          if (twin) assert.ok(Math.abs(hit.score - twin.score) < 1e-6, `${hit.score} vs ${twin.score}`);
+        }
+      }
+      assert.ok(same / queries >= 0.99, `top-1 identical in ${same} of ${queries}`);
+    } finally {
+      await ann.close();
+      await store.close();
+    }
+  });
+
+  it('never returns a deleted face, finds one registered after the build, and honours exclude and minScore', async () => {
+    const store = SqliteStore.open(join(root, 'b'));
+    await store.createApp('app', 'h');
+    await store.createGroup('app', 'g', 'v', 10);
+    const gen = new ClusteredVectors(512, 11);
+    const faces: FaceWithVector[] = [];
+    for (let id = 0; id < 100; id++) for (let p = 0; p < 3; p++) faces.push(face(gen.face(id)));
+    await store.addFaces('app', 'g', faces, 1e9);
+    const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), undefined, SMALL);
+    try {
+      const g = () => groupOf(store, 'g');
+      await untilBuilt(ann, g, gen.face(0));
+
+      const target = faces[30];
+      assert.equal((await ann.search(await g(), target.vector, 1, 0))[0].faceId, target.faceId);
+      const key = (await store.deleteFace('app', 'g', target.faceId))!;
+      ann.removed(await g(), { key, faceId: target.faceId });
+      assert.ok(!(await ann.search(await g(), target.vector, 10, -1)).some((h) => h.faceId === target.faceId));
+
+      const late = face(gen.face(500));
+      const { keys } = (await store.addFaces('app', 'g', [late], 1e9))!;
+      ann.added(await g(), [{ key: keys[0], faceId: late.faceId, vector: late.vector }]);
+      assert.equal((await ann.search(await g(), late.vector, 1, 0))[0].faceId, late.faceId);
+
+      const other = faces[60];
+      const hits = await ann.search(await g(), other.vector, 3, 0.3, other.faceId);
+      assert.ok(!hits.some((h) => h.faceId === other.faceId));
+      assert.ok(hits.every((h) => h.score >= 0.3));
+    } finally {
+      await ann.close();
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnSettings } from '../src/index/ann/ann-face-search.js';
+import { SnapshotFiles } from '../src/index/ann/snapshot-files.js';
+import { ExactFaceSearch } from '../src/index/exact-face-search.js';
+import type { GroupRef } from '../src/index/face-search.js';
+import { SqliteStore } from '../src/store/sqlite-store.js';
+import type { FaceWithVector } from '../src/store/store.js';
+import { ClusteredVectors } from './support/clustered-vectors.js';
+
+const root = mkdtempSync(join(tmpdir(), 'facerec-ann-snap-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** Warnings are failures here: every path these tests take is meant to work. */
+const log = { info: () => {}, warn: (fields: object, message: string) => console.error('WARN', message, fields) };
+
+const SMALL: AnnSettings = { ...DEFAULT_ANN_SETTINGS, exactBelow: 100, buildBatch: 250, snapshotIntervalMs: 3_600_000 };
+
+let n = 0;
+function face(vector: Float32Array): FaceWithVector {
+  n++;
+  return {
+    faceId: `face-${n}`, imageId: `img-${n}`, bbox: { x0: 0, y0: 0, x1: 1, y1: 1 }, landmarks: [],
+    confidence: 1, createTime: new Date(1_700_000_000_000 + n), vector,
+  };
+}
+
+async function groupOf(store: SqliteStore, groupId: string): Promise<GroupRef> {
+  const g = (await store.getGroup('app', groupId))!;
+  return { appKey: 'app', groupId, generation: g.createTime.getTime(), revision: g.revision, faceCount: g.faceCount };
+}
+
+async function untilReady(ann: AnnFaceSearch, group: () => Promise<GroupRef>, query: Float32Array): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    await ann.search(await group(), query, 1, -1);
+    if (ann.isGraphReady(await group())) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('graph not ready');
+}
+
+/** A group of 300 clustered faces in a fresh store. */
+async function fixture(dir: string) {
+  const store = SqliteStore.open(dir);
+  await store.createApp('app', 'h');
+  await store.createGroup('app', 'g', 'v', 10);
+  const gen = new ClusteredVectors(512, 5);
+  const faces: FaceWithVector[] = [];
+  for (let id = 0; id < 100; id++) for (let p = 0; p < 3; p++) faces.push(face(gen.face(id)));
+  await store.addFaces('app', 'g', faces, 1e9);
+  return { store, gen, faces, snapshots: new SnapshotFiles(join(dir, 'index'), store.indexSecret()) };
+}
+
+/** The decrypted contents of a group's snapshot. */
+async function plaintext(snapshots: SnapshotFiles, group: string): Promise<Buffer> {
+  let bytes = Buffer.alloc(0);
+  await snapshots.read(group, 2, async (fifo, sections) => {
+    bytes = Buffer.concat([...sections, await readFile(fifo)]);
+  });
+  return bytes;
+}
+
+/** How usearch stores a unit vector at i8: each component × 127, truncated. */
+const i8Bytes = (v: Float32Array) => Buffer.from(Int8Array.from(v, (x) => Math.trunc(x * 127)).buffer);
+
+describe('AnnFaceSearch snapshots', () => {
+  it('restarts from its snapshot, with the faces added and deleted while it was down', async () => {
+    const dir = join(root, 'restart');
+    const { store, gen, faces, snapshots } = await fixture(dir);
+    const g = () => groupOf(store, 'g');
+    const first = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
+    await untilReady(first, g, gen.face(0));
+    await first.close(); // writes the snapshot
+    assert.equal(readdirSync(join(dir, 'index')).filter((f) => f.endsWith('.hnsw')).length, 1);
+
+    // While no search runs: one face deleted, one registered.
+    const gone = faces[10];
+    await store.deleteFace('app', 'g', gone.faceId);
+    const late = face(gen.face(700));
+    await store.addFaces('app', 'g', [late], 1e9);
+
+    const second = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
+    try {
+      // A snapshot exists, so the first search waits for it rather than scanning exactly.
+      const hits = await second.search(await g(), late.vector, 1, 0);
+      assert.ok(second.isGraphReady(await g()), 'the first search is answered by the loaded graph');
+      assert.equal(hits[0].faceId, late.faceId);
+      assert.ok(!(await second.search(await g(), gone.vector, 10, -1)).some((h) => h.faceId === gone.faceId));
+      assert.equal((await second.search(await g(), faces[20].vector, 1, 0))[0].faceId, faces[20].faceId);
+    } finally {
+      await second.close();
+      await store.close();
+    }
+  });
+
+  it('keeps snapshots encrypted, bound to their group, and free of deleted faces', async () => {
+    const dir = join(root, 'privacy');
+    const { store, gen, faces, snapshots } = await fixture(dir);
+    const g = () => groupOf(store, 'g');
+    const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
+    const name = 'app\u0000g';
+    try {
+      await untilReady(ann, g, gen.face(0));
+      await ann.saveChanged();
+      const file = readFileSync(snapshots.pathOf(name));
+      const kept = faces[40];
+      assert.ok(plaintext && (await plaintext(snapshots, name)).includes(i8Bytes(kept.vector)), 'the graph holds the quantised vector');
+      assert.ok(!file.includes(i8Bytes(kept.vector)), 'but the file holds it only encrypted');
+      assert.ok(!file.includes(Buffer.from('app\u0000g')), 'and names no group');
+
+      const gone = faces[41];
+      const key = (await store.deleteFace('app', 'g', gone.faceId))!;
+      ann.removed(await g(), { key, faceId: gone.faceId });
+      await ann.saveChanged();
+      const after = await plaintext(snapshots, name);
+      assert.ok(!after.includes(i8Bytes(gone.vector)), 'a deleted face leaves no bytes in the next snapshot');
+      assert.ok(after.includes(i8Bytes(kept.vector)));
+
+      // Another group's snapshot copied in place of this one is refused, as is an altered file.
+      const other = new SnapshotFiles(join(dir, 'index'), store.indexSecret());
+      await assert.rejects(other.read('app\u0000h', 2, async () => {}).then(async () => {
+        writeFileSync(other.pathOf('app\u0000h'), readFileSync(snapshots.pathOf(name)));
+        await other.read('app\u0000h', 2, async (fifo) => void (await readFile(fifo)));
+      }));
+      const altered = Buffer.from(readFileSync(snapshots.pathOf(name)));
+      altered[altered.length - 40] ^= 1;
+      writeFileSync(snapshots.pathOf(name), altered);
+      await assert.rejects(snapshots.read(name, 2, async (fifo) => void (await readFile(fifo))));
+      const wrongKey = new SnapshotFiles(join(dir, 'index'), randomBytes(32));
+      writeFileSync(snapshots.pathOf(name), file);
+      await assert.rejects(wrongKey.read(name, 2, async (fifo) => void (await readFile(fifo))));
+    } finally {
+      await ann.close();
+      await store.close();
+    }
+  });
+
+  it('rebuilds from the store when the snapshot is damaged', async () => {
+    const dir = join(root, 'damaged');
+    const { store, gen, faces, snapshots } = await fixture(dir);
+    const g = () => groupOf(store, 'g');
+    const first = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
+    await untilReady(first, g, gen.face(0));
+    await first.close();
+    const path = snapshots.pathOf('app\u0000g');
+    const bytes = readFileSync(path);
+    bytes[100] ^= 0xff;
+    writeFileSync(path, bytes);
+
+    const second = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
+    try {
+      // Answered (exactly) even though the snapshot is refused; the graph is rebuilt behind it.
+      assert.equal((await second.search(await g(), faces[5].vector, 1, 0))[0].faceId, faces[5].faceId);
+      await untilReady(second, g, gen.face(1));
+      assert.equal((await second.search(await g(), faces[6].vector, 1, 0))[0].faceId, faces[6].faceId);
+    } finally {
+      await second.close();
+      await store.close();
+    }
+  });
+});

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnSettings } from '../src/index/ann/ann-face-search.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
-import type { GroupRef } from '../src/index/face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../src/store/store.js';
+import { faceOf, groupOf, untilGraphReady } from './support/ann-fixtures.js';
 import { ClusteredVectors } from './support/clustered-vectors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'facerec-ann-test-'));
@@ -15,29 +15,6 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const SMALL: AnnSettings = { ...DEFAULT_ANN_SETTINGS, exactBelow: 100, buildBatch: 250 };
 
-let n = 0;
-function face(vector: Float32Array): FaceWithVector {
-  n++;
-  return {
-    faceId: `face-${n}`, imageId: `img-${n}`, bbox: { x0: 0, y0: 0, x1: 1, y1: 1 }, landmarks: [],
-    confidence: 1, createTime: new Date(1_700_000_000_000 + n), vector,
-  };
-}
-
-async function groupOf(store: SqliteStore, groupId: string): Promise<GroupRef> {
-  const g = (await store.getGroup('app', groupId))!;
-  return { appKey: 'app', groupId, generation: g.createTime.getTime(), revision: g.revision, faceCount: g.faceCount };
-}
-
-/** Waits until the ANN side has its graph (searches are answered exactly until then). */
-async function untilBuilt(ann: AnnFaceSearch, group: () => Promise<GroupRef>, query: Float32Array): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    await ann.search(await group(), query, 1, -1);
-    if (ann.isGraphReady(await group())) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('graph not built');
-}
 
 describe('AnnFaceSearch', () => {
   it('answers like the exact scan: same top face in at least 99 % of queries, exact scores', async () => {
@@ -46,13 +23,13 @@ describe('AnnFaceSearch', () => {
     await store.createGroup('app', 'g', 'v', 10);
     const gen = new ClusteredVectors(512, 7);
     const faces: FaceWithVector[] = [];
-    for (let id = 0; id < 600; id++) for (let p = 0; p < 5; p++) faces.push(face(gen.face(id)));
+    for (let id = 0; id < 600; id++) for (let p = 0; p < 5; p++) faces.push(faceOf(gen.face(id)));
     await store.addFaces('app', 'g', faces, 1e9);
     const exact = new ExactFaceSearch(store, 512);
     const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), undefined, SMALL);
     try {
       const g = () => groupOf(store, 'g');
-      await untilBuilt(ann, g, gen.face(0));
+      await untilGraphReady(ann, g, gen.face(0));
       let same = 0;
       const queries = 200;
       for (let q = 0; q < queries; q++) {
@@ -78,12 +55,12 @@ describe('AnnFaceSearch', () => {
     await store.createGroup('app', 'g', 'v', 10);
     const gen = new ClusteredVectors(512, 11);
     const faces: FaceWithVector[] = [];
-    for (let id = 0; id < 100; id++) for (let p = 0; p < 3; p++) faces.push(face(gen.face(id)));
+    for (let id = 0; id < 100; id++) for (let p = 0; p < 3; p++) faces.push(faceOf(gen.face(id)));
     await store.addFaces('app', 'g', faces, 1e9);
     const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), undefined, SMALL);
     try {
       const g = () => groupOf(store, 'g');
-      await untilBuilt(ann, g, gen.face(0));
+      await untilGraphReady(ann, g, gen.face(0));
 
       const target = faces[30];
       assert.equal((await ann.search(await g(), target.vector, 1, 0))[0].faceId, target.faceId);
@@ -91,7 +68,7 @@ describe('AnnFaceSearch', () => {
       ann.removed(await g(), { key, faceId: target.faceId });
       assert.ok(!(await ann.search(await g(), target.vector, 10, -1)).some((h) => h.faceId === target.faceId));
 
-      const late = face(gen.face(500));
+      const late = faceOf(gen.face(500));
       const { keys } = (await store.addFaces('app', 'g', [late], 1e9))!;
       ann.added(await g(), [{ key: keys[0], faceId: late.faceId, vector: late.vector }]);
       assert.equal((await ann.search(await g(), late.vector, 1, 0))[0].faceId, late.faceId);

@@ -8,9 +8,9 @@ import { after, describe, it } from 'node:test';
 import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnSettings } from '../src/index/ann/ann-face-search.js';
 import { SnapshotFiles } from '../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
-import type { GroupRef } from '../src/index/face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../src/store/store.js';
+import { faceOf, groupOf, untilGraphReady } from './support/ann-fixtures.js';
 import { ClusteredVectors } from './support/clustered-vectors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'facerec-ann-snap-'));
@@ -21,28 +21,6 @@ const log = { info: () => {}, warn: (fields: object, message: string) => console
 
 const SMALL: AnnSettings = { ...DEFAULT_ANN_SETTINGS, exactBelow: 100, buildBatch: 250, snapshotIntervalMs: 3_600_000 };
 
-let n = 0;
-function face(vector: Float32Array): FaceWithVector {
-  n++;
-  return {
-    faceId: `face-${n}`, imageId: `img-${n}`, bbox: { x0: 0, y0: 0, x1: 1, y1: 1 }, landmarks: [],
-    confidence: 1, createTime: new Date(1_700_000_000_000 + n), vector,
-  };
-}
-
-async function groupOf(store: SqliteStore, groupId: string): Promise<GroupRef> {
-  const g = (await store.getGroup('app', groupId))!;
-  return { appKey: 'app', groupId, generation: g.createTime.getTime(), revision: g.revision, faceCount: g.faceCount };
-}
-
-async function untilReady(ann: AnnFaceSearch, group: () => Promise<GroupRef>, query: Float32Array): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    await ann.search(await group(), query, 1, -1);
-    if (ann.isGraphReady(await group())) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('graph not ready');
-}
 
 /** A group of 300 clustered faces in a fresh store. */
 async function fixture(dir: string) {
@@ -51,7 +29,7 @@ async function fixture(dir: string) {
   await store.createGroup('app', 'g', 'v', 10);
   const gen = new ClusteredVectors(512, 5);
   const faces: FaceWithVector[] = [];
-  for (let id = 0; id < 100; id++) for (let p = 0; p < 3; p++) faces.push(face(gen.face(id)));
+  for (let id = 0; id < 100; id++) for (let p = 0; p < 3; p++) faces.push(faceOf(gen.face(id)));
   await store.addFaces('app', 'g', faces, 1e9);
   return { store, gen, faces, snapshots: new SnapshotFiles(join(dir, 'index'), store.indexSecret()) };
 }
@@ -74,14 +52,14 @@ describe('AnnFaceSearch snapshots', () => {
     const { store, gen, faces, snapshots } = await fixture(dir);
     const g = () => groupOf(store, 'g');
     const first = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
-    await untilReady(first, g, gen.face(0));
+    await untilGraphReady(first, g, gen.face(0));
     await first.close(); // writes the snapshot
     assert.equal(readdirSync(join(dir, 'index')).filter((f) => f.endsWith('.hnsw')).length, 1);
 
     // While no search runs: one face deleted, one registered.
     const gone = faces[10];
     await store.deleteFace('app', 'g', gone.faceId);
-    const late = face(gen.face(700));
+    const late = faceOf(gen.face(700));
     await store.addFaces('app', 'g', [late], 1e9);
 
     const second = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
@@ -105,7 +83,7 @@ describe('AnnFaceSearch snapshots', () => {
     const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
     const name = 'app\u0000g';
     try {
-      await untilReady(ann, g, gen.face(0));
+      await untilGraphReady(ann, g, gen.face(0));
       await ann.saveChanged();
       const file = readFileSync(snapshots.pathOf(name));
       const kept = faces[40];
@@ -145,7 +123,7 @@ describe('AnnFaceSearch snapshots', () => {
     const { store, gen, faces, snapshots } = await fixture(dir);
     const g = () => groupOf(store, 'g');
     const first = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
-    await untilReady(first, g, gen.face(0));
+    await untilGraphReady(first, g, gen.face(0));
     await first.close();
     const path = snapshots.pathOf('app\u0000g');
     const bytes = readFileSync(path);
@@ -156,7 +134,7 @@ describe('AnnFaceSearch snapshots', () => {
     try {
       // Answered (exactly) even though the snapshot is refused; the graph is rebuilt behind it.
       assert.equal((await second.search(await g(), faces[5].vector, 1, 0))[0].faceId, faces[5].faceId);
-      await untilReady(second, g, gen.face(1));
+      await untilGraphReady(second, g, gen.face(1));
       assert.equal((await second.search(await g(), faces[6].vector, 1, 0))[0].faceId, faces[6].faceId);
     } finally {
       await second.close();

@@ -118,6 +118,28 @@ describe('AnnFaceSearch snapshots', () => {
     }
   });
 
+  it('abandons a build in flight when closed, leaving no snapshot, and builds again on the next start', async () => {
+    const dir = join(root, 'abandon');
+    const { store, gen, faces, snapshots } = await fixture(dir);
+    const g = () => groupOf(store, 'g');
+    const slow: AnnSettings = { ...SMALL, buildBatch: 5 };
+    const first = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, slow, log);
+    // The first search starts the build and is answered exactly.
+    assert.equal((await first.search(await g(), faces[3].vector, 1, 0))[0].faceId, faces[3].faceId);
+    await first.close();
+    assert.equal(first.isGraphReady(await g()), false);
+    assert.equal(snapshots.exists('app\u0000g'), false, 'an abandoned build writes nothing');
+
+    const second = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
+    try {
+      await untilGraphReady(second, g, gen.face(2));
+      assert.equal((await second.search(await g(), faces[4].vector, 1, 0))[0].faceId, faces[4].faceId);
+    } finally {
+      await second.close();
+      await store.close();
+    }
+  });
+
   it('rebuilds from the store when the snapshot is damaged', async () => {
     const dir = join(root, 'damaged');
     const { store, gen, faces, snapshots } = await fixture(dir);

@@ -79,6 +79,8 @@ interface AnnGroup {
 export class AnnFaceSearch implements FaceSearch {
   private readonly groups = new Map<string, AnnGroup>();
   private readonly host = new HnswHost();
+  /** Graphs being dropped in the worker; closing waits for them. */
+  private readonly drops = new Set<Promise<void>>();
   private readonly timer: NodeJS.Timeout;
   private clock = 0;
 
@@ -141,10 +143,14 @@ export class AnnFaceSearch implements FaceSearch {
   /** Writes every changed graph to its snapshot, then stops the worker. */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    // Opens in flight finish first (each ends by saving what it built), then the rest is saved.
-    await Promise.allSettled([...this.groups.values()].map((g) => g.opened));
+    // A build in flight could take minutes, longer than a shutdown may: it is abandoned (it stops
+    // after its current step; the next start builds again, answering exactly meanwhile).
+    const opening = [...this.groups.values()].filter((g) => g.state !== 'ready');
+    for (const g of opening) this.forget(g.name);
+    await Promise.allSettled(opening.map((g) => g.opened));
     await this.saveChanged();
     await Promise.allSettled([...this.groups.values()].map((g) => g.saving));
+    await Promise.allSettled([...this.drops]);
     await this.host.close();
     await this.exact.close();
   }
@@ -174,7 +180,9 @@ export class AnnFaceSearch implements FaceSearch {
 
   private forget(name: string): void {
     if (!this.groups.delete(name)) return;
-    this.quietly(this.host.drop(name));
+    const dropping = this.host.drop(name).finally(() => this.drops.delete(dropping));
+    this.drops.add(dropping);
+    this.quietly(dropping);
   }
 
   private open(group: GroupRef): AnnGroup {
@@ -218,6 +226,8 @@ export class AnnFaceSearch implements FaceSearch {
       await snapshots.remove(g.name);
       return false;
     }
+    // Abandoned meanwhile (dropped, or the server is closing): the caller sees that and stops.
+    if (this.groups.get(g.name) !== g) return true;
     if (!meta || meta.generation !== g.ref.generation || !sameOptions(meta.options, this.settings.hnsw)) {
       await this.host.drop(g.name);
       await snapshots.remove(g.name);

@@ -1,12 +1,13 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { constants, createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { constants, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 
+const PIPE_PREFIX = '.pipe-';
 const MAGIC = Buffer.from('FRIDX1\n\0', 'latin1');
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -33,6 +34,11 @@ export class SnapshotFiles {
     private readonly key: Uint8Array,
   ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // A process killed while writing leaves its temporary file and its FIFO behind; neither is
+    // ever read (a snapshot is only what was renamed into place), so they go.
+    for (const name of readdirSync(dir)) {
+      if (name.endsWith('.tmp') || name.startsWith(PIPE_PREFIX)) rmSync(join(dir, name), { force: true });
+    }
   }
 
   pathOf(group: string): string {
@@ -129,7 +135,7 @@ export class SnapshotFiles {
   }
 
   private async fifo(): Promise<string> {
-    const path = join(this.dir, `.pipe-${randomBytes(8).toString('hex')}`);
+    const path = join(this.dir, `${PIPE_PREFIX}${randomBytes(8).toString('hex')}`);
     await promisify(execFile)('mkfifo', ['-m', '600', path]);
     return path;
   }

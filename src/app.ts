@@ -7,7 +7,7 @@ import { FaceService } from './domain/service.js';
 import type { FaceAnalyzer } from './engine/analyzer.js';
 import { EMBEDDING_SIZE } from './engine/vectors.js';
 import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnLogger } from './index/ann/ann-face-search.js';
-import { SnapshotFiles } from './index/ann/snapshot-files.js';
+import { INDEX_DIR, SnapshotFiles } from './index/ann/snapshot-files.js';
 import { ExactFaceSearch } from './index/exact-face-search.js';
 import type { FaceSearch, GroupRef } from './index/face-search.js';
 import { fetchImage } from './net/image-fetch.js';
@@ -23,14 +23,25 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** Every group of every app (ids only). */
+export async function allGroups(store: Store): Promise<{ appKey: string; groupId: string }[]> {
+  const out: { appKey: string; groupId: string }[] = [];
+  for (const app of await store.listApps()) {
+    for (let page = await store.listGroups(app.appKey, 1000); ; page = await store.listGroups(app.appKey, 1000, page.next)) {
+      for (const g of page.items) out.push({ appKey: app.appKey, groupId: g.groupId });
+      if (!page.next) break;
+    }
+  }
+  return out;
+}
+
 /** The index's view of a group, as the domain passes it. */
 export async function groupRef(store: Store, appKey: string, groupId: string): Promise<GroupRef | undefined> {
   const g = await store.getGroup(appKey, groupId);
   return g && { appKey, groupId, generation: g.createTime.getTime(), revision: g.revision, faceCount: g.faceCount };
 }
 
-/** Where persisted search graphs live, inside the data directory. */
-export const INDEX_DIR = 'index';
+export { INDEX_DIR };
 
 /** Downloads under the operator's size, time and address rules; the domain names the failures. */
 export function urlFetcher(config: Pick<Config, 'maxImageBytes' | 'allowPrivateUrls' | 'urlTimeoutMs'>): UrlFetcher {
@@ -53,7 +64,12 @@ export function createRuntime(config: Config, analyzer: FaceAnalyzer, options: {
   // Signed with a key derived from the master key, so tokens survive restarts and work across nodes.
   const tokens = new PageTokens(store.tokenSecret(), config.pageTokenTtlMs);
   const service = new FaceService(store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
-  return { service, apps: new Apps(store), store, faceSearch, close: async () => {
+  // Snapshots of groups that no longer exist (an app deleted by the CLI while no server ran) go.
+  const swept = allGroups(store).then((groups) => faceSearch.removeOrphanSnapshots(groups)).catch((err: unknown) => {
+    options.indexLog?.warn({ err }, 'vector index: could not sweep snapshots of deleted groups');
+  });
+  return { service, apps: new Apps(store, (group) => faceSearch.dropped(group)), store, faceSearch, close: async () => {
+    await swept;
     await faceSearch.close();
     await store.close();
   } };

@@ -5,7 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnSettings } from '../src/index/ann/ann-face-search.js';
+import { createRuntime } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { Apps } from '../src/domain/apps.js';
+import { LazyEngine } from '../src/engine/lazy-engine.js';
+import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, groupName, type AnnSettings } from '../src/index/ann/ann-face-search.js';
 import { SnapshotFiles } from '../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
@@ -138,6 +142,34 @@ describe('AnnFaceSearch snapshots', () => {
       await second.close();
       await store.close();
     }
+  });
+
+  it('deleting an app removes its groups\' snapshots; a start removes those of groups gone meanwhile', async () => {
+    const dir = join(root, 'app-delete');
+    const { store, gen, snapshots } = await fixture(dir);
+    const g = () => groupOf(store, 'g');
+    const build = async () => {
+      const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
+      await untilGraphReady(ann, g, gen.face(0));
+      await ann.close();
+      assert.ok(snapshots.exists('app\u0000g'));
+    };
+    await build();
+    // As the CLI's `apps delete` does it: the app's groups are told to the snapshot files.
+    assert.equal(await new Apps(store, (group) => snapshots.remove(groupName(group))).delete('app'), true);
+    assert.equal(snapshots.exists('app\u0000g'), false);
+
+    // Deleted behind facerec's back: the next runtime's start sweeps the orphan away.
+    await store.createApp('app', 'h');
+    await store.createGroup('app', 'g', 'v', 10);
+    await store.addFaces('app', 'g', Array.from({ length: 120 }, (_, i) => faceOf(gen.face(i))), 1e9);
+    await build();
+    await store.deleteApp('app');
+    assert.ok(snapshots.exists('app\u0000g'));
+    const runtime = createRuntime(loadConfig({ FACEREC_DATA_DIR: dir }, false), new LazyEngine());
+    await runtime.close();
+    assert.equal(snapshots.exists('app\u0000g'), false);
+    await store.close();
   });
 
   it('rebuilds from the store when the snapshot is damaged', async () => {

@@ -10,7 +10,11 @@ export interface NewAppKeys {
 
 /** Apps are tenants: an appKey names one, and the v2 secret key proves the caller holds it. */
 export class Apps {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Told of every group a deleted app took with it, so search indexes forget it too. */
+    private readonly groupGone: (group: { appKey: string; groupId: string }) => Promise<void> | void = () => {},
+  ) {}
 
   /** Creates an app with random keys, or with the given ones (operator-provided via env). */
   async create(keys?: Partial<NewAppKeys>): Promise<NewAppKeys> {
@@ -29,8 +33,15 @@ export class Apps {
     return this.store.listApps();
   }
 
-  delete(appKey: string): Promise<boolean> {
-    return this.store.deleteApp(appKey);
+  async delete(appKey: string): Promise<boolean> {
+    const groupIds: string[] = [];
+    for (let page = await this.store.listGroups(appKey, 1000); ; page = await this.store.listGroups(appKey, 1000, page.next)) {
+      for (const g of page.items) groupIds.push(g.groupId);
+      if (!page.next) break;
+    }
+    const deleted = await this.store.deleteApp(appKey);
+    for (const groupId of groupIds) await this.groupGone({ appKey, groupId });
+    return deleted;
   }
 
   /** v1 credential: the appKey alone. */

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Apps } from '../../domain/apps.js';
 import { CliError, emit, table } from '../output.js';
@@ -7,10 +8,17 @@ import { configFrom, globals, type GlobalOptions } from '../session.js';
 async function withApps<T>(opts: GlobalOptions, fn: (apps: Apps) => Promise<T>): Promise<T> {
   const config = configFrom(opts);
   // Imported on use, so that commands against a remote server never load SQLite.
-  const [{ Apps }, { SqliteStore }] = await Promise.all([import('../../domain/apps.js'), import('../../store/sqlite-store.js')]);
+  const [{ Apps }, { SqliteStore }, { INDEX_DIR, SnapshotFiles }, { groupName }] = await Promise.all([
+    import('../../domain/apps.js'),
+    import('../../store/sqlite-store.js'),
+    import('../../index/ann/snapshot-files.js'),
+    import('../../index/ann/ann-face-search.js'),
+  ]);
   const store = SqliteStore.open(config.dataDir, { masterKey: config.masterKey });
   try {
-    return await fn(new Apps(store));
+    // A deleted app's groups take their search-graph snapshots with them.
+    const snapshots = new SnapshotFiles(join(config.dataDir, INDEX_DIR), store.indexSecret());
+    return await fn(new Apps(store, (group) => snapshots.remove(groupName(group))));
   } finally {
     await store.close();
   }

@@ -155,6 +155,14 @@ export class AnnFaceSearch implements FaceSearch {
     await this.exact.close();
   }
 
+  /**
+   * Deletes every snapshot that belongs to none of `groups` (the groups the store holds): what an
+   * app deleted while no server ran, or a crash between a delete and its snapshot's removal, left.
+   */
+  async removeOrphanSnapshots(groups: { appKey: string; groupId: string }[]): Promise<number> {
+    return this.snapshots ? this.snapshots.removeAllBut(groups.map(groupName)) : 0;
+  }
+
   /** Resolves when every ready graph's snapshot holds every change made before the call. */
   async saveChanged(): Promise<void> {
     for (const g of [...this.groups.values()]) {
@@ -340,4 +348,5 @@ function packVectors(faces: { vector: Float32Array }[], dimensions: number): Flo
   return out;
 }
 
-const groupName = (g: { appKey: string; groupId: string }) => `${g.appKey}\u0000${g.groupId}`;
+/** How a group is named to the graph thread and to its snapshot file. */
+export const groupName = (g: { appKey: string; groupId: string }) => `${g.appKey}\u0000${g.groupId}`;

@@ -1,12 +1,14 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { constants, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 
+/** Where persisted search graphs live, inside the data directory. */
+export const INDEX_DIR = 'index';
 const PIPE_PREFIX = '.pipe-';
 const MAGIC = Buffer.from('FRIDX1\n\0', 'latin1');
 const IV_BYTES = 12;
@@ -128,6 +130,18 @@ export class SnapshotFiles {
 
   exists(group: string): boolean {
     return existsSync(this.pathOf(group));
+  }
+
+  /** Deletes every snapshot but those of `groups`; returns how many went. */
+  async removeAllBut(groups: Iterable<string>): Promise<number> {
+    const keep = new Set([...groups].map((g) => basename(this.pathOf(g))));
+    let removed = 0;
+    for (const name of await readdir(this.dir)) {
+      if (!name.endsWith('.hnsw') || keep.has(name)) continue;
+      await rm(join(this.dir, name), { force: true });
+      removed++;
+    }
+    return removed;
   }
 
   async remove(group: string): Promise<void> {

@@ -26,14 +26,12 @@ async function runAndKill(dir: string, seed: number, writes: number, log: { adde
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'support', 'ann-writer-child.ts'), dir, String(seed)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let seen = 0;
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  // Read to the end: lines the writer printed between the kill and its death are acknowledged too.
   for await (const line of createInterface({ input: child.stdout! })) {
     const event = JSON.parse(line) as { added?: string; deleted?: string };
     if (event.added) log.added.add(event.added);
     if (event.deleted) log.deleted.add(event.deleted);
-    if (++seen >= writes) {
-      child.kill('SIGKILL');
-      break;
-    }
+    if (++seen === writes) child.kill('SIGKILL');
   }
   await exited;
 }
@@ -71,7 +69,9 @@ test('a graph killed with SIGKILL mid-write comes back complete: every stored fa
     assert.ok(log.deleted.size > 0);
     const storedIds = new Set(stored.map((f) => f.faceId));
     for (const id of log.deleted) assert.ok(!storedIds.has(id), `acknowledged delete of ${id} held`);
-    for (const id of log.added) if (!log.deleted.has(id)) assert.ok(storedIds.has(id), `acknowledged add of ${id} held`);
+    // The writer only ever deletes faces numbered 1 mod 3, and may have been killed after such a
+    // delete and before saying so; every other acknowledged face must be there.
+    for (const id of log.added) if (Number(id.split('-')[1]) % 3 !== 1) assert.ok(storedIds.has(id), `acknowledged add of ${id} held`);
     // A deleted face's own vector finds anything but that face.
     const probe = new ClusteredVectors(512, 12);
     for (let i = 0; i < 40; i++) {

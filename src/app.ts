@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Config } from './config.js';
-import { Apps } from './domain/apps.js';
+import { Apps, groupIdsOf } from './domain/apps.js';
 import { ImageReader, type UrlFetcher } from './domain/images.js';
 import { PageTokens } from './domain/page-tokens.js';
 import { FaceService } from './domain/service.js';
@@ -9,7 +9,7 @@ import { EMBEDDING_SIZE } from './engine/vectors.js';
 import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnLogger } from './index/ann/ann-face-search.js';
 import { INDEX_DIR, SnapshotFiles } from './index/ann/snapshot-files.js';
 import { ExactFaceSearch } from './index/exact-face-search.js';
-import type { FaceSearch, GroupRef } from './index/face-search.js';
+import { toGroupRef, type FaceSearch, type GroupRef } from './index/face-search.js';
 import { fetchImage } from './net/image-fetch.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -27,10 +27,7 @@ export interface Runtime {
 export async function allGroups(store: Store): Promise<{ appKey: string; groupId: string }[]> {
   const out: { appKey: string; groupId: string }[] = [];
   for (const app of await store.listApps()) {
-    for (let page = await store.listGroups(app.appKey, 1000); ; page = await store.listGroups(app.appKey, 1000, page.next)) {
-      for (const g of page.items) out.push({ appKey: app.appKey, groupId: g.groupId });
-      if (!page.next) break;
-    }
+    for (const groupId of await groupIdsOf(store, app.appKey)) out.push({ appKey: app.appKey, groupId });
   }
   return out;
 }
@@ -38,7 +35,7 @@ export async function allGroups(store: Store): Promise<{ appKey: string; groupId
 /** The index's view of a group, as the domain passes it. */
 export async function groupRef(store: Store, appKey: string, groupId: string): Promise<GroupRef | undefined> {
   const g = await store.getGroup(appKey, groupId);
-  return g && { appKey, groupId, generation: g.createTime.getTime(), revision: g.revision, faceCount: g.faceCount };
+  return g && toGroupRef(g);
 }
 
 export { INDEX_DIR };

@@ -8,6 +8,15 @@ export interface NewAppKeys {
   secretKey: string;
 }
 
+/** Every group id of an app, all pages. */
+export async function groupIdsOf(store: Pick<Store, 'listGroups'>, appKey: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let page = await store.listGroups(appKey, 1000); ; page = await store.listGroups(appKey, 1000, page.next)) {
+    for (const g of page.items) ids.push(g.groupId);
+    if (!page.next) return ids;
+  }
+}
+
 /** Apps are tenants: an appKey names one, and the v2 secret key proves the caller holds it. */
 export class Apps {
   constructor(
@@ -34,11 +43,7 @@ export class Apps {
   }
 
   async delete(appKey: string): Promise<boolean> {
-    const groupIds: string[] = [];
-    for (let page = await this.store.listGroups(appKey, 1000); ; page = await this.store.listGroups(appKey, 1000, page.next)) {
-      for (const g of page.items) groupIds.push(g.groupId);
-      if (!page.next) break;
-    }
+    const groupIds = await groupIdsOf(this.store, appKey);
     const deleted = await this.store.deleteApp(appKey);
     for (const groupId of groupIds) await this.groupGone({ appKey, groupId });
     return deleted;

@@ -4,7 +4,7 @@ import type { EmbeddedFace } from '../engine/engine.js';
 import { fromSimilarity, toSimilarity } from '../engine/similarity.js';
 import { cosine } from '../engine/vectors.js';
 import { isSpoof, type SpoofCondition } from '../engine/spoof.js';
-import type { FaceSearch, GroupRef } from '../index/face-search.js';
+import { toGroupRef, type FaceSearch } from '../index/face-search.js';
 import { StoreConflictError, type FaceFilter, type GroupRecord, type FaceRecord, type FaceWithVector, type Store } from '../store/store.js';
 import { FaceApiError, invalidParam } from './errors.js';
 import { toBBox, toFaceDetail, toLandmarks } from './face-detail.js';
@@ -128,7 +128,7 @@ export class FaceService {
     const result = await this.store.addFaces(appKey, groupId, rows, this.limits.maxFacesPerGroup);
     if (!result) throw notFoundGroup(groupId);
     // The store adds a prefix of `rows`, in order (the rest were refused by the quota).
-    this.faceSearch.added(groupRef(appKey, group), result.added.map((rec, i) => ({ key: result.keys[i], faceId: rec.faceId, vector: rows[i].vector })));
+    this.faceSearch.added(toGroupRef(group), result.added.map((rec, i) => ({ key: result.keys[i], faceId: rec.faceId, vector: rows[i].vector })));
     const added = result.added.map((rec, i) => ({ face: toStoredFace(rec), detail: toFaceDetail(eligible[i], r, flags) }));
     const refused = eligible.slice(result.added.length).map((f) => toFaceDetail(f, r, flags));
     return { modelVersion: group.modelVersion, added, notAdded: [...refused, ...ineligible, ...beyondLimit], quotaHit: result.refusedForQuota > 0 };
@@ -138,7 +138,7 @@ export class FaceService {
     const group = await this.requireGroup(appKey, groupId, { anyModel: true });
     const key = await this.store.deleteFace(appKey, groupId, faceId);
     if (key === undefined) throw notFoundFace(faceId);
-    this.faceSearch.removed(groupRef(appKey, group), { key, faceId });
+    this.faceSearch.removed(toGroupRef(group), { key, faceId });
   }
 
   async listFaces(appKey: string, groupId: string, limit: number | undefined, filter: FaceFilter, nextToken?: string): Promise<Paged<StoredFace> & { modelVersion: string }> {
@@ -260,7 +260,7 @@ export class FaceService {
     const { groupId } = group;
     // The search filters on cosine; the exact cut is re-applied on the 0-100 scale below so that
     // a face scoring exactly the threshold is never lost to rounding.
-    const hits = (await this.faceSearch.search(groupRef(appKey, group), query, limit, fromSimilarity(threshold) - 1e-6, exclude))
+    const hits = (await this.faceSearch.search(toGroupRef(group), query, limit, fromSimilarity(threshold) - 1e-6, exclude))
       .filter((h) => toSimilarity(h.score) >= threshold);
     if (hits.length === 0) return [];
     // Metadata is read after the index answered: a face deleted meanwhile is simply absent.
@@ -273,13 +273,6 @@ export class FaceService {
   }
 }
 
-const groupRef = (appKey: string, g: GroupRecord): GroupRef => ({
-  appKey,
-  groupId: g.groupId,
-  generation: g.createTime.getTime(),
-  revision: g.revision,
-  faceCount: g.faceCount,
-});
 const notFoundGroup = (groupId: string) => new FaceApiError('NotFoundGroupError', `group ${groupId} does not exist`);
 const notFoundFace = (faceId: string) => new FaceApiError('NotFoundFaceIDError', `face ${faceId} is not in this group`);
 

@@ -1,4 +1,4 @@
-import type { FaceKey, KeyedVector } from '../store/store.js';
+import type { FaceKey, GroupRecord, KeyedVector } from '../store/store.js';
 
 /**
  * One group as a search index sees it. `generation` tells incarnations apart (a group deleted and
@@ -12,6 +12,15 @@ export interface GroupRef {
   revision: number;
   faceCount: number;
 }
+
+/** A group as the store holds it, as the search sees it. */
+export const toGroupRef = (g: GroupRecord): GroupRef => ({
+  appKey: g.appKey,
+  groupId: g.groupId,
+  generation: g.createTime.getTime(),
+  revision: g.revision,
+  faceCount: g.faceCount,
+});
 
 export interface SearchHit {
   faceId: string;

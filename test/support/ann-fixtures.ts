@@ -1,5 +1,5 @@
 import type { AnnFaceSearch } from '../../src/index/ann/ann-face-search.js';
-import type { GroupRef } from '../../src/index/face-search.js';
+import { toGroupRef, type GroupRef } from '../../src/index/face-search.js';
 import type { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../../src/store/store.js';
 
@@ -15,8 +15,7 @@ export function faceOf(vector: Float32Array): FaceWithVector {
 
 /** The index's view of group `groupId` of app 'app', as the domain would pass it now. */
 export async function groupOf(store: SqliteStore, groupId: string): Promise<GroupRef> {
-  const g = (await store.getGroup('app', groupId))!;
-  return { appKey: 'app', groupId, generation: g.createTime.getTime(), revision: g.revision, faceCount: g.faceCount };
+  return toGroupRef((await store.getGroup('app', groupId))!);
 }
 
 /** Searches until the group's graph is ready (searches are answered exactly until then). */

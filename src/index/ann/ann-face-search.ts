@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { cosine } from '../../engine/vectors.js';
 import type { FaceKey, KeyedVector, Store } from '../../store/store.js';
 import type { FaceSearch, GroupRef, SearchHit } from '../face-search.js';
 import { HnswHost } from './hnsw-host.js';
@@ -335,8 +336,7 @@ function rerank(candidates: KeyedVector[], query: Float32Array, k: number, minSc
   const hits: SearchHit[] = [];
   for (const c of candidates) {
     if (c.faceId === exclude) continue;
-    let s = 0;
-    for (let i = 0; i < query.length; i++) s += c.vector[i] * query[i];
+    const s = cosine(c.vector, query);
     if (s >= minScore) hits.push({ faceId: c.faceId, score: s });
   }
   return hits.sort((a, b) => b.score - a.score).slice(0, k);

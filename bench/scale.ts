@@ -6,12 +6,15 @@
  *
  *   npm run bench:scale -- --faces 10000,100000 [--queries 200] [--data /tmp/facerec-scale]
  *
- * Data sets are kept under --data and reused; the graph's snapshot too, unless --rebuild.
+ * Data sets are kept under --data and reused (--prepare-only makes them and stops); the graph's
+ * snapshot too, unless --rebuild.
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createRuntime, groupRef, INDEX_DIR, type Runtime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { LazyEngine } from '../src/engine/lazy-engine.js';
@@ -19,6 +22,7 @@ import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, graphBytesPerFace } from '../src/i
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../src/store/store.js';
 import { ClusteredVectors } from '../test/support/clustered-vectors.js';
+import { buildServer } from '../src/http/server.js';
 import { machineLine } from './machine.js';
 import { printHeader, progress, quantile } from './common.js';
 
@@ -29,8 +33,14 @@ const { values } = parseArgs({
     data: { type: 'string', default: '/tmp/facerec-scale' },
     rebuild: { type: 'boolean', default: false },
     'skip-exact': { type: 'boolean', default: false },
+    'prepare-only': { type: 'boolean', default: false },
+    'restart-child': { type: 'string' },
   },
 });
+if (values['restart-child']) {
+  await restartChild(values['restart-child'], values.faces);
+  process.exit(0);
+}
 const sizes = values.faces.split(',').map(Number);
 const queries = Number(values.queries);
 const APP = 'bench';
@@ -48,6 +58,7 @@ for (const n of sizes) await benchSize(n);
 async function benchSize(n: number): Promise<void> {
   const dir = join(values.data, `n${n}`);
   const faceIds = await populate(dir, n);
+  if (values['prepare-only']) return;
   if (values.rebuild) rmSync(join(dir, INDEX_DIR), { recursive: true, force: true });
   const picks = Array.from({ length: queries }, (_, i) => faceIds[Math.floor(((i + 0.5) / queries) * faceIds.length)]);
 
@@ -73,12 +84,14 @@ async function benchSize(n: number): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const loop = monitorEventLoopDelay({ resolution: 1 });
   let rt = runtime(dir, 1);
+  let health = await HealthProbe.start(rt);
   loop.enable();
   let t0 = performance.now();
   await rt.service.searchByFaceId(APP, GROUP, picks[0], { limit: 10, threshold: 1 });
   const firstAnswer = performance.now() - t0;
   const ready = await untilGraphReady(rt);
   loop.disable();
+  console.log(health.line(n, hadSnapshot ? 'cold-load' : 'cold-build'));
   const opened = performance.now() - t0;
   global.gc?.();
   const bytesPerFace = (process.memoryUsage().rss - rssBefore) / n;
@@ -103,6 +116,7 @@ async function benchSize(n: number): Promise<void> {
   }
   // Full capacity: 8 searches in flight at once for 3 s, the event loop watched throughout.
   let done = 0;
+  health.reset();
   const until = performance.now() + 3000;
   await Promise.all(Array.from({ length: 8 }, async (_, w) => {
     for (let i = w; performance.now() < until; i += 8) {
@@ -114,13 +128,17 @@ async function benchSize(n: number): Promise<void> {
   const recall = truth.length ? `recall1=${(same1 / picks.length).toFixed(3)} recall10=${(overlap10 / picks.length).toFixed(3)}` : 'recall1=n/a recall10=n/a';
   console.log(`scale: store=sqlite faces=${n} p50_ms=${quantile(times, 0.5).toFixed(2)} p99_ms=${quantile(times, 0.99).toFixed(2)} ${recall} bytes_per_face=${bytesPerFace.toFixed(0)}`);
   console.log(`eventloop: faces=${n} searches_in_flight=8 searches_per_s=${(done / 3).toFixed(0)} p99_ms=${(loop.percentile(99) / 1e6).toFixed(1)} max_ms=${(loop.max / 1e6).toFixed(1)}`);
+  console.log(health.line(n, 'full-capacity'));
+  await health.stop();
 
-  // Restart: a new runtime over the same data dir; its first search is answered from the snapshot.
+  // Restart: a new process over the same data dir; its first search is answered from the snapshot.
   await rt.close();
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--restart-child', dir, '--faces', picks[1]], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const restart = JSON.parse(child.stdout.trim().split('\n').pop()!) as { firstSearchMs: number; rssBytes: number; health: string };
+  console.log(`startup: faces=${n} restart_to_first_search_ms=${restart.firstSearchMs.toFixed(0)} resident_bytes_per_face=${(restart.rssBytes / n).toFixed(0)} ` +
+    '(a new process: runtime opened, the snapshot loaded and reconciled with the store, first search answered; resident = RSS growth over the process before it opened the store)');
+  console.log(restart.health.replace('faces=0', `faces=${n}`));
   rt = runtime(dir, 1);
-  t0 = performance.now();
-  await rt.service.searchByFaceId(APP, GROUP, picks[1], { limit: 10, threshold: 1 });
-  console.log(`startup: faces=${n} restart_to_first_search_ms=${(performance.now() - t0).toFixed(0)} (in-process reopen; the snapshot is loaded and reconciled with the store)`);
 
   // Registering into the large group versus an empty one: what register does after the engine
   // (store write, then the index told), timed; deleted again afterwards so the data set stays as made.
@@ -149,9 +167,67 @@ async function benchSize(n: number): Promise<void> {
   await rt.close();
 }
 
+/** The restart, in a process of its own: time to the first search's answer, and what the graph made resident. */
+async function restartChild(dir: string, faceId: string): Promise<void> {
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const rt = runtime(dir, 1);
+  const health = await HealthProbe.start(rt);
+  await rt.service.searchByFaceId(APP, GROUP, faceId, { limit: 10, threshold: 1 });
+  const firstSearchMs = performance.now() - t0;
+  await health.stop();
+  global.gc?.();
+  const rssBytes = process.memoryUsage().rss - rssBefore;
+  console.log(JSON.stringify({ firstSearchMs, rssBytes, health: health.line(0, 'restart-load') }));
+  await rt.close();
+}
+
 function runtime(dir: string, exactBelow: number): Runtime {
   const config = loadConfig({ FACEREC_DATA_DIR: dir, FACEREC_MASTER_KEY: MASTER_KEY, FACEREC_INDEX_EXACT_BELOW: String(exactBelow), FACEREC_MAX_FACES_PER_GROUP: String(10_000_000) }, false);
   return createRuntime(config, new LazyEngine());
+}
+
+/**
+ * GET /health every 20 ms on the server the runtime would serve, from this process: a probe's
+ * time includes any stretch the event loop was held, which is what a load balancer would see.
+ */
+class HealthProbe {
+  private times: number[] = [];
+  private running = true;
+  private readonly looping: Promise<void>;
+
+  private constructor(private readonly server: ReturnType<typeof buildServer>, url: string) {
+    this.looping = (async () => {
+      while (this.running) {
+        const t0 = performance.now();
+        await fetch(url).then((r) => r.arrayBuffer());
+        this.times.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+  }
+
+  static async start(rt: Runtime): Promise<HealthProbe> {
+    const server = buildServer({ service: rt.service, apps: rt.apps, maxImageBytes: 3_000_000, engineSaturated: () => false });
+    const url = await server.listen({ host: '127.0.0.1', port: 0 });
+    return new HealthProbe(server, `${url}/health`);
+  }
+
+  reset(): void {
+    this.times = [];
+  }
+
+  line(n: number, phase: string): string {
+    const t = this.times;
+    return `health: faces=${n} phase=${phase} probes=${t.length} p99_ms=${t.length ? quantile(t, 0.99).toFixed(1) : 'n/a'} max_ms=${t.length ? Math.max(...t).toFixed(1) : 'n/a'}`;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.looping;
+    await this.server.close();
+  }
 }
 
 async function untilGraphReady(rt: Runtime): Promise<boolean> {

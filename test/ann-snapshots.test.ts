@@ -9,7 +9,7 @@ import { createRuntime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { Apps } from '../src/domain/apps.js';
 import { LazyEngine } from '../src/engine/lazy-engine.js';
-import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, groupName, type AnnSettings } from '../src/index/ann/ann-face-search.js';
+import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, graphBytesPerFace, groupName, type AnnSettings } from '../src/index/ann/ann-face-search.js';
 import { SnapshotFiles } from '../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
@@ -45,6 +45,11 @@ async function plaintext(snapshots: SnapshotFiles, group: string): Promise<Buffe
     bytes = Buffer.concat([...sections, await readFile(fifo)]);
   });
   return bytes;
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(condition(), 'condition not reached in 5 s');
 }
 
 /** How usearch stores a unit vector at i8: each component × 127, truncated. */
@@ -170,6 +175,81 @@ describe('AnnFaceSearch snapshots', () => {
     await runtime.close();
     assert.equal(snapshots.exists('app\u0000g'), false);
     await store.close();
+  });
+
+  it('writes a changed graph when searches pause, or when its oldest change has waited too long', async () => {
+    const dir = join(root, 'quiet');
+    const { store, gen, faces, snapshots } = await fixture(dir);
+    const g = () => groupOf(store, 'g');
+    const name = 'app\u0000g';
+    const searchFor = async (ann: AnnFaceSearch, ms: number) => {
+      for (const until = Date.now() + ms; Date.now() < until;) {
+        await ann.search(await g(), faces[7].vector, 1, 0);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const patient = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots,
+      { ...SMALL, snapshotIntervalMs: 20, snapshotQuietMs: 400, snapshotMaxDelayMs: 3_600_000 }, log);
+    try {
+      await untilGraphReady(patient, g, gen.face(0));
+      await searchFor(patient, 800);
+      assert.equal(snapshots.exists(name), false, 'no snapshot is written while searches keep coming');
+      await new Promise((r) => setTimeout(r, 1_000));
+      assert.ok(snapshots.exists(name), 'written once they paused');
+    } finally {
+      await patient.close();
+    }
+    await snapshots.remove(name);
+
+    const hurried = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots,
+      { ...SMALL, snapshotIntervalMs: 20, snapshotQuietMs: 3_600_000, snapshotMaxDelayMs: 300 }, log);
+    try {
+      await untilGraphReady(hurried, g, gen.face(0));
+      await searchFor(hurried, 1_500);
+      assert.ok(snapshots.exists(name), 'written while searches run, once the change had waited its longest');
+    } finally {
+      await hurried.close();
+      await store.close();
+    }
+  });
+
+  it('keeps resident graphs within the memory budget, evicting the least recently searched and loading it again when asked', async () => {
+    const dir = join(root, 'evict');
+    const { store, gen, faces, snapshots } = await fixture(dir);
+    await store.createGroup('app', 'h', 'v', 10);
+    const others = Array.from({ length: 300 }, (_, i) => faceOf(gen.face(1_000 + i)));
+    await store.addFaces('app', 'h', others, 1e9);
+    const [a, b] = [() => groupOf(store, 'g'), () => groupOf(store, 'h')];
+    const evictions: object[] = [];
+    const watching = { info: (fields: object, message: string) => void (message.includes('evicted') && evictions.push(fields)), warn: log.warn };
+    // Room for one graph of 300 faces, not two.
+    const oneGraph = 300 * graphBytesPerFace(SMALL.hnsw);
+    const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, { ...SMALL, memoryBudgetBytes: oneGraph * 1.5 }, watching);
+    try {
+      await untilGraphReady(ann, a, gen.face(0));
+      // A face registered into the first graph before it is evicted must survive the round trip.
+      const late = faceOf(gen.face(2_000));
+      const { keys } = (await store.addFaces('app', 'g', [late], 1e9))!;
+      ann.added(await a(), [{ key: keys[0], faceId: late.faceId, vector: late.vector }]);
+
+      await untilGraphReady(ann, b, gen.face(1_000));
+      // The new graph is searched at once; the eviction (a snapshot write first) follows it.
+      await until(() => evictions.length === 1);
+      assert.equal(ann.isGraphReady(await a()), false, 'the least recently searched graph left memory');
+      assert.ok(snapshots.exists('app\u0000g'), 'after being written to its snapshot');
+
+      // Asked again, it is loaded from that snapshot (the search waits for it) and evicts the other.
+      const hits = await ann.search(await a(), late.vector, 1, 0);
+      assert.equal(hits[0].faceId, late.faceId);
+      assert.ok(ann.isGraphReady(await a()));
+      await until(() => evictions.length === 2);
+      assert.equal(ann.isGraphReady(await b()), false);
+      assert.equal((await ann.search(await a(), faces[9].vector, 1, 0))[0].faceId, faces[9].faceId);
+      assert.equal((await ann.search(await b(), others[9].vector, 1, 0))[0].faceId, others[9].faceId, 'the evicted group is still answered');
+    } finally {
+      await ann.close();
+      await store.close();
+    }
   });
 
   it('rebuilds from the store when the snapshot is damaged', async () => {

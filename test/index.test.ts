@@ -41,3 +41,28 @@ test('removing a face forgets it and clears its vector from the buffer', () => {
   const buffer = (index as unknown as { data: Float32Array }).data;
   assert.ok(buffer.every((v) => v === 0), 'no deleted vector stays in memory');
 });
+
+test('a scan in slices answers as one scan does, and writes between its slices neither hide a face nor return a removed one', async () => {
+  const dim = 16;
+  const vs = vectors(100, dim, 11);
+  const index = new ExactIndex(dim, 4);
+  vs.forEach((v, i) => index.add(`f${i}`, v));
+  const q = vs[99];
+  assert.deepEqual(await index.searchInSlices(q, 10, -1, undefined, 7, async () => {}), index.search(q, 10, -1));
+
+  // Between slices: the best match's neighbour in the first slice is removed (a swap-remove now
+  // would move f99, the best match, into a slot already scanned), and a new face is added.
+  let pauses = 0;
+  const hits = await index.searchInSlices(q, 5, -1, undefined, 10, async () => {
+    if (pauses++ === 0) {
+      index.remove('f2');
+      index.add('late', vs[50]);
+    }
+  });
+  assert.equal(hits[0].id, 'f99', 'the face a swap would have moved behind the scan is still found');
+  assert.ok(!hits.some((h) => h.id === 'f2'));
+  assert.ok(!index.search(vs[2], 100, -1).some((h) => h.id === 'f2'), 'the removal took effect');
+  assert.equal(index.size, 100);
+  const buffer = (index as unknown as { data: Float32Array }).data;
+  assert.ok(!buffer.subarray(100 * dim).some((v) => v !== 0), 'the removed vector was cleared once the scan ended');
+});

@@ -8,6 +8,10 @@ export class ExactIndex implements VectorIndex {
   private data: Float32Array;
   private ids: string[] = [];
   private readonly slot = new Map<string, number>();
+  /** Scans in progress that yield between slices: while any runs, no vector may move. */
+  private slicedScans = 0;
+  /** Removals held back until no sliced scan runs; hidden from every search meanwhile. */
+  private readonly deferred = new Set<string>();
 
   constructor(
     private readonly dim: number,
@@ -17,7 +21,7 @@ export class ExactIndex implements VectorIndex {
   }
 
   get size(): number {
-    return this.ids.length;
+    return this.ids.length - this.deferred.size;
   }
 
   add(id: string, vector: Float32Array): void {
@@ -36,6 +40,16 @@ export class ExactIndex implements VectorIndex {
 
   /** Swap-remove: the last entry moves into the hole, so removal is O(dim). */
   remove(id: string): void {
+    if (!this.slot.has(id)) return;
+    if (this.slicedScans > 0) {
+      // Moving the last vector into the hole now could make a scan between slices miss it.
+      this.deferred.add(id);
+      return;
+    }
+    this.removeNow(id);
+  }
+
+  private removeNow(id: string): void {
     const i = this.slot.get(id);
     if (i === undefined) return;
     const last = this.ids.length - 1;
@@ -53,14 +67,47 @@ export class ExactIndex implements VectorIndex {
 
   search(query: Float32Array, k: number, minScore: number, exclude?: string): { id: string; score: number }[] {
     const top = new TopK(k);
+    this.scan(query, minScore, exclude, 0, this.ids.length, top);
+    return this.hits(top);
+  }
+
+  /**
+   * The same search, `slice` vectors at a time with `pause()` awaited in between, so a scan of a
+   * million faces (over a second) never holds the caller's thread for long. Writes may land
+   * between slices: an added face may or may not be seen, a removed one is never returned.
+   */
+  async searchInSlices(query: Float32Array, k: number, minScore: number, exclude: string | undefined, slice: number, pause: () => Promise<void>): Promise<{ id: string; score: number }[]> {
+    const top = new TopK(k);
+    this.slicedScans++;
+    try {
+      const end = this.ids.length;
+      for (let from = 0; from < end; from += slice) {
+        if (from > 0) await pause();
+        this.scan(query, minScore, exclude, from, Math.min(end, from + slice), top);
+      }
+      return this.hits(top);
+    } finally {
+      if (--this.slicedScans === 0) {
+        for (const id of this.deferred) this.removeNow(id);
+        this.deferred.clear();
+      }
+    }
+  }
+
+  private scan(query: Float32Array, minScore: number, exclude: string | undefined, from: number, to: number, top: TopK): void {
     const d = this.dim;
-    for (let i = 0; i < this.ids.length; i++) {
+    for (let i = from; i < to; i++) {
       let s = 0;
       const o = i * d;
       for (let j = 0; j < d; j++) s += this.data[o + j] * query[j];
-      if (s >= minScore && this.ids[i] !== exclude) top.offer(s, i);
+      if (s >= minScore && this.ids[i] !== exclude && !(this.deferred.size > 0 && this.deferred.has(this.ids[i]))) top.offer(s, i);
     }
-    return top.sorted().map(({ score, index }) => ({ id: this.ids[index], score }));
+  }
+
+  private hits(top: TopK): { id: string; score: number }[] {
+    const found = top.sorted().map(({ score, index }) => ({ id: this.ids[index], score }));
+    // A face offered in an earlier slice and removed since is dropped here.
+    return this.deferred.size === 0 ? found : found.filter((h) => !this.deferred.has(h.id));
   }
 }
 

@@ -2,11 +2,11 @@ import type { VectorIndex } from './vector-index.js';
 
 type Op = { add: [string, Float32Array] } | { remove: string };
 
-interface Entry {
+interface Entry<I extends VectorIndex> {
   /** Which incarnation of the group this is (its creation time): a group deleted and created again under the same id is another group. */
   generation: number;
-  index?: VectorIndex;
-  loading?: Promise<VectorIndex>;
+  index?: I;
+  loading?: Promise<I>;
   /** Writes that landed while the group was being loaded; replayed onto the loaded index. */
   pending: Op[];
 }
@@ -18,16 +18,16 @@ interface Entry {
  * group's generation: if the group was deleted and created again behind this process's back
  * (another node, the CLI on the same data dir), the stale index is replaced, not searched.
  */
-export class IndexRegistry {
-  private readonly entries = new Map<string, Entry>();
+export class IndexRegistry<I extends VectorIndex = VectorIndex> {
+  private readonly entries = new Map<string, Entry<I>>();
 
-  constructor(private readonly create: () => VectorIndex) {}
+  constructor(private readonly create: () => I) {}
 
   /**
    * The group's index, loaded on first use: `fill` adds the group's faces to the new index (in as
    * many steps as it likes; writes told meanwhile are replayed after it).
    */
-  async get(key: string, generation: number, fill: (index: VectorIndex) => Promise<void>): Promise<VectorIndex> {
+  async get(key: string, generation: number, fill: (index: I) => Promise<void>): Promise<I> {
     let entry = this.entries.get(key);
     if (entry?.generation === generation) {
       if (entry.index) return entry.index;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 const [dir, seed] = [process.argv[2], Number(process.argv[3])];
 const store = SqliteStore.open(dir, { masterKey: 'b'.repeat(64) });
 const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), new SnapshotFiles(join(dir, 'index'), store.indexSecret()),
-  { ...DEFAULT_ANN_SETTINGS, exactBelow: 100, buildBatch: 50, snapshotIntervalMs: 50 });
+  { ...DEFAULT_ANN_SETTINGS, exactBelow: 100, buildBatch: 50, snapshotIntervalMs: 50, snapshotQuietMs: 0 });
 const g = () => groupOf(store, 'g');
 const gen = new ClusteredVectors(512, seed);
 await untilGraphReady(ann, g, gen.face(0));

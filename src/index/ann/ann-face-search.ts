@@ -22,8 +22,15 @@ export interface AnnSettings {
   buildThreads: number;
   /** Resident graphs may hold about this many bytes; past it the least recently searched are evicted. */
   memoryBudgetBytes: number;
-  /** How often changed graphs are written to their snapshots. */
+  /** How often changed graphs are considered for writing to their snapshots. */
   snapshotIntervalMs: number;
+  /**
+   * A changed graph is written only once no search has come in for this long: the graph thread
+   * does one thing at a time, so searches would wait behind the write (about 1 s per 100,000 faces).
+   */
+  snapshotQuietMs: number;
+  /** ...unless its oldest unsaved change is this old: then it is written even while searches run. */
+  snapshotMaxDelayMs: number;
   hnsw: HnswOptions;
 }
 
@@ -35,6 +42,8 @@ export const DEFAULT_ANN_SETTINGS: AnnSettings = {
   buildThreads: Math.max(1, availableParallelism() - 1),
   memoryBudgetBytes: 2 * 1024 ** 3,
   snapshotIntervalMs: 30_000,
+  snapshotQuietMs: 2_000,
+  snapshotMaxDelayMs: 10 * 60_000,
   // Measured at 100 k clustered faces (docs/scale.md): connectivity 16 left the true best face out
   // of 32 candidates in 1 query of 10; 32 found it in every query, for 128 more bytes a face.
   hnsw: { dimensions: 512, connectivity: 32, expansionAdd: 128, expansionSearch: 64 },
@@ -60,6 +69,8 @@ interface AnnGroup {
   opened: Promise<void>;
   /** Writes forwarded since the last snapshot was queued. */
   dirty: number;
+  /** When the oldest of those writes was made (Date.now()). */
+  dirtySince?: number;
   faces: number;
   lastUsed: number;
   /** Whether a snapshot existed when the group was opened (searches then wait for its load). */
@@ -84,6 +95,8 @@ export class AnnFaceSearch implements FaceSearch {
   private readonly drops = new Set<Promise<void>>();
   private readonly timer: NodeJS.Timeout;
   private clock = 0;
+  /** When a search last came in (Date.now()): searches coming in mean a write now would keep them waiting. */
+  private lastSearch = 0;
 
   constructor(
     private readonly store: VectorSource,
@@ -92,10 +105,11 @@ export class AnnFaceSearch implements FaceSearch {
     private readonly settings: AnnSettings = DEFAULT_ANN_SETTINGS,
     private readonly log?: AnnLogger,
   ) {
-    this.timer = setInterval(() => void this.saveChanged(), settings.snapshotIntervalMs).unref();
+    this.timer = setInterval(() => void this.saveDue(), settings.snapshotIntervalMs).unref();
   }
 
   async search(group: GroupRef, query: Float32Array, k: number, minScore: number, exclude?: string): Promise<SearchHit[]> {
+    this.lastSearch = Date.now();
     let g = this.current(group);
     if (!g && group.faceCount >= this.settings.exactBelow) g = this.open(group);
     // A snapshot loads in about a second or two per million faces: worth waiting for. A build
@@ -120,7 +134,7 @@ export class AnnFaceSearch implements FaceSearch {
     this.exact.added(group, faces);
     const g = this.current(group);
     if (!g || g.state === 'opening' || faces.length === 0) return;
-    g.dirty += faces.length;
+    markDirty(g, faces.length);
     g.faces += faces.length;
     this.quietly(this.host.add(g.name, Float64Array.from(faces, (f) => f.key), packVectors(faces, this.settings.hnsw.dimensions)), g);
   }
@@ -129,7 +143,7 @@ export class AnnFaceSearch implements FaceSearch {
     this.exact.removed(group, face);
     const g = this.current(group);
     if (!g || g.state === 'opening') return;
-    g.dirty += 1;
+    markDirty(g, 1);
     g.faces = Math.max(0, g.faces - 1);
     this.quietly(this.host.remove(g.name, [face.key]), g);
   }
@@ -162,6 +176,19 @@ export class AnnFaceSearch implements FaceSearch {
    */
   async removeOrphanSnapshots(groups: { appKey: string; groupId: string }[]): Promise<number> {
     return this.snapshots ? this.snapshots.removeAllBut(groups.map(groupName)) : 0;
+  }
+
+  /**
+   * Writes the changed graphs that are due: all of them once searches have paused, and any
+   * whose oldest unsaved change has waited too long even if they have not.
+   */
+  async saveDue(): Promise<void> {
+    for (const g of [...this.groups.values()]) {
+      if (g.state !== 'ready' || this.groups.get(g.name) !== g || g.saving || g.dirty === 0) continue;
+      const now = Date.now();
+      const quiet = now - this.lastSearch >= this.settings.snapshotQuietMs;
+      if (quiet || now - (g.dirtySince ?? now) >= this.settings.snapshotMaxDelayMs) await this.save(g);
+    }
   }
 
   /** Resolves when every ready graph's snapshot holds every change made before the call. */
@@ -209,7 +236,7 @@ export class AnnFaceSearch implements FaceSearch {
       g.state = 'ready';
       this.exact.dropped(group);
       await this.evictBeyondBudget(g);
-      if (g.dirty > 0) await this.save(g);
+      // Its first snapshot is written by the timer, like any change (saveDue).
     })().catch((error: unknown) => {
       // The group falls back to the exact scan; the next search tries again.
       this.log?.warn({ err: error }, 'vector index: opening a group graph failed; searching it exactly');
@@ -248,7 +275,7 @@ export class AnnFaceSearch implements FaceSearch {
       const batch = await this.store.vectorsByKeys(g.ref.appKey, g.ref.groupId, missing.slice(i, i + this.settings.buildBatch));
       await this.host.add(g.name, Float64Array.from(batch, (f) => f.key), packVectors(batch, this.settings.hnsw.dimensions));
     }
-    g.dirty += missing.length + removed;
+    markDirty(g, missing.length + removed);
     g.faces = (await this.host.stats(g.name)).size;
     this.log?.info({ faces: g.faces, added: missing.length, removed, ms: Date.now() - started }, 'vector index: group graph loaded');
     return true;
@@ -271,7 +298,7 @@ export class AnnFaceSearch implements FaceSearch {
       // Sent in the same turn as the read, so a removal told after the read reaches the worker after this add.
       const sent = this.host.add(g.name, Float64Array.from(batch, (f) => f.key), packVectors(batch, this.settings.hnsw.dimensions), this.settings.buildThreads);
       after = batch[batch.length - 1].key;
-      g.dirty += batch.length;
+      markDirty(g, batch.length);
       await sent;
     }
     g.faces = (await this.host.stats(g.name)).size;
@@ -286,12 +313,15 @@ export class AnnFaceSearch implements FaceSearch {
     const meta: SnapshotMeta = { format: 1, generation: g.ref.generation, options: this.settings.hnsw };
     // Writes after this point are not in this snapshot: they count towards the next one.
     const changes = g.dirty;
+    const since = g.dirtySince;
     g.dirty = 0;
+    g.dirtySince = undefined;
     g.saving = (async () => {
       try {
         await snapshots.write(g.name, (fifo) => this.host.save(g.name, fifo, meta).then(() => undefined));
       } catch (error) {
         g.dirty += changes;
+        g.dirtySince = Math.min(since ?? Date.now(), g.dirtySince ?? Date.now());
         this.log?.warn({ err: error }, 'vector index: writing a snapshot failed; will try again');
       } finally {
         g.saving = undefined;
@@ -321,6 +351,12 @@ export class AnnFaceSearch implements FaceSearch {
       if (g && this.groups.get(g.name) === g) this.forget(g.name);
     });
   }
+}
+
+function markDirty(g: AnnGroup, changes: number): void {
+  if (changes === 0) return;
+  g.dirty += changes;
+  g.dirtySince ??= Date.now();
 }
 
 /** Resident bytes per face: i8 vector, level-0 neighbour slots (2 × connectivity × 4 bytes), key and bookkeeping. */

@@ -83,3 +83,33 @@ describe('AnnFaceSearch', () => {
     }
   });
 });
+
+describe('HNSW graph thread', () => {
+  it('gives each new face a deleted face\'s placeholder slot, so deletions do not pile up placeholders', async () => {
+    const { default: run, PLACEHOLDER_KEY_BASE } = await import('../src/index/ann/hnsw-worker.js');
+    const gen = new ClusteredVectors(512, 3);
+    const group = 'placeholders';
+    const pack = (ids: number[]) => {
+      const out = new Float32Array(ids.length * 512);
+      ids.forEach((id, i) => out.set(gen.face(id), i * 512));
+      return out;
+    };
+    const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+    const stats = () => run({ op: 'stats', group }) as { size: number; placeholders: number };
+    run({ op: 'create', group, options: DEFAULT_ANN_SETTINGS.hnsw });
+    try {
+      run({ op: 'add', group, keys: Float64Array.from(range(1, 50)), vectors: pack(range(1, 50)), threads: 2 });
+      run({ op: 'remove', group, keys: Float64Array.from(range(1, 10)) });
+      assert.deepEqual(stats(), { size: 40, placeholders: 10 });
+      run({ op: 'add', group, keys: Float64Array.from(range(100, 15)), vectors: pack(range(100, 15)), threads: 2 });
+      assert.deepEqual(stats(), { size: 55, placeholders: 0 });
+      for (const id of [100, 107, 114, 30]) {
+        const { keys } = run({ op: 'search', group, query: gen.face(id), k: 60 }) as { keys: number[] };
+        assert.equal(keys[0], id);
+        assert.ok(keys.every((k) => k >= 11 && k < Number(PLACEHOLDER_KEY_BASE)), 'no deleted face and no placeholder is returned');
+      }
+    } finally {
+      run({ op: 'drop', group });
+    }
+  });
+});

@@ -48,7 +48,7 @@ export interface HnswStats {
  * and in every saved file. Each removal is therefore followed at once by an add that reuses the
  * freed slot (the only one free, as every removal is followed so) with a fixed vector under a
  * placeholder key, which overwrites the biometric bytes. Placeholder keys start here and are
- * never returned by a search.
+ * never returned by a search; the highest-numbered one gives its slot to the next face added.
  */
 export const PLACEHOLDER_KEY_BASE = 2n ** 62n;
 
@@ -105,10 +105,23 @@ export default function run(task: HnswTask): unknown {
       const fresh: number[] = [];
       for (let i = 0; i < task.keys.length; i++) if (!g.index.contains(BigInt(task.keys[i]))) fresh.push(i);
       if (fresh.length === 0) return undefined;
-      const keys = BigUint64Array.from(fresh, (i) => BigInt(task.keys[i]));
-      const vectors = fresh.length === task.keys.length ? task.vectors : packRows(task.vectors, fresh, d);
+      // A new face takes a placeholder's slot while any is left, so deletions never leave the
+      // graph a growing heap of placeholder nodes. One at a time: usearch's parallel add can fail
+      // ("Reserve capacity ahead of insertions") when many slots are free at once.
+      let taken = 0;
+      for (; taken < fresh.length && g.placeholders > 0n; taken++) {
+        const row = fresh[taken];
+        g.placeholders -= 1n;
+        g.index.remove(PLACEHOLDER_KEY_BASE + g.placeholders);
+        g.index.add(BigInt(task.keys[row]), task.vectors.subarray(row * d, (row + 1) * d), 1);
+        g.keys.add(task.keys[row]);
+      }
+      const rest = fresh.slice(taken);
+      if (rest.length === 0) return undefined;
+      const keys = BigUint64Array.from(rest, (i) => BigInt(task.keys[i]));
+      const vectors = rest.length === task.keys.length ? task.vectors : packRows(task.vectors, rest, d);
       g.index.add(keys, vectors, task.threads ?? 1);
-      for (const i of fresh) g.keys.add(task.keys[i]);
+      for (const i of rest) g.keys.add(task.keys[i]);
       return undefined;
     }
     case 'remove': {

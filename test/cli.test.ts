@@ -271,6 +271,12 @@ describe('facerec CLI in-process on a data dir', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
+  test('--version prints the package version and exits 0', async () => {
+    const r = await cli(['--version'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
   test('the first command on an empty data dir creates an app and works as it', async () => {
     const r = await cli(['groups', 'create', 'first'], env);
     assert.equal(r.code, 0, r.stderr);

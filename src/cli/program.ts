@@ -6,12 +6,14 @@ import { addGroupsCommands } from './commands/groups.js';
 import { addIndexCommand } from './commands/index-folder.js';
 import { addServeCommand } from './commands/serve.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
+import { packageVersion } from '../package-version.js';
 
 /** The `facerec` command line; options declared here are accepted before or after any subcommand. */
 export function buildProgram(): Command {
   const program = new Command()
     .name('facerec')
     .description('Self-hosted face recognition (NHN Cloud Face Recognition API compatible).')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .addOption(new Option('--url <url>', 'server to talk to, e.g. http://localhost:8080').env('FACEREC_URL'))
     .addOption(new Option('--app-key <appKey>', 'app to act as (in-process: defaults to the oldest app of the data dir)').env('FACEREC_APPKEY'))
     .addOption(new Option('--secret-key <secretKey>', 'the app\'s secret key (needed with --url only)').env('FACEREC_SECRETKEY'))

@@ -112,4 +112,26 @@ describe('HNSW graph thread', () => {
       run({ op: 'drop', group });
     }
   });
+
+  it('runs requests in the order they were sent, also when several queue up behind a busy thread', async () => {
+    const { HnswHost } = await import('../src/index/ann/hnsw-host.js');
+    const host = new HnswHost();
+    const gen = new ClusteredVectors(512, 5);
+    const group = 'order';
+    try {
+      await host.create(group, DEFAULT_ANN_SETTINGS.hnsw);
+      const many = new Float32Array(2_000 * 512);
+      for (let i = 0; i < 2_000; i++) many.set(gen.face(i), i * 512);
+      const x = gen.face(9_999);
+      // The first add keeps the thread busy while the rest queue: add x, remove x, then search for x.
+      const busy = host.add(group, Float64Array.from({ length: 2_000 }, (_, i) => i + 1), many);
+      const added = host.add(group, Float64Array.of(50_000), x);
+      const removed = host.remove(group, [50_000]);
+      const searched = host.search(group, x, 5);
+      await Promise.all([busy, added, removed]);
+      assert.ok(!(await searched).keys.includes(50_000), 'the search ran after the removal sent before it');
+    } finally {
+      await host.close();
+    }
+  });
 });

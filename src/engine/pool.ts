@@ -58,6 +58,9 @@ export class EnginePool {
       maxThreads: this.threads,
       maxQueue: this.maxQueue,
       idleTimeout: Infinity,
+      // First in, first out: by default piscina sends a queued task it cannot hand over yet to the
+      // back of the queue, which under sustained load leaves some requests waiting for seconds.
+      stricterFIFO: true,
       workerData: setup,
     });
     return this.started;

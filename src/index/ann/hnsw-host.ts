@@ -27,6 +27,10 @@ export class HnswHost {
       maxThreads: 1,
       concurrentTasksPerWorker: 1,
       idleTimeout: Infinity,
+      // By default piscina puts a queued task it cannot hand over yet at the back of its queue,
+      // so requests queued behind a busy thread run out of order (a search before the removal
+      // sent ahead of it) and some wait seconds under load. This keeps the queue first in, first out.
+      stricterFIFO: true,
     });
   }
 

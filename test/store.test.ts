@@ -344,6 +344,15 @@ describe('SqliteStore faces', () => {
     assert.deepEqual(await store.faceKeys('app', 'g'), [keys[0], keys[2], keys[3]]);
   });
 
+  it('lists a group\'s keys whole when they span several pages of the read', async () => {
+    const store = await storeWithGroup();
+    const { keys } = (await store.addFaces('app', 'g', Array.from({ length: 20_001 }, () => makeFace()), 30_000))!;
+    await store.deleteFace('app', 'g', 'face-' + (faceCounter - 20_000 + 19_999));
+    const listed = await store.faceKeys('app', 'g');
+    assert.equal(listed.length, 20_000);
+    assert.deepEqual(listed, keys.filter((_, i) => i !== 19_999));
+  });
+
   it('counts every add and delete in the group revision', async () => {
     const store = await storeWithGroup();
     assert.equal((await store.getGroup('app', 'g'))?.revision, 0);

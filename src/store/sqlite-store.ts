@@ -79,6 +79,9 @@ interface FaceRowWithVector extends FaceRow {
 const FACE_COLUMN_NAMES = ['seq', 'faceId', 'imageId', 'externalImageId', 'bbox', 'landmarks', 'confidence', 'createTime'];
 const FACE_COLUMNS = FACE_COLUMN_NAMES.join(', ');
 
+/** Face keys read per step by faceKeys (a few milliseconds each). */
+const FACE_KEY_PAGE = 20_000;
+
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #cipher: VectorCipher;
@@ -242,7 +245,16 @@ export class SqliteStore implements Store {
   }
 
   async faceKeys(appKey: string, groupId: string): Promise<FaceKey[]> {
-    return this.#statements.faceKeys.all(appKey, groupId) as FaceKey[];
+    // A page at a time with a turn of the event loop between: a million keys in one synchronous
+    // read would hold every other request for a few hundred milliseconds.
+    const keys: FaceKey[] = [];
+    for (let after = 0; ;) {
+      const page = this.#statements.faceKeys.all(appKey, groupId, after, FACE_KEY_PAGE) as FaceKey[];
+      for (const key of page) keys.push(key);
+      if (page.length < FACE_KEY_PAGE) return keys;
+      after = page[page.length - 1];
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async vectorBatch(appKey: string, groupId: string, afterKey: FaceKey, limit: number): Promise<KeyedVector[]> {
@@ -366,7 +378,7 @@ function prepareStatements(db: Database.Database) {
     // Ordered like the index it walks, so no sort of every ciphertext is needed.
     loadVectors: db.prepare(
       'SELECT faceId, vector FROM faces WHERE appKey = ? AND groupId = ? ORDER BY createTime DESC, seq DESC'),
-    faceKeys: db.prepare('SELECT seq FROM faces WHERE appKey = ? AND groupId = ? ORDER BY seq').pluck(),
+    faceKeys: db.prepare('SELECT seq FROM faces WHERE appKey = ? AND groupId = ? AND seq > ? ORDER BY seq LIMIT ?').pluck(),
     vectorBatch: db.prepare(
       'SELECT seq, faceId, vector FROM faces WHERE appKey = ? AND groupId = ? AND seq > ? ORDER BY seq LIMIT ?'),
     // As getFaces: the key list is the outer loop, one primary-key lookup per key.

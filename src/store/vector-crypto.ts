@@ -107,7 +107,9 @@ export class VectorCipher {
       const decipher = createDecipheriv(CIPHER, this.#key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(faceId, 'utf8'));
       decipher.setAuthTag(tag);
-      plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+      const head = decipher.update(ciphertext);
+      const tail = decipher.final(); // checks the tag; empty for GCM
+      plaintext = tail.length === 0 ? head : Buffer.concat([head, tail]);
     } catch {
       throw new VectorDecryptionError(faceId, 'authentication failed (wrong master key, or the stored vector was altered or belongs to another face)');
     }
@@ -115,8 +117,15 @@ export class VectorCipher {
   }
 }
 
-/** Copies into a fresh, aligned buffer: a Buffer's byteOffset is not necessarily a multiple of 4. */
+/**
+ * The decrypted bytes as floats. A buffer that owns its whole, aligned memory (what the decipher
+ * returns) is viewed in place: a search decrypts dozens of vectors, and each copy is garbage.
+ * Anything else (a slice of a shared pool, an odd offset) is copied into a fresh buffer.
+ */
 function toFloat32Array(bytes: Buffer): Float32Array {
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length) {
+    return new Float32Array(bytes.buffer, 0, bytes.length / Float32Array.BYTES_PER_ELEMENT);
+  }
   const vector = new Float32Array(bytes.length / Float32Array.BYTES_PER_ELEMENT);
   new Uint8Array(vector.buffer).set(bytes);
   return vector;

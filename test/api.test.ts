@@ -139,6 +139,16 @@ describe('detect (v2)', () => {
     assert.equal(code(await api.v2('POST', '/faces/detect', { image: { bytes: b64(sample1) }, spoofingCondition: 'paranoid' })), -40000);
   });
 
+  test('a field sent as null counts as not sent (serialisers that write every field), a required one as missing', async () => {
+    const plain = await api.v2('POST', '/faces/detect', { image: { bytes: b64(sample1) } });
+    const nulls = await api.v2('POST', '/faces/detect', { image: { bytes: b64(sample1), url: null }, orientation: null, mask: null, spoofing: null, spoofingCondition: null, aligned: null });
+    assert.ok(ok(nulls), JSON.stringify(nulls.header));
+    assert.deepEqual(nulls.data, plain.data);
+    const missing = await api.v2('POST', '/faces/detect', { image: null });
+    assert.equal(code(missing), -40000);
+    assert.match(missing.header.detail ?? missing.header.resultMessage, /image/);
+  });
+
   test('multipart and JSON give the same answer', async () => {
     const json = await api.v2('POST', '/faces/detect', { image: { bytes: b64(sample1) } });
     const mp = multipart([{ name: 'imageFile', file: sample1 }, { name: 'orientation', value: 'true' }]);

@@ -15,7 +15,8 @@ const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 /** `{url}` or `{bytes}` (base64), exactly one (NHN §1.3). */
 export function imageFromJson(value: unknown, field: string): ImageInput {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidParam(`${field} must be an object with url or bytes`);
-  const { url, bytes } = value as { url?: unknown; bytes?: unknown };
+  // null is "not given", as for every optional field (many JSON encoders write absent fields so).
+  const { url = undefined, bytes = undefined } = withoutNulls(value as { url?: unknown; bytes?: unknown });
   if ((url === undefined) === (bytes === undefined)) throw invalidParam(`${field} must have exactly one of url and bytes`);
   if (url !== undefined) {
     if (typeof url !== 'string' || url.length === 0) throw invalidParam(`${field}.url must be a non-empty string`);
@@ -118,6 +119,15 @@ function multipartProblem(code: string | undefined): string {
   return 'the multipart/form-data body is malformed or cut short (check the boundary in Content-Type and the closing --boundary--)';
 }
 
+/**
+ * A JSON field set to null is treated as absent: Java's and C#'s default serialisers, among
+ * others, write every optional field, as null when unset, and such clients must work unchanged.
+ * A required field sent as null is then refused as missing.
+ */
+function withoutNulls<T extends object>(fields: T): T {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null)) as T;
+}
+
 export interface ParsedBody {
   fields: Fields;
   files: Record<string, Buffer>;
@@ -134,7 +144,7 @@ export async function readBody(req: FastifyRequest, maxFileBytes: number): Promi
     if (body === undefined || body === null) return { fields: {}, files: {}, multipart: false };
     if (typeof body === 'string') throw invalidParam('the body is plain text; send a JSON object with Content-Type: application/json');
     if (typeof body !== 'object' || Array.isArray(body)) throw invalidParam('the body must be a JSON object, not an array or a single value');
-    return { fields: body as Fields, files: {}, multipart: false };
+    return { fields: withoutNulls(body as Fields), files: {}, multipart: false };
   }
   const fields: Fields = {};
   const files: Record<string, Buffer> = {};

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { createRuntime, groupRef, INDEX_DIR, type Runtime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { LazyEngine } from '../src/engine/lazy-engine.js';
-import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, graphBytesPerFace } from '../src/index/ann/ann-face-search.js';
+import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, graphBytesPerFace, searchBreadth } from '../src/index/ann/ann-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../src/store/store.js';
 import { ClusteredVectors } from '../test/support/clustered-vectors.js';
@@ -48,7 +48,7 @@ const MASTER_KEY = 'a'.repeat(64);
 printHeader('bench:scale — search top-10 through the domain API, synthetic clustered faces');
 console.log(machineLine());
 console.log(`graph: usearch HNSW, i8, connectivity ${DEFAULT_ANN_SETTINGS.hnsw.connectivity}, expansion add ${DEFAULT_ANN_SETTINGS.hnsw.expansionAdd} / search ${DEFAULT_ANN_SETTINGS.hnsw.expansionSearch}, ` +
-  `candidates max(${DEFAULT_ANN_SETTINGS.minCandidates}, ${DEFAULT_ANN_SETTINGS.candidatesPerResult}×k) re-ranked exactly; est. ${graphBytesPerFace(DEFAULT_ANN_SETTINGS.hnsw)} B/face`);
+  `candidates max(${DEFAULT_ANN_SETTINGS.minCandidates}, ${DEFAULT_ANN_SETTINGS.candidatesPerResult}×k) re-ranked exactly, search breadth ${DEFAULT_ANN_SETTINGS.hnsw.expansionSearch} growing above ${DEFAULT_ANN_SETTINGS.breadthGrowsAbove} faces up to ${DEFAULT_ANN_SETTINGS.maxSearchBreadth}; est. ${graphBytesPerFace(DEFAULT_ANN_SETTINGS.hnsw)} B/face`);
 
 
 async function benchSize(n: number): Promise<void> {
@@ -102,6 +102,7 @@ async function benchSize(n: number): Promise<void> {
   // Searches through the graph.
   const times: number[] = [];
   let same1 = 0;
+  let samePerson1 = 0;
   let overlap10 = 0;
   loop.reset();
   loop.enable();
@@ -111,6 +112,7 @@ async function benchSize(n: number): Promise<void> {
     times.push(performance.now() - t0);
     if (truth.length) {
       if (hits[0]?.face.faceId === truth[i][0]) same1++;
+      if (hits[0] && personOf(hits[0].face.faceId) === personOf(picks[i])) samePerson1++;
       const want = new Set(truth[i]);
       overlap10 += hits.filter((h) => want.has(h.face.faceId)).length / Math.max(1, want.size);
     }
@@ -126,8 +128,8 @@ async function benchSize(n: number): Promise<void> {
     }
   }));
   loop.disable();
-  const recall = truth.length ? `recall1=${(same1 / picks.length).toFixed(3)} recall10=${(overlap10 / picks.length).toFixed(3)}` : 'recall1=n/a recall10=n/a';
-  console.log(`scale: store=sqlite faces=${n} p50_ms=${quantile(times, 0.5).toFixed(2)} p99_ms=${quantile(times, 0.99).toFixed(2)} ${recall} bytes_per_face=${bytesPerFace.toFixed(0)}`);
+  const recall = truth.length ? `recall1=${(same1 / picks.length).toFixed(3)} same_person1=${(samePerson1 / picks.length).toFixed(3)} recall10=${(overlap10 / picks.length).toFixed(3)}` : 'recall1=n/a recall10=n/a';
+  console.log(`scale: store=sqlite faces=${n} p50_ms=${quantile(times, 0.5).toFixed(2)} p99_ms=${quantile(times, 0.99).toFixed(2)} ${recall} breadth=${searchBreadth(n, DEFAULT_ANN_SETTINGS)} bytes_per_face=${bytesPerFace.toFixed(0)}`);
   console.log(`eventloop: faces=${n} searches_in_flight=8 searches_per_s=${(done / 3).toFixed(0)} p99_ms=${(loop.percentile(99) / 1e6).toFixed(1)} max_ms=${(loop.max / 1e6).toFixed(1)}`);
   console.log(health.line(n, 'full-capacity'));
   await health.stop();
@@ -241,6 +243,9 @@ async function untilGraphReady(rt: Runtime): Promise<boolean> {
   }
   return false;
 }
+
+/** Faces f<j> are photos of person ⌊j / PHOTOS_PER_ID⌋ (see populate). */
+const personOf = (faceId: string) => Math.floor(Number(faceId.slice(1)) / PHOTOS_PER_ID);
 
 function makeFace(vector: Float32Array, id: string): FaceWithVector {
   return { faceId: id, imageId: id, bbox: { x0: 0.1, y0: 0.1, x1: 0.5, y1: 0.5 }, landmarks: [], confidence: 0.99, createTime: new Date(), vector };

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnSettings } from '../src/index/ann/ann-face-search.js';
+import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, searchBreadth, type AnnSettings } from '../src/index/ann/ann-face-search.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../src/store/store.js';
@@ -15,6 +15,16 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const SMALL: AnnSettings = { ...DEFAULT_ANN_SETTINGS, exactBelow: 100, buildBatch: 250 };
 
+
+describe('searchBreadth', () => {
+  it('keeps usearch\'s expansion for groups up to breadthGrowsAbove faces, then grows with the group, up to its cap', () => {
+    const s = { ...DEFAULT_ANN_SETTINGS, breadthGrowsAbove: 100_000, maxSearchBreadth: 512, hnsw: { ...DEFAULT_ANN_SETTINGS.hnsw, expansionSearch: 64 } };
+    assert.equal(searchBreadth(0, s), 64);
+    assert.equal(searchBreadth(100_000, s), 64);
+    assert.equal(searchBreadth(400_000, s), 256);
+    assert.equal(searchBreadth(5_000_000, s), 512);
+  });
+});
 
 describe('AnnFaceSearch', () => {
   it('answers like the exact scan: same top face in at least 99 % of queries, exact scores', async () => {
@@ -108,6 +118,10 @@ describe('HNSW graph thread', () => {
         assert.equal(keys[0], id);
         assert.ok(keys.every((k) => k >= 11 && k < Number(PLACEHOLDER_KEY_BASE)), 'no deleted face and no placeholder is returned');
       }
+      // A wider search still answers k keys, the best first.
+      const wide = run({ op: 'search', group, query: gen.face(107), k: 5, breadth: 200 }) as { keys: number[] };
+      assert.equal(wide.keys.length, 5);
+      assert.equal(wide.keys[0], 107);
     } finally {
       run({ op: 'drop', group });
     }

@@ -47,8 +47,8 @@ export class HnswHost {
     return this.run({ op: 'remove', group, keys: Float64Array.from(keys) });
   }
 
-  search(group: string, query: Float32Array, k: number): Promise<{ keys: number[]; distances: number[] }> {
-    return this.run({ op: 'search', group, query, k });
+  search(group: string, query: Float32Array, k: number, breadth?: number): Promise<{ keys: number[]; distances: number[] }> {
+    return this.run({ op: 'search', group, query, k, breadth });
   }
 
   /** Writes `meta`, the key set and the graph into `path`, a FIFO that the caller reads from. */

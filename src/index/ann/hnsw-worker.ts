@@ -21,7 +21,8 @@ export type HnswTask =
   | { op: 'create'; group: string; options: HnswOptions }
   | { op: 'add'; group: string; keys: Float64Array; vectors: Float32Array; threads?: number }
   | { op: 'remove'; group: string; keys: Float64Array }
-  | { op: 'search'; group: string; query: Float32Array; k: number }
+  /** `breadth`: how many nodes the search keeps in view (usearch's expansion, raised to it when larger); the best `k` are returned. */
+  | { op: 'search'; group: string; query: Float32Array; k: number; breadth?: number }
   | { op: 'save'; group: string; path: string; meta: SnapshotMeta }
   | { op: 'load'; group: string; path: string; sections: [Uint8Array, Uint8Array] }
   | { op: 'reconcile'; group: string; storeKeys: Float64Array }
@@ -131,10 +132,10 @@ export default function run(task: HnswTask): unknown {
     }
     case 'search': {
       const g = graph(task.group);
-      const { keys, distances } = g.index.search(task.query, task.k, 1);
+      const { keys, distances } = g.index.search(task.query, Math.max(task.k, task.breadth ?? 0), 1);
       const out: number[] = [];
       const dist: number[] = [];
-      for (let i = 0; i < keys.length; i++) {
+      for (let i = 0; i < keys.length && out.length < task.k; i++) {
         if (keys[i] >= PLACEHOLDER_KEY_BASE) continue;
         out.push(Number(keys[i]));
         dist.push(distances[i]);

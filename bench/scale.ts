@@ -4,7 +4,7 @@
  * vector index the server uses. Prints one `scale:` line per size, the exact scan beside it,
  * start-up and event-loop lines. Figures are for the machine printed first.
  *
- *   npm run bench:scale -- --faces 10000,100000 [--queries 200] [--data /tmp/facerec-scale]
+ *   npm run bench:scale -- --faces 10000,100000 [--queries 200] [--data /tmp/facerec-scale] [--breadths 64,128,256,512]
  *
  * Data sets are kept under --data and reused (--prepare-only makes them and stops); the graph's
  * snapshot too, unless --rebuild.
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     'skip-exact': { type: 'boolean', default: false },
     'prepare-only': { type: 'boolean', default: false },
     'restart-child': { type: 'string' },
+    /** Also search with each of these fixed graph breadths (recall against time). */
+    breadths: { type: 'string' },
   },
 });
 
@@ -168,6 +170,7 @@ async function benchSize(n: number): Promise<void> {
   rt.faceSearch.dropped({ appKey: APP, groupId: emptyGroup });
   console.log(`register: faces=${n} store_and_index_p50_ms empty_group=${intoEmpty.toFixed(2)} this_group=${intoLarge.toFixed(2)}`);
   await rt.close();
+  await breadthSweep(dir, n, picks, truth);
 }
 
 /** The restart, in a process of its own: time to the first search's answer, and what the graph made resident. */
@@ -186,9 +189,31 @@ async function restartChild(dir: string, faceId: string): Promise<void> {
   await rt.close();
 }
 
-function runtime(dir: string, exactBelow: number): Runtime {
+function runtime(dir: string, exactBelow: number, searchBreadth?: number): Runtime {
   const config = loadConfig({ FACEREC_DATA_DIR: dir, FACEREC_MASTER_KEY: MASTER_KEY, FACEREC_INDEX_EXACT_BELOW: String(exactBelow), FACEREC_MAX_FACES_PER_GROUP: String(10_000_000) }, false);
-  return createRuntime(config, new LazyEngine());
+  return createRuntime(config, new LazyEngine(), { searchBreadth });
+}
+
+/** Queries through a graph searched with a fixed breadth, against the exact truth. */
+async function breadthSweep(dir: string, n: number, picks: string[], truth: string[][]): Promise<void> {
+  for (const breadth of (values.breadths ?? '').split(',').filter(Boolean).map(Number)) {
+    const rt = runtime(dir, 1, breadth);
+    await rt.service.searchByFaceId(APP, GROUP, picks[0], { limit: 10, threshold: 1 });
+    await untilGraphReady(rt);
+    const times: number[] = [];
+    let same1 = 0;
+    let samePerson1 = 0;
+    for (let i = 0; i < picks.length; i++) {
+      const t0 = performance.now();
+      const hits = await rt.service.searchByFaceId(APP, GROUP, picks[i], { limit: 10, threshold: 1 });
+      times.push(performance.now() - t0);
+      if (hits[0]?.face.faceId === truth[i]?.[0]) same1++;
+      if (hits[0] && personOf(hits[0].face.faceId) === personOf(picks[i])) samePerson1++;
+    }
+    await rt.close();
+    console.log(`breadth: faces=${n} breadth=${breadth} p50_ms=${quantile(times, 0.5).toFixed(2)} p99_ms=${quantile(times, 0.99).toFixed(2)} ` +
+      `recall1=${(same1 / picks.length).toFixed(3)} same_person1=${(samePerson1 / picks.length).toFixed(3)}`);
+  }
 }
 
 /**

@@ -46,7 +46,12 @@ export function urlFetcher(config: Pick<Config, 'maxImageBytes' | 'allowPrivateU
 }
 
 /** Wires store, index, engine and domain together; every transport starts from here. */
-export function createRuntime(config: Config, analyzer: FaceAnalyzer, options: { indexLog?: AnnLogger } = {}): Runtime {
+export function createRuntime(
+  config: Config,
+  analyzer: FaceAnalyzer,
+  /** `searchBreadth`: a fixed graph search breadth instead of the one that grows with a group (benches compare them). */
+  options: { indexLog?: AnnLogger; searchBreadth?: number } = {},
+): Runtime {
   const store = SqliteStore.open(config.dataDir, { masterKey: config.masterKey });
   const images = new ImageReader(analyzer, urlFetcher(config), config.maxImageBytes);
   // Small groups: exact scans in memory. Large ones: HNSW graphs in a worker thread, persisted
@@ -55,7 +60,12 @@ export function createRuntime(config: Config, analyzer: FaceAnalyzer, options: {
     store,
     new ExactFaceSearch(store, EMBEDDING_SIZE),
     new SnapshotFiles(join(config.dataDir, INDEX_DIR), store.indexSecret()),
-    { ...DEFAULT_ANN_SETTINGS, exactBelow: config.indexExactBelow, memoryBudgetBytes: config.indexMemoryBytes },
+    {
+      ...DEFAULT_ANN_SETTINGS,
+      exactBelow: config.indexExactBelow,
+      memoryBudgetBytes: config.indexMemoryBytes,
+      ...(options.searchBreadth ? { breadthGrowsAbove: 1, maxSearchBreadth: options.searchBreadth } : {}),
+    },
     options.indexLog,
   );
   // Signed with a key derived from the master key, so tokens survive restarts and work across nodes.

@@ -38,8 +38,29 @@ test('removing a face forgets it and clears its vector from the buffer', () => {
   index.remove('a');
   assert.equal(index.size, 0);
   assert.deepEqual(index.search(a, 5, -1), []);
-  const buffer = (index as unknown as { data: Float32Array }).data;
-  assert.ok(buffer.every((v) => v === 0), 'no deleted vector stays in memory');
+  const blocks = (index as unknown as { blocks: Float32Array[] }).blocks;
+  assert.ok(blocks.every((b) => b.every((v) => v === 0)), 'no deleted vector stays in memory');
+});
+
+test('vectors spread over many blocks: searches match a full sort, swap-removes move vectors across blocks, removed vectors are zeroed', () => {
+  const dim = 8;
+  const vs = vectors(103, dim, 5);
+  const index = new ExactIndex(dim, 2, 8);
+  vs.forEach((v, i) => index.add(`f${i}`, v));
+  const expect = (q: Float32Array, alive: Set<number>) =>
+    [...alive].map((i) => ({ id: `f${i}`, score: dot(vs[i], q) })).sort((a, b) => b.score - a.score).slice(0, 10).map((h) => h.id);
+  const alive = new Set(vs.map((_, i) => i));
+  assert.deepEqual(index.search(vs[40], 10, -1).map((h) => h.id), expect(vs[40], alive));
+  // Removing from early blocks moves the last vector (in the last block) into each hole.
+  for (const i of [0, 9, 17, 64, 101, 102]) {
+    index.remove(`f${i}`);
+    alive.delete(i);
+  }
+  assert.equal(index.size, alive.size);
+  for (const q of [vs[5], vs[100], vs[64]]) assert.deepEqual(index.search(q, 10, -1).map((h) => h.id), expect(q, alive));
+  for (const i of alive) index.remove(`f${i}`);
+  const blocks = (index as unknown as { blocks: Float32Array[] }).blocks;
+  assert.ok(blocks.length > 10 && blocks.every((b) => b.every((v) => v === 0)), 'no removed vector stays in any block');
 });
 
 test('a scan in slices answers as one scan does, and writes between its slices neither hide a face nor return a removed one', async () => {
@@ -63,6 +84,6 @@ test('a scan in slices answers as one scan does, and writes between its slices n
   assert.ok(!hits.some((h) => h.id === 'f2'));
   assert.ok(!index.search(vs[2], 100, -1).some((h) => h.id === 'f2'), 'the removal took effect');
   assert.equal(index.size, 100);
-  const buffer = (index as unknown as { data: Float32Array }).data;
+  const [buffer] = (index as unknown as { blocks: Float32Array[] }).blocks;
   assert.ok(!buffer.subarray(100 * dim).some((v) => v !== 0), 'the removed vector was cleared once the scan ended');
 });

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { Apps, groupIdsOf } from './domain/apps.js';
 import { ImageReader, type UrlFetcher } from './domain/images.js';
 import { PageTokens } from './domain/page-tokens.js';
+import { PrivacyService } from './domain/privacy.js';
 import { FaceService } from './domain/service.js';
 import type { FaceAnalyzer } from './engine/analyzer.js';
 import { EMBEDDING_SIZE } from './engine/vectors.js';
@@ -11,12 +12,15 @@ import { INDEX_DIR, SnapshotFiles } from './index/ann/snapshot-files.js';
 import { ExactFaceSearch } from './index/exact-face-search.js';
 import { toGroupRef, type FaceSearch, type GroupRef } from './index/face-search.js';
 import { fetchImage } from './net/image-fetch.js';
+import { SqlitePrivacy } from './store/sqlite-privacy.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
 export interface Runtime {
   service: FaceService;
   apps: Apps;
+  /** Subject access and erasure across an app's groups (the /x/v1 extension). */
+  privacy: PrivacyService;
   store: Store;
   /** 1:N search over groups (benchmarks and operations look at it; requests go through `service`). */
   faceSearch: FaceSearch;
@@ -61,13 +65,16 @@ export function createRuntime(config: Config, analyzer: FaceAnalyzer, options: {
   // Signed with a key derived from the master key, so tokens survive restarts and work across nodes.
   const tokens = new PageTokens(store.tokenSecret(), config.pageTokenTtlMs);
   const service = new FaceService(store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
+  const sqlitePrivacy = SqlitePrivacy.open(config.dataDir);
+  const privacy = new PrivacyService(store, { faceSearch, flushIndex: () => faceSearch.saveChanged(), residue: sqlitePrivacy });
   // Snapshots of groups that no longer exist (an app deleted by the CLI while no server ran) go.
   const swept = allGroups(store).then((groups) => faceSearch.removeOrphanSnapshots(groups)).catch((err: unknown) => {
     options.indexLog?.warn({ err }, 'vector index: could not sweep snapshots of deleted groups');
   });
-  return { service, apps: new Apps(store, (group) => faceSearch.dropped(group)), store, faceSearch, close: async () => {
+  return { service, apps: new Apps(store, (group) => faceSearch.dropped(group)), privacy, store, faceSearch, close: async () => {
     await swept;
     await faceSearch.close();
+    sqlitePrivacy.close();
     await store.close();
   } };
 }

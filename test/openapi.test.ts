@@ -31,7 +31,7 @@ before(async () => {
   const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) });
   runtime = createRuntime(config, await engine());
   ({ appKey } = await runtime.apps.create({ secretKey }));
-  app = buildServer({ service: runtime.service, apps: runtime.apps, maxImageBytes: config.maxImageBytes });
+  app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, maxImageBytes: config.maxImageBytes });
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') registered.push(`${method.toLowerCase()} ${openapiPath(route.url)}`);
   });
@@ -149,7 +149,7 @@ describe('answers match the documented schemas', () => {
   const seen = new Set<string>();
   /** Sends a request and checks the answer against the 200 schema of `method path` in the document. */
   async function call(method: string, docPath: string, url: string, body?: object | { payload: Buffer; headers: Record<string, string> }) {
-    const v2 = docPath.startsWith('/v2.0/');
+    const v2 = docPath.startsWith('/v2.0/') || docPath.startsWith('/x/v1/');
     const isForm = body && 'payload' in body && Buffer.isBuffer(body.payload);
     const res = await app.inject({
       method: method.toUpperCase() as 'GET',
@@ -217,6 +217,20 @@ describe('answers match the documented schemas', () => {
     await call('delete', `${d}/groups/{groupId}/faces/{faceId}`, `${base}/groups/doc-v1/faces/${faceId}`);
     await call('delete', `${d}/groups/{groupId}`, `${base}/groups/doc-v1`);
     assert.equal((await call('get', `${d}/groups`, `/nhn-face-reco/v1.0/appkeys/nope/groups?limit=1`)).header.resultCode, -41000);
+  });
+
+  test('x/v1 privacy extension, every operation', async () => {
+    const base = `/x/v1/appkeys/${appKey}`;
+    const d = '/x/v1/appkeys/{appKey}';
+    await app.inject({ method: 'POST', url: `/v2.0/appkeys/${appKey}/groups`, headers: { authorization: secretKey }, payload: { groupId: 'doc-x' } });
+    await app.inject({ method: 'POST', url: `/v2.0/appkeys/${appKey}/groups/doc-x/faces`, headers: { authorization: secretKey }, payload: { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 2, externalImageId: 'doc-subject' } });
+    const access = await call('get', `${d}/subjects/{externalImageId}`, `${base}/subjects/doc-subject`);
+    assert.equal(access.data.faceCount, 2);
+    assert.equal((await call('get', `${d}/subjects/{externalImageId}`, `${base}/subjects/bad%20id`)).header.resultCode, -40000);
+    const erased = await call('delete', `${d}/subjects/{externalImageId}`, `${base}/subjects/doc-subject`);
+    assert.equal(erased.data.deletedFaceCount, 2);
+    assert.equal((await call('delete', `${d}/subjects/{externalImageId}`, `/x/v1/appkeys/nope/subjects/doc-subject`)).header.resultCode, -41005);
+    assert.ok(doc.paths[`${d}/subjects/{externalImageId}/faces.csv`]?.get, 'the CSV export is documented');
   });
 
   test('the check itself refuses an undocumented field, also inside a referenced object', async () => {

@@ -1,0 +1,100 @@
+import { toGroupRef, type FaceSearch } from '../index/face-search.js';
+import type { StorageResidue } from '../store/privacy-store.js';
+import type { FaceRecord, Store } from '../store/store.js';
+import { groupIdsOf } from './apps.js';
+import { invalidParam } from './errors.js';
+import { checkExternalImageId } from './validation.js';
+
+/** A face as subject access shows it: where it is and what describes it, never its vector. */
+export interface SubjectFace {
+  groupId: string;
+  faceId: string;
+  imageId: string;
+  externalImageId: string;
+  createTime: Date;
+  bbox: FaceRecord['bbox'];
+  confidence: number;
+}
+
+export interface ErasureReport {
+  externalImageId: string;
+  /** Faces this call deleted; a retry after a failure counts only what was still there. */
+  deletedFaceCount: number;
+  /** Groups that held some of them, with how many each; groups with none are not listed. */
+  groups: { groupId: string; deletedFaceCount: number }[];
+}
+
+/** What an erasure also has to reach beyond the store: search indexes and their snapshots. */
+export interface ErasureReach {
+  faceSearch: FaceSearch;
+  /** Writes every changed index snapshot now, so that no file keeps an erased face's vector. */
+  flushIndex?: () => Promise<void>;
+  residue?: StorageResidue;
+}
+
+/** Faces read per store call when walking a subject's faces in a group. */
+const PAGE = 1000;
+
+/**
+ * The data subject's rights over the faces an app holds, across all its groups: one call to see
+ * them (access) and one to delete them (erasure). The subject is named by `externalImageId`,
+ * the only label of a person NHN's API carries.
+ */
+export class PrivacyService {
+  constructor(
+    private readonly store: Store,
+    private readonly reach: ErasureReach,
+  ) {}
+
+  async subjectFaces(appKey: string, externalImageId: string): Promise<SubjectFace[]> {
+    const id = requireSubject(externalImageId);
+    const out: SubjectFace[] = [];
+    for (const groupId of await groupIdsOf(this.store, appKey)) {
+      for (const f of await this.facesOf(appKey, groupId, id)) {
+        out.push({ groupId, faceId: f.faceId, imageId: f.imageId, externalImageId: id, createTime: f.createTime, bbox: f.bbox, confidence: f.confidence });
+      }
+    }
+    return out;
+  }
+
+  async eraseSubject(appKey: string, externalImageId: string): Promise<ErasureReport> {
+    const id = requireSubject(externalImageId);
+    const groups: ErasureReport['groups'] = [];
+    try {
+      for (const groupId of await groupIdsOf(this.store, appKey)) {
+        const group = await this.store.getGroup(appKey, groupId);
+        if (!group) continue; // deleted meanwhile, with its faces
+        const faces = await this.facesOf(appKey, groupId, id);
+        let deleted = 0;
+        for (const f of faces) {
+          const key = await this.store.deleteFace(appKey, groupId, f.faceId);
+          if (key === undefined) continue; // deleted meanwhile: not this call's to count
+          deleted++;
+          this.reach.faceSearch.removed(toGroupRef(group), { key, faceId: f.faceId });
+        }
+        if (deleted > 0) groups.push({ groupId, deletedFaceCount: deleted });
+      }
+    } finally {
+      // Also after a failure: what was deleted before it must not linger in snapshots or the WAL.
+      if (groups.length > 0) {
+        await this.reach.flushIndex?.();
+        await this.reach.residue?.purge();
+      }
+    }
+    return { externalImageId: id, deletedFaceCount: groups.reduce((n, g) => n + g.deletedFaceCount, 0), groups };
+  }
+
+  /** Every face of the subject in one group; read in full before any is deleted (cursors stay valid). */
+  private async facesOf(appKey: string, groupId: string, externalImageId: string): Promise<FaceRecord[]> {
+    const out: FaceRecord[] = [];
+    for (let page = await this.store.listFaces(appKey, groupId, PAGE, { externalImageId }); ; page = await this.store.listFaces(appKey, groupId, PAGE, { externalImageId }, page.next)) {
+      out.push(...page.items);
+      if (!page.next) return out;
+    }
+  }
+}
+
+function requireSubject(externalImageId: unknown): string {
+  if (typeof externalImageId !== 'string' || externalImageId === '') throw invalidParam('externalImageId is required');
+  return checkExternalImageId(externalImageId)!;
+}

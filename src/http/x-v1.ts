@@ -1,0 +1,53 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { FaceApiError } from '../domain/errors.js';
+import type { PrivacyService, SubjectFace } from '../domain/privacy.js';
+import type { HttpContext } from './context.js';
+import { success } from './envelope.js';
+import { nhnTime } from './nhn-shapes.js';
+import { documentationOnly } from './schemas/shared.js';
+import { xV1Schemas as S } from './schemas/x-v1.js';
+
+export const X_V1_PREFIX = '/x/v1/appkeys/:appKey';
+
+type Subject = FastifyRequest<{ Params: { appKey: string; externalImageId: string } }>;
+
+const shown = (f: SubjectFace) => ({ ...f, createTime: nhnTime(f.createTime) });
+
+const CSV_COLUMNS = ['groupId', 'faceId', 'imageId', 'externalImageId', 'createTime', 'x0', 'y0', 'x1', 'y1', 'confidence'] as const;
+
+/** Ids are [a-z0-9-] or [a-zA-Z0-9_.\-:] and numbers are numbers: no cell needs quoting. */
+export function subjectCsv(faces: SubjectFace[]): string {
+  const rows = faces.map((f) => [f.groupId, f.faceId, f.imageId, f.externalImageId, nhnTime(f.createTime), f.bbox.x0, f.bbox.y0, f.bbox.x1, f.bbox.y1, f.confidence].join(','));
+  return [CSV_COLUMNS.join(','), ...rows].join('\r\n') + '\r\n';
+}
+
+/**
+ * facerec's privacy extension (docs/privacy.md), authenticated as v2.0 is: appKey in the path,
+ * the app's secret key in Authorization. An app sees and erases only its own faces.
+ */
+export function xV1(privacy: PrivacyService) {
+  return async (app: FastifyInstance, ctx: HttpContext): Promise<void> => {
+    documentationOnly(app);
+    app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
+      const secret = req.headers.authorization;
+      if (!(await ctx.apps.verifySecret(req.params.appKey, typeof secret === 'string' ? secret : undefined))) {
+        throw new FaceApiError('UnauthorizedAppKeyOrSecretKey', 'the appKey and the secret key in Authorization do not match an app of this server');
+      }
+    });
+
+    app.get('/subjects/:externalImageId', { schema: S.subjectAccess }, async (req: Subject) => {
+      const faces = await privacy.subjectFaces(req.params.appKey, req.params.externalImageId);
+      return success({ externalImageId: req.params.externalImageId, faceCount: faces.length, faces: faces.map(shown) });
+    });
+
+    app.get('/subjects/:externalImageId/faces.csv', { schema: S.subjectAccessCsv }, async (req: Subject, reply) => {
+      const faces = await privacy.subjectFaces(req.params.appKey, req.params.externalImageId);
+      reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="subject-${req.params.externalImageId}.csv"`);
+      return subjectCsv(faces);
+    });
+
+    app.delete('/subjects/:externalImageId', { schema: S.eraseSubject }, async (req: Subject) => {
+      return success(await privacy.eraseSubject(req.params.appKey, req.params.externalImageId));
+    });
+  };
+}

@@ -1,0 +1,154 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startApi, b64, ok, type TestApi } from './support/api-helpers.js';
+import { fixture } from './support/fixtures.js';
+import { PrivacyService } from '../src/domain/privacy.js';
+import { toGroupRef } from '../src/index/face-search.js';
+import type { AnnFaceSearch } from '../src/index/ann/ann-face-search.js';
+import { INDEX_DIR } from '../src/app.js';
+import type { Store } from '../src/store/store.js';
+
+const GROUPS = ['priv-a', 'priv-b', 'priv-c'];
+const code = (r: any) => r.header.resultCode;
+
+let api: TestApi;
+let other: { appKey: string; secretKey: string };
+const x = (method: string, path: string, keys: { appKey: string; secretKey: string } = api) =>
+  api.app.inject({ method: method as 'GET', url: `/x/v1/appkeys/${keys.appKey}${path}`, headers: { authorization: keys.secretKey } });
+const xJson = async (method: string, path: string, keys?: { appKey: string; secretKey: string }) => JSON.parse((await x(method, path, keys)).body);
+
+/** Every file under the data directory that could hold a face: the database, its WAL, index snapshots. */
+function dataFiles(): Buffer[] {
+  const files = readdirSync(api.dataDir).filter((f) => f.startsWith('facerec.db')).map((f) => join(api.dataDir, f));
+  const index = join(api.dataDir, INDEX_DIR);
+  if (existsSync(index)) files.push(...readdirSync(index).map((f) => join(index, f)));
+  return files.map((f) => readFileSync(f));
+}
+
+async function register(groupId: string, image: string, externalImageId: string, limit = 3): Promise<string[]> {
+  const r = await api.v2('POST', `/groups/${groupId}/faces`, { image: { bytes: b64(fixture(image)) }, limit, externalImageId });
+  assert.ok(ok(r), JSON.stringify(r.header));
+  return r.data.addedFaces.map((f: any) => f.faceId);
+}
+
+before(async () => {
+  // Graphs from the first face on, so erasure must also reach graphs and their snapshots.
+  api = await startApi({ indexExactBelow: 1 });
+  other = await api.runtime.apps.create({ secretKey: 'other-secret' });
+  for (const g of GROUPS) assert.ok(ok(await api.v2('POST', '/groups', { groupId: g })));
+});
+after(() => api.dispose());
+
+describe('privacy extension: subject access and erasure', () => {
+  const alice: string[] = [];
+  let bob: string[] = [];
+
+  test('subject access lists the subject\'s faces in every group, as JSON and CSV, without vectors', async () => {
+    for (const g of GROUPS) alice.push(...(await register(g, 'sample1.jpg', 'alice')));
+    bob = await register('priv-a', 'sample5.jpg', 'bob', 2);
+    const r = await xJson('GET', '/subjects/alice');
+    assert.equal(code(r), 0);
+    assert.equal(r.data.faceCount, alice.length);
+    assert.deepEqual(r.data.faces.map((f: any) => f.faceId).sort(), [...alice].sort());
+    assert.deepEqual(new Set(r.data.faces.map((f: any) => f.groupId)), new Set(GROUPS));
+    for (const f of r.data.faces) {
+      assert.deepEqual(Object.keys(f).sort(), ['bbox', 'confidence', 'createTime', 'externalImageId', 'faceId', 'groupId', 'imageId']);
+      assert.equal(f.externalImageId, 'alice');
+    }
+    const csv = await x('GET', '/subjects/alice/faces.csv');
+    assert.match(String(csv.headers['content-type']), /^text\/csv/);
+    const lines = csv.body.trim().split('\r\n');
+    assert.equal(lines[0], 'groupId,faceId,imageId,externalImageId,createTime,x0,y0,x1,y1,confidence');
+    assert.equal(lines.length, alice.length + 1);
+    for (const id of alice) assert.ok(csv.body.includes(id));
+    assert.equal((await xJson('GET', '/subjects/nobody')).data.faceCount, 0);
+  });
+
+  test('another app sees none of them, and cannot use this app\'s path', async () => {
+    assert.equal((await xJson('GET', '/subjects/alice', other)).data.faceCount, 0);
+    assert.equal((await xJson('DELETE', '/subjects/alice', other)).data.deletedFaceCount, 0);
+    assert.equal(code(await xJson('GET', '/subjects/alice', { appKey: api.appKey, secretKey: other.secretKey })), -41005);
+    assert.equal(code(await xJson('DELETE', '/subjects/alice', { appKey: api.appKey, secretKey: 'wrong' })), -41005);
+    assert.equal((await x('GET', '/subjects/alice/faces.csv', { appKey: api.appKey, secretKey: 'wrong' })).json().header.resultCode, -41005);
+    assert.equal((await xJson('GET', '/subjects/alice')).data.faceCount, alice.length);
+  });
+
+  test('a malformed subject is -40000', async () => {
+    assert.equal(code(await xJson('GET', '/subjects/a%20b')), -40000);
+    assert.equal(code(await xJson('DELETE', '/subjects/a%2Fb')), -40000);
+  });
+
+  test('erasure deletes the subject everywhere: store files, graphs, their snapshots, search results', async () => {
+    // Build the graphs and write their snapshots, so there is something on disk to erase from.
+    const search = api.runtime.faceSearch as AnnFaceSearch;
+    for (const g of GROUPS) {
+      await api.v2('POST', `/groups/${g}/faces/search`, { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 10, threshold: 1 });
+      const ref = toGroupRef((await api.runtime.store.getGroup(api.appKey, g))!);
+      for (let i = 0; !search.isGraphReady(ref); i++) {
+        assert.ok(i < 1000, `the graph of ${g} was built`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    await search.saveChanged();
+    const snapshotsBefore = readdirSync(join(api.dataDir, INDEX_DIR)).filter((f) => f.endsWith('.hnsw'));
+    assert.equal(snapshotsBefore.length, GROUPS.length);
+    const before = new Map(snapshotsBefore.map((f) => [f, readFileSync(join(api.dataDir, INDEX_DIR, f))]));
+    assert.ok(dataFiles().some((b) => b.includes(alice[0])), 'the faceId is on disk before erasure (the check can see it)');
+
+    const r = await xJson('DELETE', '/subjects/alice');
+    assert.equal(code(r), 0);
+    assert.equal(r.data.deletedFaceCount, alice.length);
+    assert.deepEqual(r.data.groups.map((g: any) => g.groupId).sort(), GROUPS);
+    assert.equal(r.data.groups.reduce((n: number, g: any) => n + g.deletedFaceCount, 0), alice.length);
+
+    assert.equal((await xJson('GET', '/subjects/alice')).data.faceCount, 0);
+    for (const g of GROUPS) {
+      const s = await api.v2('POST', `/groups/${g}/faces/search`, { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 100, threshold: 1 });
+      assert.ok(s.data.matchFaces.every((m: any) => !alice.includes(m.face.faceId)), g);
+    }
+    // Raw bytes: no erased faceId nor the label in the database file, its WAL or any snapshot.
+    for (const bytes of dataFiles()) {
+      for (const id of alice) assert.equal(bytes.includes(id), false, `faceId ${id} still on disk`);
+      assert.equal(bytes.includes('alice'), false, 'the erased externalImageId is still on disk');
+    }
+    // Each snapshot was written again after the erasure, not left as it was.
+    for (const [f, bytes] of before) {
+      const path = join(api.dataDir, INDEX_DIR, f);
+      assert.ok(!existsSync(path) || !readFileSync(path).equals(bytes), `snapshot ${f} was rewritten`);
+    }
+    // The other subject is untouched.
+    assert.equal((await xJson('GET', '/subjects/bob')).data.faceCount, bob.length);
+    assert.deepEqual((await xJson('DELETE', '/subjects/alice')).data, { externalImageId: 'alice', deletedFaceCount: 0, groups: [] });
+  });
+
+  test('an erasure that fails halfway is retried without counting a face twice', async () => {
+    const ids = [...(await register('priv-b', 'sample1.jpg', 'carol')), ...(await register('priv-c', 'sample1.jpg', 'carol'))];
+    assert.ok(ids.length >= 2);
+    const store = api.runtime.store;
+    let deletes = 0;
+    const failing = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'deleteFace') {
+          return async (...args: Parameters<Store['deleteFace']>) => {
+            if (++deletes === 2) throw new Error('disk went away');
+            return target.deleteFace(...args);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const flaky = new PrivacyService(failing, { faceSearch: api.runtime.faceSearch });
+    await assert.rejects(flaky.eraseSubject(api.appKey, 'carol'), /disk went away/);
+    const retry = await xJson('DELETE', '/subjects/carol');
+    assert.equal(retry.data.deletedFaceCount, ids.length - 1);
+    assert.equal((await xJson('GET', '/subjects/carol')).data.faceCount, 0);
+  });
+
+  test('NHN routes are unaffected: the other subject is still listed and searchable', async () => {
+    const list = await api.v2('GET', '/groups/priv-a/faces?limit=100&external-image-id=bob');
+    assert.equal(list.data.faces.length, bob.length);
+  });
+});

@@ -1,10 +1,13 @@
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { Apps, groupIdsOf } from './domain/apps.js';
 import { ImageReader, type UrlFetcher } from './domain/images.js';
 import { PageTokens } from './domain/page-tokens.js';
 import { PrivacyService } from './domain/privacy.js';
-import { FaceService } from './domain/service.js';
+import { AuditTrail } from './domain/audit.js';
+import { AuditedFaceService } from './domain/audited-service.js';
+import type { FaceService } from './domain/service.js';
 import type { FaceAnalyzer } from './engine/analyzer.js';
 import { EMBEDDING_SIZE } from './engine/vectors.js';
 import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnLogger } from './index/ann/ann-face-search.js';
@@ -21,6 +24,8 @@ export interface Runtime {
   apps: Apps;
   /** Subject access and erasure across an app's groups (the /x/v1 extension). */
   privacy: PrivacyService;
+  /** Who did what to which face (docs/privacy.md). */
+  audit: AuditTrail;
   store: Store;
   /** 1:N search over groups (benchmarks and operations look at it; requests go through `service`). */
   faceSearch: FaceSearch;
@@ -64,14 +69,20 @@ export function createRuntime(config: Config, analyzer: FaceAnalyzer, options: {
   );
   // Signed with a key derived from the master key, so tokens survive restarts and work across nodes.
   const tokens = new PageTokens(store.tokenSecret(), config.pageTokenTtlMs);
-  const service = new FaceService(store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
   const sqlitePrivacy = SqlitePrivacy.open(config.dataDir);
-  const privacy = new PrivacyService(store, { faceSearch, flushIndex: () => faceSearch.saveChanged(), residue: sqlitePrivacy });
+  // Pseudonyms in the audit log are keyed from the master key: stable across restarts and nodes.
+  const audit = new AuditTrail(sqlitePrivacy, createHmac('sha256', store.tokenSecret()).update('facerec audit pseudonyms').digest());
+  const service: FaceService = new AuditedFaceService(audit, store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
+  const privacy = new PrivacyService(store, { faceSearch, flushIndex: () => faceSearch.saveChanged(), residue: sqlitePrivacy }, audit);
+  const pruneAudit = () => audit.prune(config.auditRetentionMs).catch((err: unknown) => options.indexLog?.warn({ err }, 'audit log: pruning failed'));
+  void pruneAudit();
+  const auditPruner = setInterval(() => void pruneAudit(), 24 * 3600 * 1000).unref();
   // Snapshots of groups that no longer exist (an app deleted by the CLI while no server ran) go.
   const swept = allGroups(store).then((groups) => faceSearch.removeOrphanSnapshots(groups)).catch((err: unknown) => {
     options.indexLog?.warn({ err }, 'vector index: could not sweep snapshots of deleted groups');
   });
-  return { service, apps: new Apps(store, (group) => faceSearch.dropped(group)), privacy, store, faceSearch, close: async () => {
+  return { service, apps: new Apps(store, (group) => faceSearch.dropped(group)), privacy, audit, store, faceSearch, close: async () => {
+    clearInterval(auditPruner);
     await swept;
     await faceSearch.close();
     sqlitePrivacy.close();

@@ -31,7 +31,7 @@ before(async () => {
   const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) });
   runtime = createRuntime(config, await engine());
   ({ appKey } = await runtime.apps.create({ secretKey }));
-  app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, maxImageBytes: config.maxImageBytes });
+  app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, maxImageBytes: config.maxImageBytes });
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') registered.push(`${method.toLowerCase()} ${openapiPath(route.url)}`);
   });
@@ -231,6 +231,9 @@ describe('answers match the documented schemas', () => {
     assert.equal(erased.data.deletedFaceCount, 2);
     assert.equal((await call('delete', `${d}/subjects/{externalImageId}`, `/x/v1/appkeys/nope/subjects/doc-subject`)).header.resultCode, -41005);
     assert.ok(doc.paths[`${d}/subjects/{externalImageId}/faces.csv`]?.get, 'the CSV export is documented');
+    const audit = await call('get', `${d}/audit`, `${base}/audit?externalImageId=doc-subject&limit=10`);
+    assert.deepEqual(audit.data.entries.map((e: any) => e.action), ['register', 'export', 'erase']);
+    assert.equal((await call('get', `${d}/audit`, `${base}/audit?from=nonsense`)).header.resultCode, -40000);
   });
 
   test('the check itself refuses an undocumented field, also inside a referenced object', async () => {

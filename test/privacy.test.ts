@@ -152,3 +152,117 @@ describe('privacy extension: subject access and erasure', () => {
     assert.equal(list.data.faces.length, bob.length);
   });
 });
+
+describe('audit log', () => {
+  const audit = async (query = '', keys?: { appKey: string; secretKey: string }) => xJson('GET', `/audit${query}`, keys);
+
+  test('records who did what, with the request id, as pseudonyms only', async () => {
+    const reg = await api.app.inject({
+      method: 'POST', url: `/v2.0/appkeys/${api.appKey}/groups/priv-a/faces`, headers: { authorization: api.secretKey },
+      payload: { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 1, externalImageId: 'dave' },
+    });
+    const faceId = reg.json().data.addedFaces[0].faceId;
+    await api.v2('POST', '/groups/priv-a/faces/search', { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 5, threshold: 1 });
+    await api.v2('POST', `/groups/priv-a/faces/${faceId}/verify`, { compareImage: { bytes: b64(fixture('sample1.jpg')) } });
+    await api.v2('POST', '/faces/compare', { sourceImage: { bytes: b64(fixture('sample1.jpg')) }, targetImage: { bytes: b64(fixture('sample1.jpg')) }, threshold: 90 });
+    await xJson('GET', '/subjects/dave');
+    const erase = await x('DELETE', '/subjects/dave');
+
+    const all = await audit('?limit=1000');
+    assert.equal(code(all), 0);
+    const actions = new Set(all.data.entries.map((e: any) => e.action));
+    for (const a of ['register', 'delete', 'search', 'verify', 'compare', 'erase', 'export']) {
+      if (a !== 'delete') assert.ok(actions.has(a), `${a} is recorded`);
+    }
+    const text = JSON.stringify(all);
+    assert.equal(text.includes(faceId), false, 'no faceId in the log');
+    assert.equal(text.includes('dave'), false, 'no externalImageId in the log');
+    const dave = await audit('?externalImageId=dave');
+    assert.deepEqual(dave.data.entries.map((e: any) => e.action), ['register', 'export', 'erase']);
+    assert.equal(dave.data.entries[2].requestId, erase.headers['x-request-id']);
+    assert.equal(dave.data.entries[2].count, 1);
+    // Each entry follows the one before it (entries of other apps may sit between this app's).
+    for (let i = 1; i < all.data.entries.length; i++) {
+      const [a, b] = [all.data.entries[i - 1], all.data.entries[i]];
+      if (b.seq === a.seq + 1) assert.equal(b.prevHash, a.hash);
+    }
+  });
+
+  test('queries by time range and pages by seq; another app sees only its own entries', async () => {
+    const all = (await audit('?limit=1000')).data.entries;
+    const t = all[2].time;
+    assert.ok((await audit(`?to=${encodeURIComponent(t)}&limit=1000`)).data.entries.every((e: any) => e.time < t));
+    assert.ok((await audit(`?from=${encodeURIComponent(t)}&limit=1000`)).data.entries.every((e: any) => e.time >= t));
+    assert.equal((await audit('?to=2000-01-01T00:00:00Z')).data.entryCount, 0);
+    const page = await audit(`?limit=2&after-seq=${all[0].seq}`);
+    assert.deepEqual(page.data.entries.map((e: any) => e.seq), [all[1].seq, all[2].seq]);
+    assert.equal(code(await audit('?from=yesterday')), -40000);
+    assert.equal(code(await audit('?limit=0')), -40000);
+    const theirs = (await audit('?limit=1000', other)).data.entries;
+    assert.ok(theirs.length > 0, 'the other app\'s own subject access and erasure were recorded');
+    assert.ok(theirs.every((e: any) => ['export', 'erase'].includes(e.action)));
+    assert.equal(code(await audit('', { appKey: api.appKey, secretKey: other.secretKey })), -41005);
+  });
+
+  test('audit verify passes on the intact log and finds an edited entry', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const { default: Database } = await import('better-sqlite3');
+    const bin = fileURLToPath(new URL('../bin/facerec.mjs', import.meta.url));
+    const env = { ...process.env, FACEREC_DATA_DIR: api.dataDir, FACEREC_MASTER_KEY: '11'.repeat(32) };
+    const run = () => spawnSync(process.execPath, [bin, 'audit', 'verify', '--json'], { env, encoding: 'utf8' });
+    const good = run();
+    assert.equal(good.status, 0, good.stderr);
+    assert.ok(JSON.parse(good.stdout).entries > 5);
+
+    const db = new Database(join(api.dataDir, 'facerec.db'));
+    assert.throws(() => db.prepare("UPDATE audit_log SET count = 99 WHERE seq = 3").run(), /append-only/);
+    assert.throws(() => db.prepare('DELETE FROM audit_log WHERE seq = 3').run(), /oldest/);
+    // Someone with the file in hand can drop the trigger: the chain still tells.
+    db.exec('DROP TRIGGER audit_log_no_update');
+    db.prepare('UPDATE audit_log SET count = 99 WHERE seq = 3').run();
+    db.close();
+    const bad = run();
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /entry 3/);
+  });
+});
+
+describe('audit retention', () => {
+  test('pruning drops the oldest entries, keeps the chain verifiable and the numbering going', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { SqliteStore } = await import('../src/store/sqlite-store.js');
+    const { SqlitePrivacy } = await import('../src/store/sqlite-privacy.js');
+    const { AuditTrail } = await import('../src/domain/audit.js');
+    const { verifyChain } = await import('../src/store/audit-chain.js');
+    const dir = mkdtempSync(join(tmpdir(), 'facerec-audit-'));
+    const store = SqliteStore.open(dir, { masterKey: '22'.repeat(32) });
+    const log = SqlitePrivacy.open(dir);
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const trail = new AuditTrail(log, Buffer.alloc(32, 7), () => new Date(now));
+    try {
+      for (let day = 0; day < 10; day++, now += 86_400_000) await trail.record({ action: 'search', appKey: 'app', groupId: 'g', faceIds: [] });
+      // Now is day 10: a 3-day retention keeps days 7, 8, 9.
+      assert.equal(await trail.prune(3 * 86_400_000), 7);
+      const { anchor, entries } = log.chain();
+      const kept = [...entries];
+      assert.deepEqual(kept.map((e) => e.seq), [8, 9, 10]);
+      assert.equal(verifyChain(kept, anchor).ok, true);
+      await trail.record({ action: 'erase', appKey: 'app', externalImageId: 'x' });
+      assert.equal(await trail.prune(30 * 86_400_000), 0);
+      now += 1;
+      assert.equal(await trail.prune(0), 4);
+      await trail.record({ action: 'export', appKey: 'app', externalImageId: 'x' });
+      const after = log.chain();
+      const rest = [...after.entries];
+      assert.deepEqual(rest.map((e) => e.seq), [12]);
+      assert.equal(verifyChain(rest, after.anchor).ok, true);
+      assert.equal(verifyChain(rest).ok, false, 'without its anchor a pruned log does not pass as complete');
+    } finally {
+      log.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

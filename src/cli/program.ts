@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { addAnalyzeCommands } from './commands/analyze.js';
 import { addAppsCommands } from './commands/apps.js';
+import { addAuditCommands } from './commands/audit.js';
 import { addFacesCommands } from './commands/faces.js';
 import { addGroupsCommands } from './commands/groups.js';
 import { addIndexCommand } from './commands/index-folder.js';
@@ -43,6 +44,7 @@ ${EXIT_CODES_HELP}`,
     );
   addServeCommand(program);
   addAppsCommands(program);
+  addAuditCommands(program);
   addGroupsCommands(program);
   addFacesCommands(program);
   addAnalyzeCommands(program);

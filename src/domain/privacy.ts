@@ -2,6 +2,7 @@ import { toGroupRef, type FaceSearch } from '../index/face-search.js';
 import type { StorageResidue } from '../store/privacy-store.js';
 import type { FaceRecord, Store } from '../store/store.js';
 import { groupIdsOf } from './apps.js';
+import type { AuditTrail } from './audit.js';
 import { invalidParam } from './errors.js';
 import { checkExternalImageId } from './validation.js';
 
@@ -32,6 +33,9 @@ export interface ErasureReach {
   residue?: StorageResidue;
 }
 
+/** Audit actions of subject access ('export') and erasure, recorded by the service itself. */
+type Auditor = Pick<AuditTrail, 'record'>;
+
 /** Faces read per store call when walking a subject's faces in a group. */
 const PAGE = 1000;
 
@@ -44,6 +48,7 @@ export class PrivacyService {
   constructor(
     private readonly store: Store,
     private readonly reach: ErasureReach,
+    private readonly audit?: Auditor,
   ) {}
 
   async subjectFaces(appKey: string, externalImageId: string): Promise<SubjectFace[]> {
@@ -54,12 +59,14 @@ export class PrivacyService {
         out.push({ groupId, faceId: f.faceId, imageId: f.imageId, externalImageId: id, createTime: f.createTime, bbox: f.bbox, confidence: f.confidence });
       }
     }
+    await this.audit?.record({ action: 'export', appKey, externalImageId: id, faceIds: out.map((f) => f.faceId) });
     return out;
   }
 
   async eraseSubject(appKey: string, externalImageId: string): Promise<ErasureReport> {
     const id = requireSubject(externalImageId);
     const groups: ErasureReport['groups'] = [];
+    const erased: string[] = [];
     try {
       for (const groupId of await groupIdsOf(this.store, appKey)) {
         const group = await this.store.getGroup(appKey, groupId);
@@ -70,12 +77,15 @@ export class PrivacyService {
           const key = await this.store.deleteFace(appKey, groupId, f.faceId);
           if (key === undefined) continue; // deleted meanwhile: not this call's to count
           deleted++;
+          erased.push(f.faceId);
           this.reach.faceSearch.removed(toGroupRef(group), { key, faceId: f.faceId });
         }
         if (deleted > 0) groups.push({ groupId, deletedFaceCount: deleted });
       }
     } finally {
       // Also after a failure: what was deleted before it must not linger in snapshots or the WAL.
+      // Recorded before the purge, so the WAL copies the audit insert leaves are truncated too.
+      await this.audit?.record({ action: 'erase', appKey, externalImageId: id, faceIds: erased });
       if (groups.length > 0) {
         await this.reach.flushIndex?.();
         await this.reach.residue?.purge();

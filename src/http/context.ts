@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { FaceApiError } from '../domain/errors.js';
 import type { Apps } from '../domain/apps.js';
+import type { AuditTrail } from '../domain/audit.js';
 import type { PrivacyService } from '../domain/privacy.js';
 import type { FaceService } from '../domain/service.js';
 
@@ -13,6 +14,8 @@ export interface HttpContext {
   engineSaturated?: () => boolean;
   /** The privacy extension (`/x/v1`); without it those routes are not served. */
   privacy?: PrivacyService;
+  /** The audit log's query route (`/x/v1/…/audit`); served with `privacy`. */
+  audit?: AuditTrail;
 }
 
 declare module 'fastify' {

@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FaceApiError } from '../domain/errors.js';
+import type { AuditTrail } from '../domain/audit.js';
+import { invalidParam } from '../domain/errors.js';
 import type { PrivacyService, SubjectFace } from '../domain/privacy.js';
+import { int, str, type Fields } from './request-parts.js';
 import type { HttpContext } from './context.js';
 import { success } from './envelope.js';
 import { nhnTime } from './nhn-shapes.js';
@@ -25,7 +28,7 @@ export function subjectCsv(faces: SubjectFace[]): string {
  * facerec's privacy extension (docs/privacy.md), authenticated as v2.0 is: appKey in the path,
  * the app's secret key in Authorization. An app sees and erases only its own faces.
  */
-export function xV1(privacy: PrivacyService) {
+export function xV1(privacy: PrivacyService, audit?: AuditTrail) {
   return async (app: FastifyInstance, ctx: HttpContext): Promise<void> => {
     documentationOnly(app);
     app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
@@ -46,8 +49,34 @@ export function xV1(privacy: PrivacyService) {
       return subjectCsv(faces);
     });
 
+    if (audit) {
+      app.get('/audit', { schema: S.audit }, async (req: FastifyRequest<{ Params: { appKey: string }; Querystring: Fields }>) => {
+        const q = req.query;
+        const subject = str(q, 'externalImageId');
+        const afterSeq = int(q, 'after-seq');
+        const entries = await audit.query(req.params.appKey, {
+          limit: int(q, 'limit') ?? 100,
+          ...optionalTime(q, 'from'),
+          ...optionalTime(q, 'to'),
+          ...(subject !== undefined ? { externalImageId: subject } : {}),
+          ...(afterSeq !== undefined ? { afterSeq } : {}),
+        });
+        // The appKey is the caller's own: left out of each entry.
+        const shownEntries = entries.map(({ appKey: _a, time, ...e }) => ({ ...e, time: time.toISOString() }));
+        return success({ entryCount: shownEntries.length, entries: shownEntries });
+      });
+    }
+
     app.delete('/subjects/:externalImageId', { schema: S.eraseSubject }, async (req: Subject) => {
       return success(await privacy.eraseSubject(req.params.appKey, req.params.externalImageId));
     });
   };
+}
+
+function optionalTime(q: Fields, name: 'from' | 'to'): { from?: Date; to?: Date } {
+  const raw = str(q, name);
+  if (raw === undefined) return {};
+  const t = new Date(raw);
+  if (Number.isNaN(t.getTime())) throw invalidParam(`${name} must be an ISO 8601 time, e.g. 2026-01-31T00:00:00Z; it is ${raw.slice(0, 40)}`);
+  return { [name]: t };
 }

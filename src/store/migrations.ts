@@ -97,6 +97,35 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    description: 'audit log: append-only, hash-chained (docs/privacy.md)',
+    sql: /* sql */ `
+      CREATE TABLE audit_log (
+        seq        INTEGER PRIMARY KEY, -- chain position; part of each hash
+        time       INTEGER NOT NULL,    -- epoch ms
+        appKey     TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        groupId    TEXT,
+        subjectRef TEXT,                -- keyed pseudonym of the externalImageId
+        faceRefs   TEXT NOT NULL,       -- JSON array of keyed pseudonyms of faceIds
+        count      INTEGER NOT NULL,
+        requestId  TEXT,
+        prevHash   TEXT NOT NULL,
+        hash       TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX audit_by_time ON audit_log (appKey, time);
+      CREATE INDEX audit_by_subject ON audit_log (appKey, subjectRef, time);
+      -- Append-only: no entry changes, and only the oldest may go (retention prunes from the head).
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only');
+      END;
+      CREATE TRIGGER audit_log_prune_from_head BEFORE DELETE ON audit_log
+        WHEN OLD.seq > (SELECT min(seq) FROM audit_log) BEGIN
+        SELECT RAISE(ABORT, 'audit entries are removed only from the oldest on');
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -11,3 +11,29 @@
 export interface StorageResidue {
   purge(): Promise<void>;
 }
+
+import type { AuditEntry, AuditFields } from './audit-chain.js';
+
+export interface AuditQuery {
+  appKey: string;
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+  subjectRef?: string;
+  limit: number;
+  /** Entries with seq above this (paging). */
+  afterSeq?: number;
+}
+
+/**
+ * Append-only and hash-chained (audit-chain.ts). `append` reads the last hash and writes the
+ * entry in one transaction, so concurrent writers (several processes on one store) still chain.
+ */
+export interface AuditLog {
+  append(fields: AuditFields): Promise<AuditEntry>;
+  query(q: AuditQuery): Promise<AuditEntry[]>;
+  /** Every entry in seq order, with the hash the first must follow: what `audit verify` walks. */
+  chain(): { anchor: string; entries: Iterable<AuditEntry> };
+  /** Deletes entries older than `before`, from the oldest on, and records the new anchor. */
+  prune(before: Date): Promise<number>;
+}

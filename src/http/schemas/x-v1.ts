@@ -3,20 +3,33 @@
  * Authorization), envelope and result codes, for operations NHN does not have.
  */
 import type { FastifySchema } from 'fastify';
-import { createTime, data, externalImageId, operation, ref, type JsonSchema, type OperationDoc } from './shared.js';
+import { createTime, data, externalImageId, fields, operation, ref, type JsonSchema, type OperationDoc } from './shared.js';
 
 export const X_TAG = 'x/v1 privacy';
 
-const x = (doc: Omit<OperationDoc, 'version'>): FastifySchema => {
+const x = (doc: Omit<OperationDoc, 'version'>, subject = true): FastifySchema => {
   const s = operation({ version: 'v2.0', ...doc }) as Record<string, unknown>;
   const params = s.params as { properties: Record<string, JsonSchema>; required: string[] };
   return {
     ...s,
     tags: [X_TAG],
     operationId: `x1_${doc.operationId}`,
-    params: { ...params, properties: { ...params.properties, externalImageId: { ...externalImageId, description: 'the subject: the externalImageId their faces were registered with' } }, required: [...params.required, 'externalImageId'] },
+    ...(subject ? { params: { ...params, properties: { ...params.properties, externalImageId: { ...externalImageId, description: 'the subject: the externalImageId their faces were registered with' } }, required: [...params.required, 'externalImageId'] } } : {}),
   } as FastifySchema;
 };
+
+const auditEntry = data({
+  seq: { type: 'integer', minimum: 1 },
+  time: { type: 'string', format: 'date-time' },
+  action: { type: 'string', enum: ['register', 'delete', 'search', 'verify', 'compare', 'erase', 'export'] },
+  groupId: { type: 'string' },
+  subjectRef: { type: 'string', description: 'keyed pseudonym of the externalImageId (the same subject always gives the same one)' },
+  faceRefs: { type: 'array', items: { type: 'string' }, description: 'keyed pseudonyms of the faceIds concerned' },
+  count: { type: 'integer', minimum: 0 },
+  requestId: { type: 'string' },
+  prevHash: { type: 'string' },
+  hash: { type: 'string' },
+}, ['seq', 'time', 'action', 'faceRefs', 'count', 'prevHash', 'hash']);
 
 const subjectFace = data({
   groupId: { type: 'string' },
@@ -29,6 +42,19 @@ const subjectFace = data({
 });
 
 export const xV1Schemas = {
+  audit: x({
+    operationId: 'auditLog',
+    summary: 'The app\'s audit log: who did what to which face, oldest first',
+    description: 'Entries carry pseudonyms, never ids, images or vectors. Page on with `after-seq` = the last seq seen.',
+    querystring: fields({
+      from: { type: 'string', format: 'date-time', description: 'inclusive' },
+      to: { type: 'string', format: 'date-time', description: 'exclusive' },
+      externalImageId: { ...externalImageId, description: 'only entries about this subject' },
+      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+      'after-seq': { type: 'integer', minimum: 0 },
+    }),
+    data: data({ entryCount: { type: 'integer', minimum: 0 }, entries: { type: 'array', items: auditEntry } }),
+  }, false),
   subjectAccess: x({
     operationId: 'subjectAccess',
     summary: 'Every face held for a subject, in every group of the app (no vectors)',

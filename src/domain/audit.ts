@@ -70,6 +70,7 @@ export class AuditTrail {
     const limit = checkIntRange('limit', filter.limit, 1, 1000);
     if (filter.from && filter.to && filter.from >= filter.to) throw invalidParam('from must be before to');
     const subject = filter.externalImageId !== undefined ? checkExternalImageId(filter.externalImageId) : undefined;
+    if (filter.afterSeq !== undefined) checkIntRange('after-seq', filter.afterSeq, 0, Number.MAX_SAFE_INTEGER);
     return this.log.query({
       appKey,
       limit,

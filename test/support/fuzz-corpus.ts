@@ -521,6 +521,46 @@ export function alignedSpoofingCases(images: HostileImages): FuzzCase[] {
 }
 
 /** The whole fixed corpus. */
+/**
+ * The privacy extension (`/x/v1`): hostile subjects and audit queries. Erasures here name
+ * subjects the target never registered, so the target face survives the corpus.
+ */
+export function privacyCases(): FuzzCase[] {
+  const P = C.InvalidParam;
+  const x = (name: string, method: string, path: string, expect: readonly number[], headers?: (t: FuzzTarget) => Record<string, string>, status = 200): FuzzCase => ({
+    name: `privacy/${name}`,
+    category: 'http',
+    call: (t) => ({ method, url: `/x/v1/appkeys/${t.appKey}${path}`, headers: headers ? headers(t) : { authorization: t.secretKey } }),
+    expect,
+    status,
+  });
+  return [
+    x('subject-ok', 'GET', '/subjects/nobody-here', [C.Success]),
+    x('erase-unknown-subject', 'DELETE', '/subjects/nobody-here', [C.Success]),
+    x('subject-space', 'GET', '/subjects/a%20b', [P]),
+    x('subject-nul', 'DELETE', '/subjects/a%00b', [P]),
+    x('subject-dot-dot', 'DELETE', '/subjects/..%2F..%2Fetc', [P]),
+    x('subject-unicode', 'GET', `/subjects/${encodeURIComponent('홍길동')}`, [P]),
+    x('subject-256-chars', 'GET', `/subjects/${'s'.repeat(256)}`, [P]),
+    x('subject-5000-chars', 'DELETE', `/subjects/${'s'.repeat(5000)}`, [P]),
+    x('subject-bad-percent', 'GET', '/subjects/%E0%A4%A/faces.csv', [P]),
+    x('subject-csv-bad', 'GET', '/subjects/a%20b/faces.csv', [P]),
+    x('subject-no-auth', 'DELETE', '/subjects/nobody-here', [C.UnauthorizedAppKeyOrSecretKey], () => ({})),
+    x('subject-bearer', 'GET', '/subjects/nobody-here', [C.UnauthorizedAppKeyOrSecretKey], (t) => ({ authorization: `Bearer ${t.secretKey}` })),
+    x('subject-put', 'PUT', '/subjects/nobody-here', [P], undefined, 404),
+    x('audit-ok', 'GET', '/audit?limit=5', [C.Success]),
+    x('audit-limit-zero', 'GET', '/audit?limit=0', [P]),
+    x('audit-limit-huge', 'GET', '/audit?limit=999999999999999999999', [P]),
+    x('audit-limit-twice', 'GET', '/audit?limit=1&limit=2', [P]),
+    x('audit-from-garbage', 'GET', '/audit?from=yesterday', [P]),
+    x('audit-to-before-from', 'GET', '/audit?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', [P]),
+    x('audit-subject-bad', 'GET', '/audit?externalImageId=%00', [P]),
+    x('audit-after-seq-text', 'GET', '/audit?after-seq=abc', [P]),
+    x('audit-after-seq-negative', 'GET', '/audit?after-seq=-1', [P]),
+    x('audit-no-auth', 'GET', '/audit', [C.UnauthorizedAppKeyOrSecretKey], () => ({})),
+  ];
+}
+
 export function fixedCases(images: HostileImages, valid: Uint8Array): FuzzCase[] {
-  return [...imageCases(images, valid), ...alignedSpoofingCases(images), ...base64Cases(valid), ...jsonCases(valid), ...multipartCases(valid, images.overByteLimit.bytes), ...httpCases()];
+  return [...imageCases(images, valid), ...alignedSpoofingCases(images), ...base64Cases(valid), ...jsonCases(valid), ...multipartCases(valid, images.overByteLimit.bytes), ...httpCases(), ...privacyCases()];
 }

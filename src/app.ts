@@ -5,6 +5,7 @@ import { Apps, groupIdsOf } from './domain/apps.js';
 import { ImageReader, type UrlFetcher } from './domain/images.js';
 import { PageTokens } from './domain/page-tokens.js';
 import { PrivacyService } from './domain/privacy.js';
+import { RetentionService } from './domain/retention.js';
 import { AuditTrail } from './domain/audit.js';
 import { AuditedFaceService } from './domain/audited-service.js';
 import type { FaceService } from './domain/service.js';
@@ -26,6 +27,8 @@ export interface Runtime {
   privacy: PrivacyService;
   /** Who did what to which face (docs/privacy.md). */
   audit: AuditTrail;
+  /** Retention periods and the sweep that applies them. */
+  retention: RetentionService;
   store: Store;
   /** 1:N search over groups (benchmarks and operations look at it; requests go through `service`). */
   faceSearch: FaceSearch;
@@ -55,7 +58,10 @@ export function urlFetcher(config: Pick<Config, 'maxImageBytes' | 'allowPrivateU
 }
 
 /** Wires store, index, engine and domain together; every transport starts from here. */
-export function createRuntime(config: Config, analyzer: FaceAnalyzer, options: { indexLog?: AnnLogger } = {}): Runtime {
+/** How often the retention sweep runs (also once at start-up). */
+export const RETENTION_SWEEP_MS = 3600 * 1000;
+
+export function createRuntime(config: Config, analyzer: FaceAnalyzer, options: { indexLog?: AnnLogger; clock?: () => Date } = {}): Runtime {
   const store = SqliteStore.open(config.dataDir, { masterKey: config.masterKey });
   const images = new ImageReader(analyzer, urlFetcher(config), config.maxImageBytes);
   // Small groups: exact scans in memory. Large ones: HNSW graphs in a worker thread, persisted
@@ -73,7 +79,12 @@ export function createRuntime(config: Config, analyzer: FaceAnalyzer, options: {
   // Pseudonyms in the audit log are keyed from the master key: stable across restarts and nodes.
   const audit = new AuditTrail(sqlitePrivacy, createHmac('sha256', store.tokenSecret()).update('facerec audit pseudonyms').digest());
   const service: FaceService = new AuditedFaceService(audit, store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
-  const privacy = new PrivacyService(store, { faceSearch, flushIndex: () => faceSearch.saveChanged(), residue: sqlitePrivacy }, audit);
+  const reach = { faceSearch, flushIndex: () => faceSearch.saveChanged(), residue: sqlitePrivacy };
+  const privacy = new PrivacyService(store, reach, audit);
+  const retention = new RetentionService(store, sqlitePrivacy, reach, audit, options.clock);
+  const sweep = () => retention.sweep().catch((err: unknown) => options.indexLog?.warn({ err }, 'retention: the sweep failed; it runs again within the hour'));
+  let sweeping = sweep();
+  const sweeper = setInterval(() => (sweeping = sweep()), RETENTION_SWEEP_MS).unref();
   const pruneAudit = () => audit.prune(config.auditRetentionMs).catch((err: unknown) => options.indexLog?.warn({ err }, 'audit log: pruning failed'));
   void pruneAudit();
   const auditPruner = setInterval(() => void pruneAudit(), 24 * 3600 * 1000).unref();
@@ -81,8 +92,10 @@ export function createRuntime(config: Config, analyzer: FaceAnalyzer, options: {
   const swept = allGroups(store).then((groups) => faceSearch.removeOrphanSnapshots(groups)).catch((err: unknown) => {
     options.indexLog?.warn({ err }, 'vector index: could not sweep snapshots of deleted groups');
   });
-  return { service, apps: new Apps(store, (group) => faceSearch.dropped(group)), privacy, audit, store, faceSearch, close: async () => {
+  return { service, apps: new Apps(store, (group) => faceSearch.dropped(group)), privacy, audit, retention, store, faceSearch, close: async () => {
     clearInterval(auditPruner);
+    clearInterval(sweeper);
+    await sweeping;
     await swept;
     await faceSearch.close();
     sqlitePrivacy.close();

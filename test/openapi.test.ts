@@ -31,7 +31,7 @@ before(async () => {
   const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) });
   runtime = createRuntime(config, await engine());
   ({ appKey } = await runtime.apps.create({ secretKey }));
-  app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, maxImageBytes: config.maxImageBytes });
+  app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, maxImageBytes: config.maxImageBytes });
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') registered.push(`${method.toLowerCase()} ${openapiPath(route.url)}`);
   });
@@ -234,6 +234,13 @@ describe('answers match the documented schemas', () => {
     const audit = await call('get', `${d}/audit`, `${base}/audit?externalImageId=doc-subject&limit=10`);
     assert.deepEqual(audit.data.entries.map((e: any) => e.action), ['register', 'export', 'erase']);
     assert.equal((await call('get', `${d}/audit`, `${base}/audit?from=nonsense`)).header.resultCode, -40000);
+    assert.equal((await call('put', `${d}/retention`, `${base}/retention`, { retentionDays: 30 })).header.resultCode, 0);
+    assert.equal((await call('put', `${d}/groups/{groupId}/retention`, `${base}/groups/doc-x/retention`, { retentionDays: 7 })).header.resultCode, 0);
+    assert.equal((await call('put', `${d}/groups/{groupId}/retention`, `${base}/groups/missing/retention`, { retentionDays: 7 })).header.resultCode, -40030);
+    assert.deepEqual((await call('get', `${d}/retention`, `${base}/retention`)).data, { defaultRetentionDays: 30, groups: [{ groupId: 'doc-x', retentionDays: 7 }] });
+    await call('delete', `${d}/groups/{groupId}/retention`, `${base}/groups/doc-x/retention`);
+    await call('delete', `${d}/retention`, `${base}/retention`);
+    assert.deepEqual((await call('get', `${d}/retention`, `${base}/retention`)).data, { groups: [] });
   });
 
   test('the check itself refuses an undocumented field, also inside a referenced object', async () => {

@@ -266,3 +266,76 @@ describe('audit retention', () => {
     }
   });
 });
+
+describe('retention', () => {
+  const DAY = 86_400_000;
+  let r: TestApi;
+  let now = Date.now();
+  const clock = () => new Date(now);
+  const put = (t: { appKey: string; secretKey: string }, path: string, body: object) =>
+    r.app.inject({ method: 'PUT', url: `/x/v1/appkeys/${t.appKey}${path}`, headers: { authorization: t.secretKey }, payload: body }).then((res) => res.json());
+  const faceCount = async (t: TestApi, g: string) => (await t.v2('GET', `/groups/${g}`)).data.faceCount as number;
+  const counts: Record<string, number> = {};
+
+  before(async () => {
+    r = await startApi({}, undefined, { clock });
+    for (const g of ['r-a', 'r-b', 'r-c']) {
+      assert.ok(ok(await r.v2('POST', '/groups', { groupId: g })));
+      const reg = await r.v2('POST', `/groups/${g}/faces`, { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 3, externalImageId: 'ret' });
+      counts[g] = reg.data.addedFaces.length;
+    }
+  });
+  after(() => r.dispose());
+
+  test('periods are set per app and per group, checked, and shown; another app cannot touch them', async () => {
+    assert.equal(code(await put(r, '/retention', { retentionDays: 3 })), 0);
+    assert.equal(code(await put(r, '/groups/r-a/retention', { retentionDays: 1 })), 0);
+    assert.equal(code(await put(r, '/groups/r-c/retention', { retentionDays: 10 })), 0);
+    assert.equal(code(await put(r, '/groups/missing/retention', { retentionDays: 1 })), -40030);
+    for (const bad of [0, -1, 1.5, '3', 36_501, null]) assert.equal(code(await put(r, '/retention', { retentionDays: bad })), -40000, String(bad));
+    const view = JSON.parse((await r.app.inject({ method: 'GET', url: `/x/v1/appkeys/${r.appKey}/retention`, headers: { authorization: r.secretKey } })).body);
+    assert.deepEqual(view.data, { defaultRetentionDays: 3, groups: [{ groupId: 'r-a', retentionDays: 1 }, { groupId: 'r-c', retentionDays: 10 }] });
+    const stranger = await r.runtime.apps.create({ secretKey: 'stranger' });
+    assert.equal(code(await put(stranger, '/groups/r-a/retention', { retentionDays: 1 })), -40030, 'another app\'s group is not found');
+    assert.equal(code(await put({ appKey: r.appKey, secretKey: 'stranger' }, '/retention', { retentionDays: 1 })), -41005);
+    // The restart below takes the data dir's first app as its own: this one must not be it.
+    await r.runtime.apps.delete(stranger.appKey);
+    // NHN routes are unaffected by a period that has not run out.
+    assert.equal((await r.v2('GET', '/groups/r-a/faces?limit=10')).data.faces.length, counts['r-a']);
+  });
+
+  test('a sweep deletes exactly the faces past their period (clock injected)', async () => {
+    now += 2 * DAY;
+    assert.equal(await r.runtime.retention.sweep(), counts['r-a']);
+    assert.equal(await faceCount(r, 'r-a'), 0);
+    assert.equal(await faceCount(r, 'r-b'), counts['r-b']);
+    assert.equal(await faceCount(r, 'r-c'), counts['r-c']);
+    assert.equal(await r.runtime.retention.sweep(), 0, 'nothing left to expire');
+  });
+
+  test('the periods survive a restart, whose first sweep applies them', async () => {
+    await r.close();
+    now += 2 * DAY; // day 4: past the app default (3 days), not r-c's own 10
+    r = await startApi({}, r.dataDir, { clock });
+    await r.runtime.retention.sweep(); // joins the start-up sweep if it still runs
+    assert.equal(await faceCount(r, 'r-b'), 0);
+    assert.equal(await faceCount(r, 'r-c'), counts['r-c']);
+  });
+
+  test('two processes sweeping the same store delete each face once', async () => {
+    now += 7 * DAY; // day 11: r-c expires
+    const { createRuntime } = await import('../src/app.js');
+    const { engine } = await import('./support/api-helpers.js');
+    const second = createRuntime(r.config, await engine(), { clock });
+    try {
+      const [a, b] = await Promise.all([r.runtime.retention.sweep(), second.retention.sweep()]);
+      assert.equal(a + b, counts['r-c']);
+      assert.equal(await faceCount(r, 'r-c'), 0);
+    } finally {
+      await second.close();
+    }
+    const audit = JSON.parse((await r.app.inject({ method: 'GET', url: `/x/v1/appkeys/${r.appKey}/audit?limit=1000`, headers: { authorization: r.secretKey } })).body);
+    const expired = audit.data.entries.filter((e: any) => e.action === 'expire');
+    assert.equal(expired.reduce((n: number, e: any) => n + e.count, 0), counts['r-a'] + counts['r-b'] + counts['r-c']);
+  });
+});

@@ -3,6 +3,7 @@ import { FaceApiError } from '../domain/errors.js';
 import type { Apps } from '../domain/apps.js';
 import type { AuditTrail } from '../domain/audit.js';
 import type { PrivacyService } from '../domain/privacy.js';
+import type { RetentionService } from '../domain/retention.js';
 import type { FaceService } from '../domain/service.js';
 
 /** What the HTTP adapters need: one domain API, the app registry, and the upload cap. */
@@ -16,6 +17,8 @@ export interface HttpContext {
   privacy?: PrivacyService;
   /** The audit log's query route (`/x/v1/…/audit`); served with `privacy`. */
   audit?: AuditTrail;
+  /** Retention periods (`/x/v1/…/retention`); served with `privacy`. */
+  retention?: RetentionService;
 }
 
 declare module 'fastify' {

@@ -108,7 +108,7 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
 
   app.register(nhnV1, { ...ctx, prefix: '/nhn-face-reco/v1.0/appkeys/:appKey' });
   app.register(nhnV2, { ...ctx, prefix: '/v2.0/appkeys/:appKey' });
-  if (ctx.privacy) app.register(xV1(ctx.privacy, ctx.audit), { ...ctx, prefix: X_V1_PREFIX });
+  if (ctx.privacy) app.register(xV1(ctx.privacy, ctx.audit, ctx.retention), { ...ctx, prefix: X_V1_PREFIX });
   app.register(webConsole, { maxImageBytes: ctx.maxImageBytes });
   // The front door: a browser pointed at the server lands on the console, not on a 404 envelope.
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect(`${CONSOLE_PREFIX}/`));

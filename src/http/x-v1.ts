@@ -3,7 +3,8 @@ import { FaceApiError } from '../domain/errors.js';
 import type { AuditTrail } from '../domain/audit.js';
 import { invalidParam } from '../domain/errors.js';
 import type { PrivacyService, SubjectFace } from '../domain/privacy.js';
-import { int, str, type Fields } from './request-parts.js';
+import type { RetentionService } from '../domain/retention.js';
+import { int, readBody, str, type Fields } from './request-parts.js';
 import type { HttpContext } from './context.js';
 import { success } from './envelope.js';
 import { nhnTime } from './nhn-shapes.js';
@@ -28,7 +29,7 @@ export function subjectCsv(faces: SubjectFace[]): string {
  * facerec's privacy extension (docs/privacy.md), authenticated as v2.0 is: appKey in the path,
  * the app's secret key in Authorization. An app sees and erases only its own faces.
  */
-export function xV1(privacy: PrivacyService, audit?: AuditTrail) {
+export function xV1(privacy: PrivacyService, audit?: AuditTrail, retention?: RetentionService) {
   return async (app: FastifyInstance, ctx: HttpContext): Promise<void> => {
     documentationOnly(app);
     app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
@@ -64,6 +65,29 @@ export function xV1(privacy: PrivacyService, audit?: AuditTrail) {
         // The appKey is the caller's own: left out of each entry.
         const shownEntries = entries.map(({ appKey: _a, time, ...e }) => ({ ...e, time: time.toISOString() }));
         return success({ entryCount: shownEntries.length, entries: shownEntries });
+      });
+    }
+
+    if (retention) {
+      type App = FastifyRequest<{ Params: { appKey: string } }>;
+      type Group = FastifyRequest<{ Params: { appKey: string; groupId: string } }>;
+      const body = async (req: FastifyRequest) => (await readBody(req, ctx.maxImageBytes)).fields;
+      app.get('/retention', { schema: S.getRetention }, async (req: App) => success(await retention.retentionOf(req.params.appKey)));
+      app.put('/retention', { schema: S.setAppRetention }, async (req: App) => {
+        await retention.setAppRetention(req.params.appKey, (await body(req)).retentionDays);
+        return success();
+      });
+      app.delete('/retention', { schema: S.clearAppRetention }, async (req: App) => {
+        await retention.clearAppRetention(req.params.appKey);
+        return success();
+      });
+      app.put('/groups/:groupId/retention', { schema: S.setGroupRetention }, async (req: Group) => {
+        await retention.setGroupRetention(req.params.appKey, req.params.groupId, (await body(req)).retentionDays);
+        return success();
+      });
+      app.delete('/groups/:groupId/retention', { schema: S.clearGroupRetention }, async (req: Group) => {
+        await retention.clearGroupRetention(req.params.appKey, req.params.groupId);
+        return success();
       });
     }
 

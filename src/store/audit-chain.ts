@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-export type AuditAction = 'register' | 'delete' | 'search' | 'verify' | 'compare' | 'erase' | 'export';
+export type AuditAction = 'register' | 'delete' | 'search' | 'verify' | 'compare' | 'erase' | 'export' | 'expire';
 
 /** What is recorded: references only, never image bytes, vectors or secrets. */
 export interface AuditFields {

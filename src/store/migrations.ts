@@ -126,6 +126,24 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 4,
+    description: 'retention periods per app (default) and per group (docs/privacy.md)',
+    sql: /* sql */ `
+      CREATE TABLE app_retention (
+        appKey   TEXT PRIMARY KEY REFERENCES apps (appKey) ON DELETE CASCADE,
+        periodMs INTEGER NOT NULL CHECK (periodMs > 0)
+      ) STRICT;
+      -- Goes with its group: a group created again under the same id starts without one.
+      CREATE TABLE group_retention (
+        appKey   TEXT NOT NULL,
+        groupId  TEXT NOT NULL,
+        periodMs INTEGER NOT NULL CHECK (periodMs > 0),
+        PRIMARY KEY (appKey, groupId),
+        FOREIGN KEY (appKey, groupId) REFERENCES groups (appKey, groupId) ON DELETE CASCADE
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -37,3 +37,16 @@ export interface AuditLog {
   /** Deletes entries older than `before`, from the oldest on, and records the new anchor. */
   prune(before: Date): Promise<number>;
 }
+
+/** Retention periods in milliseconds; a group's own period wins over its app's default. */
+export interface RetentionPolicies {
+  /** undefined clears it. */
+  setAppRetention(appKey: string, periodMs: number | undefined): Promise<void>;
+  /** undefined clears it. False if the group does not exist. */
+  setGroupRetention(appKey: string, groupId: string, periodMs: number | undefined): Promise<boolean>;
+  retentionOf(appKey: string): Promise<{ appDefaultMs?: number; groups: { groupId: string; periodMs: number }[] }>;
+  /** Apps with a default or any group with a period: what a sweep visits. */
+  appsWithRetention(): Promise<string[]>;
+  /** Up to `limit` faces of the group created before `before`, oldest first. */
+  facesCreatedBefore(appKey: string, groupId: string, before: Date, limit: number): Promise<string[]>;
+}

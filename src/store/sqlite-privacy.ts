@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { chainHash, GENESIS_HASH, type AuditEntry, type AuditFields } from './audit-chain.js';
 import { DATABASE_FILE, openDatabase } from './sqlite-connection.js';
-import type { AuditLog, AuditQuery, StorageResidue } from './privacy-store.js';
+import type { AuditLog, AuditQuery, RetentionPolicies, StorageResidue } from './privacy-store.js';
 
 /** meta key: the hash the oldest kept audit entry follows, once older ones were pruned. */
 const AUDIT_ANCHOR = 'audit_anchor';
@@ -40,7 +40,7 @@ const toEntry = (r: AuditRow): AuditEntry => ({
  * it share the database with the Store's connection), so the Store's class stays as it is.
  * The schema is the Store's to migrate: open this after `SqliteStore.open`.
  */
-export class SqlitePrivacy implements StorageResidue, AuditLog {
+export class SqlitePrivacy implements StorageResidue, AuditLog, RetentionPolicies {
   readonly #db: Database.Database;
 
   static open(dataDir: string, options: { busyTimeoutMs?: number } = {}): SqlitePrivacy {
@@ -101,6 +101,36 @@ export class SqlitePrivacy implements StorageResidue, AuditLog {
         .run(AUDIT_ANCHOR, JSON.stringify({ seq: last.seq, hash: last.hash }));
       return removed;
     }).immediate();
+  }
+
+  async setAppRetention(appKey: string, periodMs: number | undefined): Promise<void> {
+    if (periodMs === undefined) this.#db.prepare('DELETE FROM app_retention WHERE appKey = ?').run(appKey);
+    else this.#db.prepare('INSERT INTO app_retention (appKey, periodMs) VALUES (?, ?) ON CONFLICT (appKey) DO UPDATE SET periodMs = excluded.periodMs').run(appKey, periodMs);
+  }
+
+  async setGroupRetention(appKey: string, groupId: string, periodMs: number | undefined): Promise<boolean> {
+    return this.#db.transaction((): boolean => {
+      if (!this.#db.prepare('SELECT 1 FROM groups WHERE appKey = ? AND groupId = ?').get(appKey, groupId)) return false;
+      if (periodMs === undefined) this.#db.prepare('DELETE FROM group_retention WHERE appKey = ? AND groupId = ?').run(appKey, groupId);
+      else this.#db.prepare('INSERT INTO group_retention (appKey, groupId, periodMs) VALUES (?, ?, ?) ON CONFLICT (appKey, groupId) DO UPDATE SET periodMs = excluded.periodMs').run(appKey, groupId, periodMs);
+      return true;
+    }).immediate();
+  }
+
+  async retentionOf(appKey: string): Promise<{ appDefaultMs?: number; groups: { groupId: string; periodMs: number }[] }> {
+    const appDefaultMs = this.#db.prepare('SELECT periodMs FROM app_retention WHERE appKey = ?').pluck().get(appKey) as number | undefined;
+    const groups = this.#db.prepare('SELECT groupId, periodMs FROM group_retention WHERE appKey = ? ORDER BY groupId').all(appKey) as { groupId: string; periodMs: number }[];
+    return { ...(appDefaultMs !== undefined ? { appDefaultMs } : {}), groups };
+  }
+
+  async appsWithRetention(): Promise<string[]> {
+    return this.#db.prepare('SELECT appKey FROM app_retention UNION SELECT appKey FROM group_retention ORDER BY 1').pluck().all() as string[];
+  }
+
+  async facesCreatedBefore(appKey: string, groupId: string, before: Date, limit: number): Promise<string[]> {
+    // faces_by_group_newest (appKey, groupId, createTime DESC, seq DESC) serves the range.
+    return this.#db.prepare('SELECT faceId FROM faces WHERE appKey = ? AND groupId = ? AND createTime < ? ORDER BY createTime, seq LIMIT ?')
+      .pluck().all(appKey, groupId, before.getTime(), limit) as string[];
   }
 
   close(): void {

@@ -558,6 +558,12 @@ export function privacyCases(): FuzzCase[] {
     x('audit-after-seq-text', 'GET', '/audit?after-seq=abc', [P]),
     x('audit-after-seq-negative', 'GET', '/audit?after-seq=-1', [P]),
     x('audit-no-auth', 'GET', '/audit', [C.UnauthorizedAppKeyOrSecretKey], () => ({})),
+    x('retention-get', 'GET', '/retention', [C.Success]),
+    x('retention-no-body', 'PUT', '/retention', [P]),
+    x('retention-missing-group', 'PUT', '/groups/no-such-group/retention', [P, C.NotFoundGroupError]),
+    x('retention-bad-group-id', 'DELETE', '/groups/a%00b/retention', [P]),
+    x('retention-unknown-group-clear', 'DELETE', '/groups/no-such-group/retention', [C.NotFoundGroupError]),
+    x('retention-no-auth', 'DELETE', '/retention', [C.UnauthorizedAppKeyOrSecretKey], () => ({})),
   ];
 }
 

@@ -21,7 +21,7 @@ const x = (doc: Omit<OperationDoc, 'version'>, subject = true): FastifySchema =>
 const auditEntry = data({
   seq: { type: 'integer', minimum: 1 },
   time: { type: 'string', format: 'date-time' },
-  action: { type: 'string', enum: ['register', 'delete', 'search', 'verify', 'compare', 'erase', 'export'] },
+  action: { type: 'string', enum: ['register', 'delete', 'search', 'verify', 'compare', 'erase', 'export', 'expire'] },
   groupId: { type: 'string' },
   subjectRef: { type: 'string', description: 'keyed pseudonym of the externalImageId (the same subject always gives the same one)' },
   faceRefs: { type: 'array', items: { type: 'string' }, description: 'keyed pseudonyms of the faceIds concerned' },
@@ -41,7 +41,28 @@ const subjectFace = data({
   confidence: { type: 'number', minimum: 0, maximum: 1 },
 });
 
+const retentionDays = { type: 'integer', minimum: 1, maximum: 36500, description: 'faces older than this many days are deleted by the retention sweep' };
+
 export const xV1Schemas = {
+  getRetention: x({
+    operationId: 'getRetention',
+    summary: 'Retention periods of the app: its default and each group\'s own',
+    data: data({ defaultRetentionDays: retentionDays, groups: { type: 'array', items: data({ groupId: { type: 'string' }, retentionDays }) } }, ['groups']),
+  }, false),
+  setAppRetention: x({
+    operationId: 'setAppRetention',
+    summary: 'Set the app\'s default retention period (groups without their own)',
+    json: fields({ retentionDays }, ['retentionDays']),
+  }, false),
+  clearAppRetention: x({ operationId: 'clearAppRetention', summary: 'Clear the app\'s default retention period (faces are kept)' }, false),
+  setGroupRetention: x({
+    operationId: 'setGroupRetention',
+    summary: 'Set a group\'s own retention period',
+    params: ['groupId'],
+    json: fields({ retentionDays }, ['retentionDays']),
+    codes: ['NotFoundGroupError'],
+  }, false),
+  clearGroupRetention: x({ operationId: 'clearGroupRetention', summary: 'Clear a group\'s own retention period (the app default applies)', params: ['groupId'], codes: ['NotFoundGroupError'] }, false),
   audit: x({
     operationId: 'auditLog',
     summary: 'The app\'s audit log: who did what to which face, oldest first',

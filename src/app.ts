@@ -80,7 +80,7 @@ export function createRuntime(config: Config, analyzer: FaceAnalyzer, options: {
   const audit = new AuditTrail(sqlitePrivacy, createHmac('sha256', store.tokenSecret()).update('facerec audit pseudonyms').digest());
   const service: FaceService = new AuditedFaceService(audit, store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
   const reach = { faceSearch, flushIndex: () => faceSearch.saveChanged(), residue: sqlitePrivacy };
-  const privacy = new PrivacyService(store, reach, audit);
+  const privacy = new PrivacyService(store, reach, audit, sqlitePrivacy);
   const retention = new RetentionService(store, sqlitePrivacy, reach, audit, options.clock);
   const sweep = () => retention.sweep().catch((err: unknown) => options.indexLog?.warn({ err }, 'retention: the sweep failed; it runs again within the hour'));
   let sweeping = sweep();

@@ -224,6 +224,15 @@ describe('answers match the documented schemas', () => {
     const d = '/x/v1/appkeys/{appKey}';
     await app.inject({ method: 'POST', url: `/v2.0/appkeys/${appKey}/groups`, headers: { authorization: secretKey }, payload: { groupId: 'doc-x' } });
     await app.inject({ method: 'POST', url: `/v2.0/appkeys/${appKey}/groups/doc-x/faces`, headers: { authorization: secretKey }, payload: { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 2, externalImageId: 'doc-subject' } });
+    const withConsent = await call('post', `${d}/groups/{groupId}/faces`, `${base}/groups/doc-x/faces`, { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 1, externalImageId: 'doc-consent', consentRef: 'form-1', purpose: 'documentation' });
+    assert.equal(withConsent.data.addedFaceCount, 1);
+    await call('post', `${d}/groups/{groupId}/faces`, `${base}/groups/doc-x/faces`, multipart([
+      { name: 'imageFile', file: fixture('sample1.jpg') }, { name: 'limit', value: '1' }, { name: 'externalImageId', value: 'doc-consent' }, { name: 'purpose', value: 'documentation' },
+    ]));
+    assert.equal((await call('post', `${d}/groups/{groupId}/faces`, `${base}/groups/doc-x/faces`, { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 1, consentRef: '' })).header.resultCode, -40000);
+    const consented = await call('get', `${d}/subjects/{externalImageId}`, `${base}/subjects/doc-consent`);
+    assert.deepEqual(consented.data.faces.map((f: any) => f.purpose), ['documentation', 'documentation']);
+    await call('delete', `${d}/subjects/{externalImageId}`, `${base}/subjects/doc-consent`);
     const access = await call('get', `${d}/subjects/{externalImageId}`, `${base}/subjects/doc-subject`);
     assert.equal(access.data.faceCount, 2);
     assert.equal((await call('get', `${d}/subjects/{externalImageId}`, `${base}/subjects/bad%20id`)).header.resultCode, -40000);

@@ -60,7 +60,7 @@ describe('privacy extension: subject access and erasure', () => {
     const csv = await x('GET', '/subjects/alice/faces.csv');
     assert.match(String(csv.headers['content-type']), /^text\/csv/);
     const lines = csv.body.trim().split('\r\n');
-    assert.equal(lines[0], 'groupId,faceId,imageId,externalImageId,createTime,x0,y0,x1,y1,confidence');
+    assert.equal(lines[0], 'groupId,faceId,imageId,externalImageId,createTime,x0,y0,x1,y1,confidence,consentRef,purpose');
     assert.equal(lines.length, alice.length + 1);
     for (const id of alice) assert.ok(csv.body.includes(id));
     assert.equal((await xJson('GET', '/subjects/nobody')).data.faceCount, 0);
@@ -150,6 +150,107 @@ describe('privacy extension: subject access and erasure', () => {
   test('NHN routes are unaffected: the other subject is still listed and searchable', async () => {
     const list = await api.v2('GET', '/groups/priv-a/faces?limit=100&external-image-id=bob');
     assert.equal(list.data.faces.length, bob.length);
+  });
+});
+
+describe('consent metadata', () => {
+  const image = { bytes: b64(fixture('sample1.jpg')) };
+  const registerX = (groupId: string, body: object, keys: { appKey: string; secretKey: string } = api) =>
+    api.app.inject({ method: 'POST', url: `/x/v1/appkeys/${keys.appKey}/groups/${groupId}/faces`, headers: { authorization: keys.secretKey }, payload: body }).then((r) => r.json());
+  const faceCount = async (groupId: string) => (await api.v2('GET', `/groups/${groupId}`)).data.faceCount as number;
+  const consentRows = async (faceIds: string[]) => {
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(join(api.dataDir, 'facerec.db'), { readonly: true });
+    try {
+      return db.prepare('SELECT count(*) FROM face_consent WHERE faceId IN (SELECT value FROM json_each(?))').pluck().get(JSON.stringify(faceIds)) as number;
+    } finally {
+      db.close();
+    }
+  };
+  const erin: string[] = [];
+  const PURPOSE = '=door access, "lobby" only';
+
+  test('register through the extension answers as v2 register and stores the consent with each face', async () => {
+    const v2 = await api.v2('POST', '/groups/priv-a/faces', { image, limit: 2, externalImageId: 'erin-v2' });
+    const r = await registerX('priv-a', { image, limit: 2, externalImageId: 'erin', consentRef: 'form-7/v2', purpose: PURPOSE });
+    assert.ok(ok(r), JSON.stringify(r.header));
+    assert.deepEqual(Object.keys(r.data).sort(), Object.keys(v2.data).sort());
+    assert.equal(r.data.addedFaceCount, 2);
+    erin.push(...r.data.addedFaces.map((f: any) => f.faceId));
+    const { multipart } = await import('./support/api-helpers.js');
+    const form = multipart([{ name: 'imageFile', file: fixture('sample1.jpg') }, { name: 'limit', value: '1' }, { name: 'externalImageId', value: 'erin' }, { name: 'consentRef', value: 'form-8' }]);
+    const m = (await api.app.inject({ method: 'POST', url: `/x/v1/appkeys/${api.appKey}/groups/priv-b/faces`, headers: { authorization: api.secretKey, ...form.headers }, payload: form.payload })).json();
+    assert.ok(ok(m), JSON.stringify(m.header));
+    erin.push(m.data.addedFaces[0].faceId);
+
+    const access = await xJson('GET', '/subjects/erin');
+    assert.equal(access.data.faceCount, 3);
+    for (const f of access.data.faces) {
+      if (f.groupId === 'priv-a') assert.deepEqual([f.consentRef, f.purpose], ['form-7/v2', PURPOSE]);
+      else assert.deepEqual([f.consentRef, 'purpose' in f], ['form-8', false]);
+    }
+    // CSV: quoted as RFC 4180 wants, a formula-looking cell defused with a leading apostrophe.
+    const csv = (await x('GET', '/subjects/erin/faces.csv')).body;
+    assert.ok(csv.includes(`,form-7/v2,"'=door access, ""lobby"" only"\r\n`), csv);
+    assert.ok(csv.includes(',form-8,\r\n'), csv);
+    // A face registered without consent through the extension is a plain face.
+    const plain = await registerX('priv-c', { image, limit: 1, externalImageId: 'erin-plain' });
+    assert.ok(ok(plain));
+    assert.deepEqual(Object.keys((await xJson('GET', '/subjects/erin-plain')).data.faces[0]).sort(), ['bbox', 'confidence', 'createTime', 'externalImageId', 'faceId', 'groupId', 'imageId']);
+  });
+
+  test('a bad consent field is -40000 and nothing is stored', async () => {
+    const before = await faceCount('priv-a');
+    for (const bad of [{ consentRef: '' }, { purpose: 'x'.repeat(256) }, { consentRef: 'bell\u0007' }, { purpose: 'line\nbreak' }, { purpose: 'c1\u0085' }, { consentRef: 7 }, { purpose: ['a'] }, { consentRef: { a: 1 } }]) {
+      const r = await registerX('priv-a', { image, limit: 2, externalImageId: 'frank', ...bad });
+      assert.equal(code(r), -40000, JSON.stringify(bad));
+      assert.match(r.header.detail, /consentRef|purpose/);
+    }
+    assert.equal(await faceCount('priv-a'), before);
+    assert.equal((await xJson('GET', '/subjects/frank')).data.faceCount, 0);
+    // 255 characters (code points, not UTF-16 units) are allowed.
+    const long = await registerX('priv-a', { image, limit: 1, externalImageId: 'frank', purpose: '얼'.repeat(254) + '😀' });
+    assert.ok(ok(long), JSON.stringify(long.header));
+    assert.equal((await xJson('GET', '/subjects/frank')).data.faces[0].purpose, '얼'.repeat(254) + '😀');
+    // The route answers the other register failures as v2 does.
+    assert.equal(code(await registerX('no-such-group', { image, limit: 1, consentRef: 'c' })), -40030);
+    assert.equal(code(await registerX('priv-a', { image: { bytes: '***' }, limit: 1, consentRef: 'c' })), -45030);
+  });
+
+  test('another app cannot register into this app\'s groups nor see the consent', async () => {
+    const before = await faceCount('priv-a');
+    assert.equal(code(await registerX('priv-a', { image, limit: 1, externalImageId: 'erin', consentRef: 'theirs' }, other)), -40030);
+    assert.equal(code(await registerX('priv-a', { image, limit: 1, consentRef: 'c' }, { appKey: api.appKey, secretKey: other.secretKey })), -41005);
+    assert.equal(await faceCount('priv-a'), before);
+    assert.equal((await xJson('GET', '/subjects/erin', other)).data.faceCount, 0);
+    assert.equal((await x('GET', '/subjects/erin/faces.csv', other)).body.includes('form-7'), false);
+  });
+
+  test('if the consent cannot be recorded, the faces just added are deleted and the call fails', async () => {
+    const before = await faceCount('priv-c');
+    const failing = { recordConsent: async () => { throw new Error('consent table locked'); }, consentOf: async () => new Map() };
+    const flaky = new PrivacyService(api.runtime.store, { faceSearch: api.runtime.faceSearch }, undefined, failing);
+    const { registerArgs } = await import('../src/http/nhn-v2.js');
+    let added: string[] = [];
+    await assert.rejects(flaky.registerWithConsent(api.appKey, 'priv-c', { consentRef: 'c' }, async () => {
+      const r = await api.runtime.service.register(api.appKey, 'priv-c', ...registerArgs({ fields: { image, limit: 2, externalImageId: 'gina' }, files: {}, multipart: false }));
+      added = r.added.map((a) => a.face.faceId);
+      return r;
+    }), /consent table locked/);
+    assert.ok(added.length > 0);
+    assert.equal(await faceCount('priv-c'), before);
+    assert.equal((await xJson('GET', '/subjects/gina')).data.faceCount, 0);
+  });
+
+  test('erasure removes the consent rows: none left in the database, nor their text in its files', async () => {
+    assert.equal(await consentRows(erin), erin.length);
+    const r = await xJson('DELETE', '/subjects/erin');
+    assert.equal(r.data.deletedFaceCount, erin.length);
+    assert.equal(await consentRows(erin), 0);
+    for (const bytes of dataFiles()) {
+      assert.equal(bytes.includes('form-7/v2'), false, 'the consent reference is still on disk');
+      assert.equal(bytes.includes('door access'), false, 'the purpose is still on disk');
+    }
   });
 });
 

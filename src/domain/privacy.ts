@@ -1,9 +1,10 @@
 import { toGroupRef, type FaceSearch } from '../index/face-search.js';
-import type { StorageResidue } from '../store/privacy-store.js';
+import type { Consent, ConsentRecords, StorageResidue } from '../store/privacy-store.js';
 import type { FaceRecord, Store } from '../store/store.js';
 import { groupIdsOf } from './apps.js';
 import type { AuditTrail } from './audit.js';
 import { invalidParam } from './errors.js';
+import type { RegisterResult } from './service.js';
 import { checkExternalImageId } from './validation.js';
 
 /** A face as subject access shows it: where it is and what describes it, never its vector. */
@@ -15,6 +16,9 @@ export interface SubjectFace {
   createTime: Date;
   bbox: FaceRecord['bbox'];
   confidence: number;
+  /** Present when the face was registered through the extension with consent metadata. */
+  consentRef?: string;
+  purpose?: string;
 }
 
 export interface ErasureReport {
@@ -49,7 +53,45 @@ export class PrivacyService {
     private readonly store: Store,
     private readonly reach: ErasureReach,
     private readonly audit?: Auditor,
+    private readonly consents?: ConsentRecords,
   ) {}
+
+  /**
+   * Register (the domain's own, passed in) and then record the consent with the faces it added.
+   * The consent is checked before anything is analysed or stored. The two writes are not one
+   * transaction (the Store's `addFaces` commits on its own); if recording the consent fails, the
+   * faces just added are deleted again before the error is answered, so no face is ever
+   * acknowledged without its consent. Only a crash between the two writes leaves a face without
+   * consent, and that face was never acknowledged (docs/privacy.md).
+   */
+  async registerWithConsent(appKey: string, groupId: string, consent: unknown, register: () => Promise<RegisterResult>): Promise<RegisterResult> {
+    const c = checkConsent(consent);
+    const wanted = c.consentRef !== undefined || c.purpose !== undefined;
+    if (wanted && !this.consents) throw invalidParam('this server keeps no consent metadata');
+    const r = await register();
+    const faceIds = r.added.map((a) => a.face.faceId);
+    if (!wanted || faceIds.length === 0) return r;
+    try {
+      await this.consents!.recordConsent(faceIds, c);
+    } catch (err) {
+      await this.undoRegister(appKey, groupId, faceIds).catch(() => {}); // the first failure is the one to answer
+      throw err;
+    }
+    return r;
+  }
+
+  /** Deletes faces a register just added (consent could not be recorded), from the store and the index. */
+  private async undoRegister(appKey: string, groupId: string, faceIds: string[]): Promise<void> {
+    const group = await this.store.getGroup(appKey, groupId);
+    const undone: string[] = [];
+    for (const faceId of faceIds) {
+      const key = await this.store.deleteFace(appKey, groupId, faceId);
+      if (key === undefined) continue;
+      undone.push(faceId);
+      if (group) this.reach.faceSearch.removed(toGroupRef(group), { key, faceId });
+    }
+    await this.audit?.record({ action: 'delete', appKey, groupId, faceIds: undone });
+  }
 
   async subjectFaces(appKey: string, externalImageId: string): Promise<SubjectFace[]> {
     const id = requireSubject(externalImageId);
@@ -59,8 +101,9 @@ export class PrivacyService {
         out.push({ groupId, faceId: f.faceId, imageId: f.imageId, externalImageId: id, createTime: f.createTime, bbox: f.bbox, confidence: f.confidence });
       }
     }
+    const consent = (await this.consents?.consentOf(out.map((f) => f.faceId))) ?? new Map<string, Consent>();
     await this.audit?.record({ action: 'export', appKey, externalImageId: id, faceIds: out.map((f) => f.faceId) });
-    return out;
+    return out.map((f) => ({ ...f, ...consent.get(f.faceId) }));
   }
 
   async eraseSubject(appKey: string, externalImageId: string): Promise<ErasureReport> {
@@ -107,4 +150,19 @@ export class PrivacyService {
 function requireSubject(externalImageId: unknown): string {
   if (typeof externalImageId !== 'string' || externalImageId === '') throw invalidParam('externalImageId is required');
   return checkExternalImageId(externalImageId)!;
+}
+
+const CONSENT_FIELD = /^[^\p{Cc}]{1,255}$/u;
+
+/** consentRef and purpose: optional, each 1–255 characters without control characters. */
+export function checkConsent(value: unknown): Consent {
+  const v = (value ?? {}) as Record<string, unknown>;
+  const out: Consent = {};
+  for (const name of ['consentRef', 'purpose'] as const) {
+    const field = v[name];
+    if (field === undefined) continue;
+    if (typeof field !== 'string' || !CONSENT_FIELD.test(field)) throw invalidParam(`${name} must be text of 1 to 255 characters without control characters`);
+    out[name] = field;
+  }
+  return out;
 }

@@ -5,9 +5,10 @@ import { invalidParam } from '../domain/errors.js';
 import type { PrivacyService, SubjectFace } from '../domain/privacy.js';
 import type { RetentionService } from '../domain/retention.js';
 import { int, readBody, str, type Fields } from './request-parts.js';
-import type { HttpContext } from './context.js';
+import { refuseImageWorkWhenSaturated, type HttpContext } from './context.js';
 import { success } from './envelope.js';
-import { nhnTime } from './nhn-shapes.js';
+import { nhnTime, registerData, registered } from './nhn-shapes.js';
+import { registerArgs } from './nhn-v2.js';
 import { documentationOnly } from './schemas/shared.js';
 import { xV1Schemas as S } from './schemas/x-v1.js';
 
@@ -17,11 +18,22 @@ type Subject = FastifyRequest<{ Params: { appKey: string; externalImageId: strin
 
 const shown = (f: SubjectFace) => ({ ...f, createTime: nhnTime(f.createTime) });
 
-const CSV_COLUMNS = ['groupId', 'faceId', 'imageId', 'externalImageId', 'createTime', 'x0', 'y0', 'x1', 'y1', 'confidence'] as const;
+const CSV_COLUMNS = ['groupId', 'faceId', 'imageId', 'externalImageId', 'createTime', 'x0', 'y0', 'x1', 'y1', 'confidence', 'consentRef', 'purpose'] as const;
 
-/** Ids are [a-z0-9-] or [a-zA-Z0-9_.\-:] and numbers are numbers: no cell needs quoting. */
+/**
+ * A free-text cell (consentRef, purpose) as RFC 4180 wants it, and defused for spreadsheets: a
+ * cell starting with = + - @ would run as a formula in the operator's spreadsheet, so it gets a
+ * leading apostrophe (OWASP's advice; the JSON answer keeps the text as stored).
+ */
+export function csvText(text: string | undefined): string {
+  if (text === undefined) return '';
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/** Ids are [a-z0-9-] or [a-zA-Z0-9_.\-:] and numbers are numbers: only consentRef and purpose need quoting. */
 export function subjectCsv(faces: SubjectFace[]): string {
-  const rows = faces.map((f) => [f.groupId, f.faceId, f.imageId, f.externalImageId, nhnTime(f.createTime), f.bbox.x0, f.bbox.y0, f.bbox.x1, f.bbox.y1, f.confidence].join(','));
+  const rows = faces.map((f) => [f.groupId, f.faceId, f.imageId, f.externalImageId, nhnTime(f.createTime), f.bbox.x0, f.bbox.y0, f.bbox.x1, f.bbox.y1, f.confidence, csvText(f.consentRef), csvText(f.purpose)].join(','));
   return [CSV_COLUMNS.join(','), ...rows].join('\r\n') + '\r\n';
 }
 
@@ -37,6 +49,15 @@ export function xV1(privacy: PrivacyService, audit?: AuditTrail, retention?: Ret
       if (!(await ctx.apps.verifySecret(req.params.appKey, typeof secret === 'string' ? secret : undefined))) {
         throw new FaceApiError('UnauthorizedAppKeyOrSecretKey', 'the appKey and the secret key in Authorization do not match an app of this server');
       }
+    });
+    refuseImageWorkWhenSaturated(app, ctx);
+
+    // v2 register's body and answer, plus consentRef and purpose stored with the faces.
+    app.post('/groups/:groupId/faces', { schema: S.registerWithConsent, config: { carriesImage: true } }, async (req: FastifyRequest<{ Params: { appKey: string; groupId: string } }>) => {
+      const b = await readBody(req, ctx.maxImageBytes);
+      const { appKey, groupId } = req.params;
+      const r = await privacy.registerWithConsent(appKey, groupId, b.fields, () => ctx.service.register(appKey, groupId, ...registerArgs(b)));
+      return registered(r, registerData(r));
     });
 
     app.get('/subjects/:externalImageId', { schema: S.subjectAccess }, async (req: Subject) => {

@@ -144,6 +144,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    description: 'consent metadata of faces registered through the privacy extension',
+    sql: /* sql */ `
+      -- Goes with its face (deleted, erased, expired, or with its group or app).
+      CREATE TABLE face_consent (
+        faceId     TEXT PRIMARY KEY REFERENCES faces (faceId) ON DELETE CASCADE,
+        consentRef TEXT,
+        purpose    TEXT
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -50,3 +50,16 @@ export interface RetentionPolicies {
   /** Up to `limit` faces of the group created before `before`, oldest first. */
   facesCreatedBefore(appKey: string, groupId: string, before: Date, limit: number): Promise<string[]>;
 }
+
+/** What the data subject agreed to, as the operator records it: a reference to the consent and its purpose. */
+export interface Consent {
+  consentRef?: string;
+  purpose?: string;
+}
+
+export interface ConsentRecords {
+  /** Records the consent of faces just registered; faces already gone are skipped. */
+  recordConsent(faceIds: string[], consent: Consent): Promise<void>;
+  /** The consent recorded for each of the faces that has one. */
+  consentOf(faceIds: string[]): Promise<Map<string, Consent>>;
+}

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { chainHash, GENESIS_HASH, type AuditEntry, type AuditFields } from './audit-chain.js';
 import { DATABASE_FILE, openDatabase } from './sqlite-connection.js';
-import type { AuditLog, AuditQuery, RetentionPolicies, StorageResidue } from './privacy-store.js';
+import type { AuditLog, AuditQuery, Consent, ConsentRecords, RetentionPolicies, StorageResidue } from './privacy-store.js';
 
 /** meta key: the hash the oldest kept audit entry follows, once older ones were pruned. */
 const AUDIT_ANCHOR = 'audit_anchor';
@@ -40,7 +40,7 @@ const toEntry = (r: AuditRow): AuditEntry => ({
  * it share the database with the Store's connection), so the Store's class stays as it is.
  * The schema is the Store's to migrate: open this after `SqliteStore.open`.
  */
-export class SqlitePrivacy implements StorageResidue, AuditLog, RetentionPolicies {
+export class SqlitePrivacy implements StorageResidue, AuditLog, RetentionPolicies, ConsentRecords {
   readonly #db: Database.Database;
 
   static open(dataDir: string, options: { busyTimeoutMs?: number } = {}): SqlitePrivacy {
@@ -131,6 +131,26 @@ export class SqlitePrivacy implements StorageResidue, AuditLog, RetentionPolicie
     // faces_by_group_newest (appKey, groupId, createTime DESC, seq DESC) serves the range.
     return this.#db.prepare('SELECT faceId FROM faces WHERE appKey = ? AND groupId = ? AND createTime < ? ORDER BY createTime, seq LIMIT ?')
       .pluck().all(appKey, groupId, before.getTime(), limit) as string[];
+  }
+
+  async recordConsent(faceIds: string[], consent: Consent): Promise<void> {
+    // INSERT … SELECT: a face deleted meanwhile gets no row (and no foreign-key failure).
+    const insert = this.#db.prepare(`INSERT INTO face_consent (faceId, consentRef, purpose)
+                                     SELECT faceId, ?, ? FROM faces WHERE faceId = ?
+                                     ON CONFLICT (faceId) DO UPDATE SET consentRef = excluded.consentRef, purpose = excluded.purpose`);
+    this.#db.transaction(() => {
+      for (const id of faceIds) insert.run(consent.consentRef ?? null, consent.purpose ?? null, id);
+    }).immediate();
+  }
+
+  async consentOf(faceIds: string[]): Promise<Map<string, Consent>> {
+    const out = new Map<string, Consent>();
+    const get = this.#db.prepare('SELECT consentRef, purpose FROM face_consent WHERE faceId = ?');
+    for (const id of faceIds) {
+      const row = get.get(id) as { consentRef: string | null; purpose: string | null } | undefined;
+      if (row) out.set(id, { ...(row.consentRef !== null ? { consentRef: row.consentRef } : {}), ...(row.purpose !== null ? { purpose: row.purpose } : {}) });
+    }
+    return out;
   }
 
   close(): void {

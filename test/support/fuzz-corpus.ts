@@ -567,6 +567,62 @@ export function privacyCases(): FuzzCase[] {
   ];
 }
 
+/**
+ * The extension's register with consent (`POST /x/v1/…/groups/{groupId}/faces`): hostile consent
+ * fields in JSON and multipart, beside a valid image, and the register failures v2 answers.
+ */
+export function consentRegisterCases(valid: Uint8Array): FuzzCase[] {
+  const P = C.InvalidParam;
+  const img = Buffer.from(valid).toString('base64');
+  const url = (t: FuzzTarget, groupId = t.groupId) => `/x/v1/appkeys/${t.appKey}/groups/${groupId}/faces`;
+  const json = (name: string, fields: Record<string, unknown>, expect: readonly number[], o: { groupId?: string; auth?: boolean; raw?: string } = {}): FuzzCase => ({
+    name: `consent/${name}`,
+    category: 'json',
+    call: (t) => ({
+      method: 'POST',
+      url: url(t, o.groupId),
+      headers: { ...(o.auth === false ? {} : { authorization: t.secretKey }), 'content-type': 'application/json' },
+      payload: Buffer.from(o.raw ?? JSON.stringify({ image: { bytes: img }, limit: 1, ...fields }), 'utf8'),
+    }),
+    expect,
+  });
+  const form = (name: string, parts: Part[], expect: readonly number[]): FuzzCase => ({
+    name: `consent/${name}`,
+    category: 'multipart',
+    call: (t) => {
+      const { payload, contentType } = multipartBody([{ name: 'limit', value: '1' }, ...parts, { name: 'imageFile', file: valid }]);
+      return { method: 'POST', url: url(t), headers: { authorization: t.secretKey, 'content-type': contentType }, payload };
+    },
+    expect,
+  });
+  return [
+    json('ok', { consentRef: 'form-7', purpose: 'door access' }, [C.Success]),
+    json('unicode-ok', { purpose: '출입 관리 ✓ \u202e' }, [C.Success]),
+    json('none-ok', {}, [C.Success]),
+    json('null-is-absent', { consentRef: null }, [C.Success]),
+    json('empty', { consentRef: '' }, [P]),
+    json('256-chars', { purpose: 'p'.repeat(256) }, [P]),
+    json('huge', { purpose: 'p'.repeat(1_000_000) }, [P]),
+    json('nul', { consentRef: 'a\u0000b' }, [P]),
+    json('newline', { purpose: 'a\nb' }, [P]),
+    json('c1-control', { purpose: 'a\u0085b' }, [P]),
+    json('number', { consentRef: 7 }, [P]),
+    json('array', { purpose: ['a'] }, [P]),
+    json('object', { consentRef: { $ne: '' } }, [P]),
+    json('bool', { purpose: true }, [P]),
+    json('duplicate-key-last-bad', {}, [P], { raw: `{"image":{"bytes":"${img}"},"limit":1,"consentRef":"ok","consentRef":""}` }),
+    json('bad-image', { consentRef: 'c' }, [C.InvalidImageBytesException], { raw: '{"image":{"bytes":"@@@@"},"limit":1,"consentRef":"c"}' }),
+    json('unknown-group', { consentRef: 'c' }, [C.NotFoundGroupError], { groupId: 'no-such-group' }),
+    json('bad-group-id', { consentRef: 'c' }, [P, C.NotFoundGroupError], { groupId: 'a%00b' }),
+    json('no-auth', { consentRef: 'c' }, [C.UnauthorizedAppKeyOrSecretKey], { auth: false }),
+    form('multipart-ok', [{ name: 'consentRef', value: 'form-7' }, { name: 'purpose', value: 'door access' }], [C.Success]),
+    form('multipart-nul', [{ name: 'consentRef', value: 'a\u0000b' }], [P]),
+    form('multipart-empty', [{ name: 'purpose', value: '' }], [P]),
+    form('multipart-doubled', [{ name: 'consentRef', value: 'a' }, { name: 'consentRef', value: 'b' }], [P]),
+    form('multipart-crlf', [{ name: 'purpose', value: 'a\r\nb' }], [P]),
+  ];
+}
+
 export function fixedCases(images: HostileImages, valid: Uint8Array): FuzzCase[] {
-  return [...imageCases(images, valid), ...alignedSpoofingCases(images), ...base64Cases(valid), ...jsonCases(valid), ...multipartCases(valid, images.overByteLimit.bytes), ...httpCases(), ...privacyCases()];
+  return [...imageCases(images, valid), ...alignedSpoofingCases(images), ...base64Cases(valid), ...jsonCases(valid), ...multipartCases(valid, images.overByteLimit.bytes), ...httpCases(), ...privacyCases(), ...consentRegisterCases(valid)];
 }

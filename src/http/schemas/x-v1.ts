@@ -3,7 +3,9 @@
  * Authorization), envelope and result codes, for operations NHN does not have.
  */
 import type { FastifySchema } from 'fastify';
-import { createTime, data, externalImageId, fields, operation, ref, type JsonSchema, type OperationDoc } from './shared.js';
+import {
+  createTime, data, detailFlags, externalImageId, fields, IMAGE_CODES, imageFile, imageInput, operation, ref, registered, registerLimit, type JsonSchema, type OperationDoc,
+} from './shared.js';
 
 export const X_TAG = 'x/v1 privacy';
 
@@ -39,11 +41,29 @@ const subjectFace = data({
   createTime,
   bbox: ref('BBox'),
   confidence: { type: 'number', minimum: 0, maximum: 1 },
-});
+  consentRef: { type: 'string', description: 'present when the face was registered with one (x/v1 register)' },
+  purpose: { type: 'string', description: 'present when the face was registered with one (x/v1 register)' },
+}, ['groupId', 'faceId', 'imageId', 'externalImageId', 'createTime', 'bbox', 'confidence']);
+
+const consentText = (what: string): JsonSchema => ({ type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]*$', description: `${what}; 1–255 characters, no control characters` });
+const consent = {
+  consentRef: consentText('your reference to the data subject\'s consent (a record id, a form version…)'),
+  purpose: consentText('what the face is processed for, as the consent states it'),
+};
 
 const retentionDays = { type: 'integer', minimum: 1, maximum: 36500, description: 'faces older than this many days are deleted by the retention sweep' };
 
 export const xV1Schemas = {
+  registerWithConsent: x({
+    operationId: 'registerFacesWithConsent',
+    summary: 'Register faces as v2.0 does, with the consent they were collected under',
+    description: 'The body and answer of v2.0 register, plus `consentRef` and `purpose`, stored with each added face and returned by subject access. A bad consent field is -40000 and nothing is stored.',
+    params: ['groupId'],
+    json: fields({ image: imageInput, limit: registerLimit, externalImageId, ...detailFlags, ...consent }, ['image', 'limit']),
+    multipart: { ...fields({ imageFile, limit: registerLimit, externalImageId, ...detailFlags, ...consent }, ['imageFile', 'limit']), description: 'form fields are text: booleans as true/false, integers in decimal' },
+    data: data(registered),
+    codes: ['NotFoundGroupError', 'ServiceQuotaExceededPartialSuccessException', 'ServiceQuotaExceededException', ...IMAGE_CODES],
+  }, false),
   getRetention: x({
     operationId: 'getRetention',
     summary: 'Retention periods of the app: its default and each group\'s own',

@@ -299,7 +299,7 @@ export function jsonCases(valid: Uint8Array): FuzzCase[] {
     ['limit-string', { limit: 'three' }, [P]], ['limit-fraction', { limit: 1.5 }, [P]], ['limit-zero', { limit: 0 }, [P]], ['limit-negative', { limit: -1 }, [P]],
     ['limit-huge', { limit: 1e300 }, [P]], ['limit-array', { limit: [1] }, [P]], ['limit-object', { limit: { n: 1 } }, [P]], ['limit-null', { limit: null }, [P]],
     ['limit-numeric-string-huge', { limit: '99999999999' }, [P]], ['limit-exponent-string', { limit: '1e1' }, [P]],
-    ['spoofing-string', { spoofing: 'yes' }, [P]], ['spoofing-number', { spoofing: 1 }, [P]], ['orientation-null', { orientation: null }, [P]],
+    ['spoofing-string', { spoofing: 'yes' }, [P]], ['spoofing-number', { spoofing: 1 }, [P]], ['orientation-null', { orientation: null }, [C.Success]], // null is "not sent" (docs/api-compatibility.md): the default orientation
     ['spoofing-condition-number', { spoofingCondition: 7 }, [P]], ['spoofing-condition-unknown', { spoofingCondition: 'paranoid' }, [P]],
     ['external-id-number', { externalImageId: 12345 }, [P]], ['external-id-true', { externalImageId: true }, [P]], ['external-id-array', { externalImageId: ['abc'] }, [P]],
     ['external-id-object', { externalImageId: { a: 1 } }, [P]], ['external-id-huge', { externalImageId: 'x'.repeat(1_000_000) }, [P]],

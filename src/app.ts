@@ -77,7 +77,14 @@ export function createRuntime(config: Config, analyzer: FaceAnalyzer, options: {
   const tokens = new PageTokens(store.tokenSecret(), config.pageTokenTtlMs);
   const sqlitePrivacy = SqlitePrivacy.open(config.dataDir);
   // Pseudonyms in the audit log are keyed from the master key: stable across restarts and nodes.
-  const audit = new AuditTrail(sqlitePrivacy, createHmac('sha256', store.tokenSecret()).update('facerec audit pseudonyms').digest());
+  // An entry that cannot be written (a full disk) does not fail the operation it records: reads
+  // keep working, and a register whose face is stored is not answered -50000 (docs/privacy.md).
+  const auditWriteFailed = (err: unknown, event: { action: string }) => {
+    const message = `audit log: a ${event.action} entry could not be written; the operation went ahead without it`;
+    if (options.indexLog) options.indexLog.warn({ err }, message);
+    else process.emitWarning(`${message}: ${(err as Error)?.message ?? String(err)}`);
+  };
+  const audit = new AuditTrail(sqlitePrivacy, createHmac('sha256', store.tokenSecret()).update('facerec audit pseudonyms').digest(), undefined, auditWriteFailed);
   const service: FaceService = new AuditedFaceService(audit, store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
   const reach = { faceSearch, flushIndex: () => faceSearch.saveChanged(), residue: sqlitePrivacy };
   const privacy = new PrivacyService(store, reach, audit, sqlitePrivacy);

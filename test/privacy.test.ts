@@ -329,6 +329,19 @@ describe('audit log', () => {
   });
 });
 
+describe('audit write failures', () => {
+  test('with a failure handler the operation stands and the handler hears of it; without one the failure propagates', async () => {
+    const { AuditTrail } = await import('../src/domain/audit.js');
+    const full = { append: async () => { throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }); } } as never;
+    const heard: string[] = [];
+    const lenient = new AuditTrail(full, Buffer.alloc(32, 1), undefined, (err, event) => heard.push(`${event.action}: ${(err as Error).message}`));
+    await lenient.record({ action: 'search', appKey: 'app', faceIds: ['f'] });
+    assert.deepEqual(heard, ['search: database or disk is full']);
+    const strict = new AuditTrail(full, Buffer.alloc(32, 1));
+    await assert.rejects(strict.record({ action: 'search', appKey: 'app' }), /disk is full/);
+  });
+});
+
 describe('audit retention', () => {
   test('pruning drops the oldest entries, keeps the chain verifiable and the numbering going', async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');

@@ -43,6 +43,12 @@ export class AuditTrail {
     private readonly log: AuditLog,
     private readonly pseudonymKey: Buffer,
     private readonly clock: () => Date = () => new Date(),
+    /**
+     * Given: an entry that cannot be written (a full disk) is reported here and the operation
+     * stands, so that reads keep working and a register is not answered -50000 after its face
+     * was stored. Absent: the failure propagates.
+     */
+    private readonly onWriteFailure?: (err: unknown, event: AuditEvent) => void,
   ) {}
 
   pseudonym(value: string): string {
@@ -54,16 +60,21 @@ export class AuditTrail {
     const appKey = event.appKey ?? ctx?.appKey;
     if (appKey === undefined) return; // no app to account it to (an in-process tool outside any request)
     const faceRefs = (event.faceIds ?? []).map((id) => this.pseudonym(id));
-    await this.log.append({
-      time: this.clock(),
-      appKey,
-      action: event.action,
-      ...(event.groupId !== undefined ? { groupId: event.groupId } : {}),
-      ...(event.externalImageId !== undefined ? { subjectRef: this.pseudonym(event.externalImageId) } : {}),
-      faceRefs,
-      count: event.count ?? faceRefs.length,
-      ...(ctx?.requestId !== undefined ? { requestId: ctx.requestId } : {}),
-    });
+    try {
+      await this.log.append({
+        time: this.clock(),
+        appKey,
+        action: event.action,
+        ...(event.groupId !== undefined ? { groupId: event.groupId } : {}),
+        ...(event.externalImageId !== undefined ? { subjectRef: this.pseudonym(event.externalImageId) } : {}),
+        faceRefs,
+        count: event.count ?? faceRefs.length,
+        ...(ctx?.requestId !== undefined ? { requestId: ctx.requestId } : {}),
+      });
+    } catch (err) {
+      if (!this.onWriteFailure) throw err;
+      this.onWriteFailure(err, event);
+    }
   }
 
   async query(appKey: string, filter: AuditFilter): Promise<AuditEntry[]> {

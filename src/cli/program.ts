@@ -5,6 +5,7 @@ import { addAuditCommands } from './commands/audit.js';
 import { addFacesCommands } from './commands/faces.js';
 import { addGroupsCommands } from './commands/groups.js';
 import { addIndexCommand } from './commands/index-folder.js';
+import { addPrivacyCommands } from './commands/privacy.js';
 import { addServeCommand } from './commands/serve.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { packageVersion } from '../package-version.js';
@@ -40,14 +41,16 @@ Examples:
   facerec search staff probe.jpg --threshold 70
   facerec index ./photos --group staff --external-id-from filename --concurrency 4
   facerec --url http://localhost:8080 --json detect group.jpg
+  facerec subjects export alice.jpg --format csv -o alice.csv
+  facerec retention set 365 --group staff
 ${EXIT_CODES_HELP}`,
     );
   addServeCommand(program);
   addAppsCommands(program);
-  addAuditCommands(program);
   addGroupsCommands(program);
   addFacesCommands(program);
   addAnalyzeCommands(program);
   addIndexCommand(program);
+  addPrivacyCommands(program, addAuditCommands(program));
   return program;
 }

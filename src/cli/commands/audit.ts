@@ -3,8 +3,9 @@ import { CliError, emit } from '../output.js';
 import { configFrom, globals } from '../session.js';
 import { ExitCode } from '../exit-codes.js';
 
-export function addAuditCommands(program: Command): void {
-  const audit = program.command('audit').description('the audit log of the data dir (docs/privacy.md)');
+/** `audit verify` reads the data dir itself; `audit list` (privacy.ts) asks the server, like other commands. */
+export function addAuditCommands(program: Command): Command {
+  const audit = program.command('audit').description('the audit log (docs/privacy.md): verify the data dir\'s hash chain, list the app\'s entries');
   audit
     .command('verify')
     .description('walk the audit log\'s hash chain; exits 1 at the first entry that was edited, removed or reordered')
@@ -30,4 +31,5 @@ export function addAuditCommands(program: Command): void {
         await store.close();
       }
     });
+  return audit;
 }

@@ -453,3 +453,57 @@ describe('retention', () => {
     assert.equal(expired.reduce((n: number, e: any) => n + e.count, 0), counts['r-a'] + counts['r-b'] + counts['r-c']);
   });
 });
+
+describe('cross-app isolation on every /x/v1 route', () => {
+  let t: TestApi;
+  let stranger: { appKey: string; secretKey: string };
+  const call = (keys: { appKey: string; secretKey?: string }, method: string, path: string, payload?: object) =>
+    t.app.inject({ method: method as 'GET', url: `/x/v1/appkeys/${keys.appKey}${path}`, headers: keys.secretKey === undefined ? {} : { authorization: keys.secretKey }, ...(payload ? { payload } : {}) }).then((r) => r.json());
+  const image = { bytes: b64(fixture('sample1.jpg')) };
+
+  before(async () => {
+    t = await startApi();
+    stranger = await t.runtime.apps.create({ secretKey: 'stranger-secret' });
+    assert.ok(ok(await t.v2('POST', '/groups', { groupId: 'mine' })));
+    assert.ok(ok(await call(t, 'POST', '/groups/mine/faces', { image, limit: 1, externalImageId: 'owned', consentRef: 'mine-ref' })));
+    assert.equal(code(await call(t, 'PUT', '/retention', { retentionDays: 30 })), 0);
+    assert.equal(code(await call(t, 'PUT', '/groups/mine/retention', { retentionDays: 7 })), 0);
+  });
+  after(() => t.dispose());
+
+  test('every documented /x/v1 operation refuses another app\'s secret and a missing one with -41005', async () => {
+    const doc = (await t.app.inject({ url: '/openapi.json' })).json();
+    const ops = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
+      .filter(([path]) => path.startsWith('/x/v1/'))
+      .flatMap(([path, methods]) => Object.keys(methods).map((m) => [m.toUpperCase(), path.replace('/x/v1/appkeys/{appKey}', '').replace('{externalImageId}', 'owned').replace('{groupId}', 'mine')] as const));
+    assert.ok(ops.length >= 10, `${ops.length} operations`);
+    for (const [method, path] of ops) {
+      const body = method === 'PUT' ? { retentionDays: 1 } : method === 'POST' ? { image, limit: 1 } : undefined;
+      assert.equal(code(await call({ appKey: t.appKey, secretKey: stranger.secretKey }, method, path, body)), -41005, `${method} ${path} with another app's secret`);
+      assert.equal(code(await call({ appKey: t.appKey }, method, path, body)), -41005, `${method} ${path} without a secret`);
+    }
+    // Nothing changed.
+    assert.equal((await call(t, 'GET', '/subjects/owned')).data.faceCount, 1);
+    assert.deepEqual((await call(t, 'GET', '/retention')).data, { defaultRetentionDays: 30, groups: [{ groupId: 'mine', retentionDays: 7 }] });
+  });
+
+  test('another app with its own keys sees and changes nothing of this app', async () => {
+    const access = await call(stranger, 'GET', '/subjects/owned');
+    assert.equal(access.data.faceCount, 0);
+    assert.equal((await t.app.inject({ url: `/x/v1/appkeys/${stranger.appKey}/subjects/owned/faces.csv`, headers: { authorization: stranger.secretKey } })).body.includes('mine-ref'), false);
+    assert.equal((await call(stranger, 'DELETE', '/subjects/owned')).data.deletedFaceCount, 0);
+    assert.equal(code(await call(stranger, 'POST', '/groups/mine/faces', { image, limit: 1, consentRef: 'theirs' })), -40030);
+    assert.deepEqual((await call(stranger, 'GET', '/retention')).data, { groups: [] });
+    assert.equal(code(await call(stranger, 'PUT', '/groups/mine/retention', { retentionDays: 1 })), -40030);
+    assert.equal(code(await call(stranger, 'DELETE', '/groups/mine/retention')), -40030);
+    assert.equal(code(await call(stranger, 'DELETE', '/retention')), 0, 'clears its own default, which it does not have');
+    const theirs = (await call(stranger, 'GET', '/audit?limit=1000')).data.entries;
+    assert.ok(theirs.every((e: any) => e.groupId !== 'mine' && ['export', 'erase'].includes(e.action)), JSON.stringify(theirs));
+    assert.equal((await call(stranger, 'GET', '/audit?externalImageId=owned')).data.entries.some((e: any) => e.action === 'register'), false);
+    // This app's records are as they were.
+    const mine = await call(t, 'GET', '/subjects/owned');
+    assert.deepEqual([mine.data.faceCount, mine.data.faces[0].consentRef], [1, 'mine-ref']);
+    assert.deepEqual((await call(t, 'GET', '/retention')).data, { defaultRetentionDays: 30, groups: [{ groupId: 'mine', retentionDays: 7 }] });
+    assert.ok((await call(t, 'GET', '/audit?externalImageId=owned')).data.entries.some((e: any) => e.action === 'register'));
+  });
+});

@@ -1,9 +1,14 @@
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { Apps, groupIdsOf } from './domain/apps.js';
 import { ImageReader, type UrlFetcher } from './domain/images.js';
 import { PageTokens } from './domain/page-tokens.js';
-import { FaceService } from './domain/service.js';
+import { PrivacyService } from './domain/privacy.js';
+import { RetentionService } from './domain/retention.js';
+import { AuditTrail } from './domain/audit.js';
+import { AuditedFaceService } from './domain/audited-service.js';
+import type { FaceService } from './domain/service.js';
 import type { FaceAnalyzer } from './engine/analyzer.js';
 import { EMBEDDING_SIZE } from './engine/vectors.js';
 import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnLogger } from './index/ann/ann-face-search.js';
@@ -11,12 +16,19 @@ import { INDEX_DIR, SnapshotFiles } from './index/ann/snapshot-files.js';
 import { ExactFaceSearch } from './index/exact-face-search.js';
 import { toGroupRef, type FaceSearch, type GroupRef } from './index/face-search.js';
 import { fetchImage } from './net/image-fetch.js';
+import { SqlitePrivacy } from './store/sqlite-privacy.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
 export interface Runtime {
   service: FaceService;
   apps: Apps;
+  /** Subject access and erasure across an app's groups (the /x/v1 extension). */
+  privacy: PrivacyService;
+  /** Who did what to which face (docs/privacy.md). */
+  audit: AuditTrail;
+  /** Retention periods and the sweep that applies them. */
+  retention: RetentionService;
   store: Store;
   /** 1:N search over groups (benchmarks and operations look at it; requests go through `service`). */
   faceSearch: FaceSearch;
@@ -45,12 +57,18 @@ export function urlFetcher(config: Pick<Config, 'maxImageBytes' | 'allowPrivateU
   return (url) => fetchImage(url, { maxBytes: config.maxImageBytes, timeoutMs: config.urlTimeoutMs, allowPrivateAddresses: config.allowPrivateUrls });
 }
 
+/** How often the retention sweep runs (also once at start-up). */
+export const RETENTION_SWEEP_MS = 3600 * 1000;
+
 /** Wires store, index, engine and domain together; every transport starts from here. */
 export function createRuntime(
   config: Config,
   analyzer: FaceAnalyzer,
-  /** `searchBreadth`: a fixed graph search breadth instead of the one that grows with a group (benches compare them). */
-  options: { indexLog?: AnnLogger; searchBreadth?: number } = {},
+  /**
+   * `clock`: the retention sweep's time (tests inject it). `searchBreadth`: a fixed graph search
+   * breadth instead of the one that grows with a group (benches compare them).
+   */
+  options: { indexLog?: AnnLogger; clock?: () => Date; searchBreadth?: number } = {},
 ): Runtime {
   const store = SqliteStore.open(config.dataDir, { masterKey: config.masterKey });
   const images = new ImageReader(analyzer, urlFetcher(config), config.maxImageBytes);
@@ -70,14 +88,37 @@ export function createRuntime(
   );
   // Signed with a key derived from the master key, so tokens survive restarts and work across nodes.
   const tokens = new PageTokens(store.tokenSecret(), config.pageTokenTtlMs);
-  const service = new FaceService(store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
+  const sqlitePrivacy = SqlitePrivacy.open(config.dataDir);
+  // Pseudonyms in the audit log are keyed from the master key: stable across restarts and nodes.
+  // An entry that cannot be written (a full disk) does not fail the operation it records: reads
+  // keep working, and a register whose face is stored is not answered -50000 (docs/privacy.md).
+  const auditWriteFailed = (err: unknown, event: { action: string }) => {
+    const message = `audit log: a ${event.action} entry could not be written; the operation went ahead without it`;
+    if (options.indexLog) options.indexLog.warn({ err }, message);
+    else process.emitWarning(`${message}: ${(err as Error)?.message ?? String(err)}`);
+  };
+  const audit = new AuditTrail(sqlitePrivacy, createHmac('sha256', store.tokenSecret()).update('facerec audit pseudonyms').digest(), undefined, auditWriteFailed);
+  const service: FaceService = new AuditedFaceService(audit, store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
+  const reach = { faceSearch, flushIndex: () => faceSearch.saveChanged(), residue: sqlitePrivacy };
+  const privacy = new PrivacyService(store, reach, audit, sqlitePrivacy);
+  const retention = new RetentionService(store, sqlitePrivacy, reach, audit, options.clock);
+  const sweep = () => retention.sweep().catch((err: unknown) => options.indexLog?.warn({ err }, 'retention: the sweep failed; it runs again within the hour'));
+  let sweeping = sweep();
+  const sweeper = setInterval(() => (sweeping = sweep()), RETENTION_SWEEP_MS).unref();
+  const pruneAudit = () => audit.prune(config.auditRetentionMs).catch((err: unknown) => options.indexLog?.warn({ err }, 'audit log: pruning failed'));
+  void pruneAudit();
+  const auditPruner = setInterval(() => void pruneAudit(), 24 * 3600 * 1000).unref();
   // Snapshots of groups that no longer exist (an app deleted by the CLI while no server ran) go.
   const swept = allGroups(store).then((groups) => faceSearch.removeOrphanSnapshots(groups)).catch((err: unknown) => {
     options.indexLog?.warn({ err }, 'vector index: could not sweep snapshots of deleted groups');
   });
-  return { service, apps: new Apps(store, (group) => faceSearch.dropped(group)), store, faceSearch, close: async () => {
+  return { service, apps: new Apps(store, (group) => faceSearch.dropped(group)), privacy, audit, retention, store, faceSearch, close: async () => {
+    clearInterval(auditPruner);
+    clearInterval(sweeper);
+    await sweeping;
     await swept;
     await faceSearch.close();
+    sqlitePrivacy.close();
     await store.close();
   } };
 }

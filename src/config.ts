@@ -29,7 +29,11 @@ export interface Config {
   indexExactBelow: number;
   /** Bytes the resident HNSW graphs may take before the least recently searched are evicted. */
   indexMemoryBytes: number;
+  /** Audit log entries older than this are pruned (docs/privacy.md). */
+  auditRetentionMs: number;
 }
+
+const DAY_MS = 24 * 3600 * 1000;
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -81,5 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTty = p
     leadFace: leadFaceRule(env.FACEREC_LEAD_FACE),
     indexExactBelow: int(env, 'FACEREC_INDEX_EXACT_BELOW', DEFAULT_ANN_SETTINGS.exactBelow),
     indexMemoryBytes: int(env, 'FACEREC_INDEX_MEMORY_MB', DEFAULT_ANN_SETTINGS.memoryBudgetBytes / 2 ** 20) * 2 ** 20,
+    auditRetentionMs: int(env, 'FACEREC_AUDIT_RETENTION_DAYS', 365) * DAY_MS,
   };
 }

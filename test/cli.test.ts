@@ -169,6 +169,62 @@ describe('facerec CLI against a running server (--url)', () => {
     assert.equal(spoof.faceDetailCount, 3);
   });
 
+  test('privacy: faces add with consent; subjects show, export (stdout, file) and erase; audit list; retention set, show, clear', async () => {
+    await cli(['groups', 'create', 'consent'], env);
+    const added = json(await cli(['faces', 'add', 'consent', fixturePath('sample1.jpg'), '--limit', '2', '--external-id', 'cli-subject', '--consent-ref', 'form-9', '--purpose', 'entry, lobby', '--json'], env));
+    assert.equal(added.addedFaceCount, 2);
+    const bad = await cli(['faces', 'add', 'consent', fixturePath('sample1.jpg'), '--external-id', 'cli-subject', '--purpose', 'x'.repeat(256)], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /InvalidParam \(resultCode -40000\): purpose must be/);
+
+    const shown = json(await cli(['subjects', 'show', 'cli-subject', '--json'], env));
+    assert.equal(shown.faceCount, 2);
+    assert.deepEqual(shown.faces.map((f: any) => [f.consentRef, f.purpose]), [['form-9', 'entry, lobby'], ['form-9', 'entry, lobby']]);
+    assert.match((await cli(['subjects', 'show', 'cli-subject'], env)).stdout, /consent\s+│ [0-9a-f-]{36} │[^\n]*│ form-9\s+│ entry, lobby/);
+    const csv = await cli(['subjects', 'export', 'cli-subject', '--format', 'csv'], env);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.equal(csv.stdout.split('\r\n')[0], 'groupId,faceId,imageId,externalImageId,createTime,x0,y0,x1,y1,confidence,consentRef,purpose');
+    assert.ok(csv.stdout.includes(',form-9,"entry, lobby"\r\n'));
+    assert.equal(JSON.parse((await cli(['subjects', 'export', 'cli-subject'], env)).stdout).faceCount, 2, 'JSON by default');
+    const file = join(scratch, 'subject.csv');
+    const written = await cli(['subjects', 'export', 'cli-subject', '--format', 'csv', '-o', file], env);
+    assert.match(written.stdout, /wrote the CSV record of cli-subject to /);
+    assert.equal(readFileSync(file, 'utf8'), csv.stdout);
+    const { statSync } = await import('node:fs');
+    assert.equal(statSync(file).mode & 0o777, 0o600, 'the export is private');
+    assert.equal((await cli(['subjects', 'export', 'cli-subject', '-o', file], env)).code, 2, 'an existing file is not overwritten');
+    assert.equal((await cli(['subjects', 'export', 'cli-subject', '--format', 'xml'], env)).code, 2);
+    assert.match((await cli(['subjects', 'export', 'bad id', '--format', 'csv'], env)).stderr, /resultCode -40000/);
+
+    const erased = json(await cli(['subjects', 'erase', 'cli-subject', '--json'], env));
+    assert.deepEqual(erased, { externalImageId: 'cli-subject', deletedFaceCount: 2, groups: [{ groupId: 'consent', deletedFaceCount: 2 }] });
+    assert.match((await cli(['subjects', 'erase', 'cli-subject'], env)).stdout, /erased 0 face\(s\) of cli-subject/);
+    assert.match((await cli(['subjects', 'show', 'cli-subject'], env)).stdout, /no faces for cli-subject/);
+
+    const entries = json(await cli(['audit', 'list', '--external-id', 'cli-subject', '--json'], env));
+    assert.deepEqual(entries.map((e: any) => e.action), ['register', 'export', 'export', 'export', 'export', 'export', 'erase', 'erase', 'export']);
+    assert.equal(JSON.stringify(entries).includes('cli-subject'), false, 'pseudonyms only');
+    const all = json(await cli(['audit', 'list', '--json', '--page-size', '2'], env));
+    assert.ok(all.length >= entries.length && all.length > 2, 'pages of 2 are followed');
+    assert.deepEqual(all.map((e: any) => e.seq), json(await cli(['audit', 'list', '--json'], env)).map((e: any) => e.seq));
+    assert.deepEqual(json(await cli(['audit', 'list', '--json', '--max', '3'], env)).map((e: any) => e.seq), all.slice(0, 3).map((e: any) => e.seq));
+    assert.deepEqual(json(await cli(['audit', 'list', '--json', '--after-seq', String(all[0].seq), '--max', '1'], env))[0].seq, all[1].seq);
+    assert.equal(json(await cli(['audit', 'list', '--json', '--to', '2000-01-01T00:00:00Z'], env)).length, 0);
+    assert.equal((await cli(['audit', 'list', '--from', 'yesterday'], env)).code, 2);
+    assert.match((await cli(['audit', 'list', '--max', '2'], env)).stdout, /seq\s+│ time\s+│ action/);
+
+    assert.match((await cli(['retention', 'set', '30'], env)).stdout, /app default: faces older than 30 day/);
+    assert.equal(json(await cli(['retention', 'set', '7', '--group', 'consent', '--json'], env)).retentionDays, 7);
+    assert.deepEqual(json(await cli(['retention', 'show', '--json'], env)), { defaultRetentionDays: 30, groups: [{ groupId: 'consent', retentionDays: 7 }] });
+    assert.match((await cli(['retention', 'show'], env)).stdout, /\(app default\)\s+│ 30[\s\S]*consent\s+│ 7/);
+    assert.equal((await cli(['retention', 'set', '0'], env)).code, 2);
+    assert.match((await cli(['retention', 'set', '7', '--group', 'missing'], env)).stderr, /resultCode -40030/);
+    await cli(['retention', 'clear', '--group', 'consent'], env);
+    assert.match((await cli(['retention', 'clear'], env)).stdout, /app default: retention period cleared/);
+    assert.deepEqual(json(await cli(['retention', 'show', '--json'], env)), { groups: [] });
+    assert.match((await cli(['subjects', 'show', 'x', '--secret-key', 'wrong'], env)).stderr, /resultCode -41005/);
+  });
+
   test('index: Ctrl-C finishes the photo in flight, writes the report, exits 130; the next run completes', async () => {
     const folder = await photoFolder();
     const state = join(folder, '.facerec-index-ctrl-c.jsonl');
@@ -287,6 +343,17 @@ describe('facerec CLI in-process on a data dir', () => {
     const unknown = await cli(['groups', 'list', '--app-key', 'nobody'], env);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no app nobody/);
+  });
+
+  test('privacy commands work in-process too, on the data dir\'s app', async () => {
+    await cli(['groups', 'create', 'inproc-privacy'], env);
+    json(await cli(['faces', 'add', 'inproc-privacy', fixturePath('sample1.jpg'), '--external-id', 'local-subject', '--consent-ref', 'paper-form-1', '--json'], env));
+    assert.equal(json(await cli(['subjects', 'show', 'local-subject', '--json'], env)).faces[0].consentRef, 'paper-form-1');
+    assert.equal(json(await cli(['subjects', 'erase', 'local-subject', '--json'], env)).deletedFaceCount, 1);
+    assert.deepEqual(json(await cli(['audit', 'list', '--external-id', 'local-subject', '--json'], env)).map((e: any) => e.action), ['register', 'export', 'erase']);
+    assert.equal(json(await cli(['audit', 'verify', '--json'], env)).ok, true);
+    json(await cli(['retention', 'set', '90', '--json'], env));
+    assert.equal(json(await cli(['retention', 'show', '--json'], env)).defaultRetentionDays, 90);
   });
 
   test('index: killed midway, resumed without duplicates; a lost state file does not duplicate either', async () => {

@@ -182,6 +182,74 @@ describe('FacerecClient: faces in a group', () => {
   });
 });
 
+describe('FacerecClient: privacy extension', () => {
+  test('register with consent, subject access as JSON and CSV, erasure', async () => {
+    await client.createGroup('priv-1');
+    await client.createGroup('priv-2');
+    const a = await client.registerFacesWithConsent('priv-1', sample1, { limit: 2, externalImageId: 'client-subject', consentRef: 'form-3', purpose: 'entry, "front"' });
+    assert.equal(a.resultCode, ResultCodes.Success);
+    assert.equal(a.addedFaceCount, 2);
+    await client.registerFaces('priv-2', sample1, { limit: 1, externalImageId: 'client-subject' });
+    const access = await client.subjectAccess('client-subject');
+    assert.equal(access.faceCount, 3);
+    const consented = access.faces.filter((f) => f.groupId === 'priv-1');
+    assert.deepEqual(consented.map((f) => [f.consentRef, f.purpose]), [['form-3', 'entry, "front"'], ['form-3', 'entry, "front"']]);
+    assert.equal(access.faces.find((f) => f.groupId === 'priv-2')?.consentRef, undefined);
+    const csv = await client.subjectAccessCsv('client-subject');
+    assert.equal(csv.split('\r\n')[0], 'groupId,faceId,imageId,externalImageId,createTime,x0,y0,x1,y1,confidence,consentRef,purpose');
+    assert.equal(csv.trim().split('\r\n').length, 4);
+    assert.ok(csv.includes('form-3,"entry, ""front"""'));
+    await rejectsWith(client.registerFacesWithConsent('priv-1', sample1, { limit: 1, purpose: '' }), ResultCodes.InvalidParam);
+    await rejectsWith(client.subjectAccessCsv('bad id'), ResultCodes.InvalidParam);
+    const erased = await client.eraseSubject('client-subject');
+    assert.equal(erased.deletedFaceCount, 3);
+    assert.deepEqual(erased.groups.map((g) => g.groupId).sort(), ['priv-1', 'priv-2']);
+    assert.equal((await client.subjectAccess('client-subject')).faceCount, 0);
+    assert.equal((await client.eraseSubject('client-subject')).deletedFaceCount, 0);
+  });
+
+  test('audit log: a page by subject and time, and every entry by iteration', async () => {
+    const page = await client.auditLogPage({ externalImageId: 'client-subject', from: new Date(Date.now() - 3_600_000) });
+    assert.deepEqual(page.entries.map((e) => e.action), ['register', 'register', 'export', 'export', 'erase', 'export', 'erase']);
+    assert.equal(page.entryCount, page.entries.length);
+    assert.equal((await client.auditLogPage({ to: '2000-01-01T00:00:00Z' })).entryCount, 0);
+    const all = await collect(client.auditLog({ pageSize: 3 }));
+    const seqs = all.map((e) => e.seq);
+    assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
+    assert.equal(new Set(seqs).size, seqs.length, 'no entry twice across pages');
+    assert.ok(all.length > 3);
+    const afterFirst = await collect(client.auditLog({ afterSeq: seqs[0] }));
+    assert.deepEqual(afterFirst.map((e) => e.seq), seqs.slice(1), 'reading the log is not itself logged');
+    await rejectsWith(client.auditLogPage({ limit: 0 }), ResultCodes.InvalidParam);
+  });
+
+  test('retention: set, show and clear, for the app and a group', async () => {
+    await client.setAppRetention(30);
+    await client.setGroupRetention('priv-1', 7);
+    assert.deepEqual(await client.getRetention(), { defaultRetentionDays: 30, groups: [{ groupId: 'priv-1', retentionDays: 7 }] });
+    await rejectsWith(client.setGroupRetention('no-such-group', 7), ResultCodes.NotFoundGroup);
+    await rejectsWith(client.setAppRetention(0), ResultCodes.InvalidParam);
+    await client.clearGroupRetention('priv-1');
+    await client.clearAppRetention();
+    assert.deepEqual(await client.getRetention(), { groups: [] });
+  });
+
+  test('another app\'s credentials see nothing of this app, and a wrong secret is -41005', async () => {
+    const keys = await api.runtime.apps.create({ secretKey: 'client-other' });
+    const theirs = new FacerecClient({ baseUrl, appKey: keys.appKey, secretKey: 'client-other' });
+    await client.registerFaces('priv-1', sample1, { limit: 1, externalImageId: 'kept' });
+    assert.equal((await theirs.subjectAccess('kept')).faceCount, 0);
+    assert.equal((await theirs.eraseSubject('kept')).deletedFaceCount, 0);
+    await rejectsWith(theirs.registerFacesWithConsent('priv-1', sample1, { limit: 1, consentRef: 'x' }), ResultCodes.NotFoundGroup);
+    assert.ok((await collect(theirs.auditLog())).every((e) => e.action === 'export' || e.action === 'erase'));
+    assert.equal((await client.subjectAccess('kept')).faceCount, 1);
+    const wrong = new FacerecClient({ baseUrl, appKey: api.appKey, secretKey: 'wrong' });
+    await rejectsWith(wrong.subjectAccessCsv('kept'), ResultCodes.UnauthorizedAppKeyOrSecretKey);
+    await rejectsWith(wrong.getRetention(), ResultCodes.UnauthorizedAppKeyOrSecretKey);
+    await api.runtime.apps.delete(keys.appKey);
+  });
+});
+
 describe('FacerecClient: envelopes', () => {
   test('a register that fills the group resolves with +40070; a full group throws -40070', async () => {
     const small = await startApi({ limits: { maxFacesPerGroup: 2 } as never });

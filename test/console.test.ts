@@ -116,7 +116,7 @@ async function startConsoleServer(): Promise<ConsoleServer> {
   const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) });
   const runtime = createRuntime(config, await engine());
   const keys = await runtime.apps.create({ secretKey: 'console-secret' });
-  const app = await withConsole(buildServer({ service: runtime.service, apps: runtime.apps, maxImageBytes: config.maxImageBytes }));
+  const app = await withConsole(buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, maxImageBytes: config.maxImageBytes }));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   return {
@@ -154,7 +154,7 @@ const area = (b: { x0: number; y0: number; x1: number; y1: number }) => (b.x1 - 
 
 const chromiumMissing = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH); .ci/run installs it`;
 
-describe('console in Chromium: detect, compare, groups, register, browse, search, verify', { skip: chromiumMissing }, () => {
+describe('console in Chromium: detect, compare, groups, register, browse, search, verify, privacy', { skip: chromiumMissing }, () => {
   let server: ConsoleServer;
   let browser: Browser;
   let page: Page;
@@ -414,10 +414,51 @@ describe('console in Chromium: detect, compare, groups, register, browse, search
     await shot('10-verify.png', page.locator('#verify'));
   });
 
-  test('the page only talked to this server: the console files and the v2.0 API', () => {
-    const outside = requests.filter((u) => !u.startsWith(`${server.origin}/console`) && !u.startsWith(`${server.origin}/v2.0/appkeys/`) && !u.startsWith('blob:'));
+  test('privacy: look up a subject across groups with its consent, download the CSV, erase after confirming', async () => {
+    const image = { bytes: Buffer.from(fixture('sample1.jpg')).toString('base64') };
+    const xRegister = await fetch(`${server.origin}/x/v1/appkeys/${server.appKey}/groups/staff/faces`, {
+      method: 'POST',
+      headers: { authorization: server.secretKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ image, limit: 1, externalImageId: 'console-subject', consentRef: 'form-42', purpose: 'visitor badge' }),
+    });
+    assert.equal(((await xRegister.json()) as any).header.resultCode, 0);
+    assert.equal((await api('POST', '/groups', { groupId: 'visitors' })).header.resultCode, 0);
+    assert.equal((await api('POST', '/groups/visitors/faces', { image, limit: 1, externalImageId: 'console-subject' })).header.resultCode, 0);
+
+    await byTestId('tab-privacy').click();
+    await byTestId('subject-id').fill('bad id');
+    await byTestId('subject-lookup').click();
+    await assertText(byTestId('error'), /-40000 InvalidParam/);
+    await byTestId('subject-id').fill('console-subject');
+    await byTestId('subject-lookup').click();
+    await assertText(byTestId('subject-summary'), /^2 faces held for console-subject in 2 group/);
+    await waitForCount(byTestId('subject-face-row'), 2);
+    assert.deepEqual((await byTestId('subject-consent-ref').allTextContents()).sort(), ['form-42', '—']);
+    assert.equal(await byTestId('error').count(), 0, 'the earlier error is gone');
+    await shot('12-privacy-subject.png');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), byTestId('subject-csv').click()]);
+    assert.equal(download.suggestedFilename(), 'subject-console-subject.csv');
+    const { readFileSync } = await import('node:fs');
+    const csv = readFileSync((await download.path())!, 'utf8');
+    assert.equal(csv.split('\r\n')[0], 'groupId,faceId,imageId,externalImageId,createTime,x0,y0,x1,y1,confidence,consentRef,purpose');
+    assert.ok(csv.includes(',form-42,visitor badge\r\n'), csv);
+
+    await byTestId('subject-erase').click();
+    await assertText(byTestId('subject-erase'), /^really erase all 2\?$/);
+    assert.equal((await api('GET', '/groups/visitors')).data.faceCount, 1, 'nothing erased before the confirmation');
+    await byTestId('subject-erase').click();
+    await assertText(byTestId('erase-summary'), /^Erased 2 faces of console-subject \((staff: 1, visitors: 1|visitors: 1, staff: 1)\)/);
+    await assertText(byTestId('subject-summary'), /^0 faces held for console-subject/);
+    assert.equal((await api('GET', '/groups/visitors')).data.faceCount, 0);
+    await shot('13-privacy-erased.png');
+  });
+
+  test('the page only talked to this server: the console files, the v2.0 API and the privacy extension', () => {
+    const outside = requests.filter((u) => !u.startsWith(`${server.origin}/console`) && !u.startsWith(`${server.origin}/v2.0/appkeys/`) && !u.startsWith(`${server.origin}/x/v1/appkeys/`) && !u.startsWith('blob:'));
     assert.deepEqual(outside, []);
     assert.ok(requests.some((u) => u.includes('/v2.0/appkeys/')));
+    assert.ok(requests.some((u) => u.includes('/x/v1/appkeys/')));
     assert.deepEqual(pageErrors, [], 'no script errors or CSP violations');
   });
 });

@@ -77,6 +77,7 @@ describe("README's settings table", () => {
     FACEREC_MAX_IMAGE_BYTES: (c) => `\`${c.maxImageBytes}\``,
     FACEREC_INDEX_EXACT_BELOW: (c) => `\`${c.indexExactBelow}\``,
     FACEREC_INDEX_MEMORY_MB: (c) => `\`${c.indexMemoryBytes / 2 ** 20}\``,
+    FACEREC_AUDIT_RETENTION_DAYS: (c) => `\`${c.auditRetentionMs / 86_400_000}\``,
   };
 
   test('every setting loadConfig reads is a row of the table', () => {

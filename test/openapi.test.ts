@@ -31,7 +31,7 @@ before(async () => {
   const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) });
   runtime = createRuntime(config, await engine());
   ({ appKey } = await runtime.apps.create({ secretKey }));
-  app = buildServer({ service: runtime.service, apps: runtime.apps, maxImageBytes: config.maxImageBytes });
+  app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, maxImageBytes: config.maxImageBytes });
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') registered.push(`${method.toLowerCase()} ${openapiPath(route.url)}`);
   });
@@ -149,7 +149,7 @@ describe('answers match the documented schemas', () => {
   const seen = new Set<string>();
   /** Sends a request and checks the answer against the 200 schema of `method path` in the document. */
   async function call(method: string, docPath: string, url: string, body?: object | { payload: Buffer; headers: Record<string, string> }) {
-    const v2 = docPath.startsWith('/v2.0/');
+    const v2 = docPath.startsWith('/v2.0/') || docPath.startsWith('/x/v1/');
     const isForm = body && 'payload' in body && Buffer.isBuffer(body.payload);
     const res = await app.inject({
       method: method.toUpperCase() as 'GET',
@@ -217,6 +217,39 @@ describe('answers match the documented schemas', () => {
     await call('delete', `${d}/groups/{groupId}/faces/{faceId}`, `${base}/groups/doc-v1/faces/${faceId}`);
     await call('delete', `${d}/groups/{groupId}`, `${base}/groups/doc-v1`);
     assert.equal((await call('get', `${d}/groups`, `/nhn-face-reco/v1.0/appkeys/nope/groups?limit=1`)).header.resultCode, -41000);
+  });
+
+  test('x/v1 privacy extension, every operation', async () => {
+    const base = `/x/v1/appkeys/${appKey}`;
+    const d = '/x/v1/appkeys/{appKey}';
+    await app.inject({ method: 'POST', url: `/v2.0/appkeys/${appKey}/groups`, headers: { authorization: secretKey }, payload: { groupId: 'doc-x' } });
+    await app.inject({ method: 'POST', url: `/v2.0/appkeys/${appKey}/groups/doc-x/faces`, headers: { authorization: secretKey }, payload: { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 2, externalImageId: 'doc-subject' } });
+    const withConsent = await call('post', `${d}/groups/{groupId}/faces`, `${base}/groups/doc-x/faces`, { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 1, externalImageId: 'doc-consent', consentRef: 'form-1', purpose: 'documentation' });
+    assert.equal(withConsent.data.addedFaceCount, 1);
+    await call('post', `${d}/groups/{groupId}/faces`, `${base}/groups/doc-x/faces`, multipart([
+      { name: 'imageFile', file: fixture('sample1.jpg') }, { name: 'limit', value: '1' }, { name: 'externalImageId', value: 'doc-consent' }, { name: 'purpose', value: 'documentation' },
+    ]));
+    assert.equal((await call('post', `${d}/groups/{groupId}/faces`, `${base}/groups/doc-x/faces`, { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 1, consentRef: '' })).header.resultCode, -40000);
+    const consented = await call('get', `${d}/subjects/{externalImageId}`, `${base}/subjects/doc-consent`);
+    assert.deepEqual(consented.data.faces.map((f: any) => f.purpose), ['documentation', 'documentation']);
+    await call('delete', `${d}/subjects/{externalImageId}`, `${base}/subjects/doc-consent`);
+    const access = await call('get', `${d}/subjects/{externalImageId}`, `${base}/subjects/doc-subject`);
+    assert.equal(access.data.faceCount, 2);
+    assert.equal((await call('get', `${d}/subjects/{externalImageId}`, `${base}/subjects/bad%20id`)).header.resultCode, -40000);
+    const erased = await call('delete', `${d}/subjects/{externalImageId}`, `${base}/subjects/doc-subject`);
+    assert.equal(erased.data.deletedFaceCount, 2);
+    assert.equal((await call('delete', `${d}/subjects/{externalImageId}`, `/x/v1/appkeys/nope/subjects/doc-subject`)).header.resultCode, -41005);
+    assert.ok(doc.paths[`${d}/subjects/{externalImageId}/faces.csv`]?.get, 'the CSV export is documented');
+    const audit = await call('get', `${d}/audit`, `${base}/audit?externalImageId=doc-subject&limit=10`);
+    assert.deepEqual(audit.data.entries.map((e: any) => e.action), ['register', 'export', 'erase']);
+    assert.equal((await call('get', `${d}/audit`, `${base}/audit?from=nonsense`)).header.resultCode, -40000);
+    assert.equal((await call('put', `${d}/retention`, `${base}/retention`, { retentionDays: 30 })).header.resultCode, 0);
+    assert.equal((await call('put', `${d}/groups/{groupId}/retention`, `${base}/groups/doc-x/retention`, { retentionDays: 7 })).header.resultCode, 0);
+    assert.equal((await call('put', `${d}/groups/{groupId}/retention`, `${base}/groups/missing/retention`, { retentionDays: 7 })).header.resultCode, -40030);
+    assert.deepEqual((await call('get', `${d}/retention`, `${base}/retention`)).data, { defaultRetentionDays: 30, groups: [{ groupId: 'doc-x', retentionDays: 7 }] });
+    await call('delete', `${d}/groups/{groupId}/retention`, `${base}/groups/doc-x/retention`);
+    await call('delete', `${d}/retention`, `${base}/retention`);
+    assert.deepEqual((await call('get', `${d}/retention`, `${base}/retention`)).data, { groups: [] });
   });
 
   test('the check itself refuses an undocumented field, also inside a referenced object', async () => {

@@ -31,7 +31,14 @@ export async function startLocalServer(config: Config, options: { appKey?: strin
   try {
     const appKey = await chooseApp(runtime.apps, options.appKey, options.notice);
     const secretKey = randomBytes(24).toString('base64url');
-    const server = buildServer({ service: runtime.service, apps: new SessionApps(runtime.store, appKey, secretKey), maxImageBytes: config.maxImageBytes });
+    const server = buildServer({
+      service: runtime.service,
+      apps: new SessionApps(runtime.store, appKey, secretKey),
+      privacy: runtime.privacy,
+      audit: runtime.audit,
+      retention: runtime.retention,
+      maxImageBytes: config.maxImageBytes,
+    });
     await server.listen({ port: 0, host: '127.0.0.1' });
     const { port } = server.server.address() as AddressInfo;
     return {

@@ -1,9 +1,11 @@
 import { Command, Option } from 'commander';
 import { addAnalyzeCommands } from './commands/analyze.js';
 import { addAppsCommands } from './commands/apps.js';
+import { addAuditCommands } from './commands/audit.js';
 import { addFacesCommands } from './commands/faces.js';
 import { addGroupsCommands } from './commands/groups.js';
 import { addIndexCommand } from './commands/index-folder.js';
+import { addPrivacyCommands } from './commands/privacy.js';
 import { addServeCommand } from './commands/serve.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { packageVersion } from '../package-version.js';
@@ -39,6 +41,8 @@ Examples:
   facerec search staff probe.jpg --threshold 70
   facerec index ./photos --group staff --external-id-from filename --concurrency 4
   facerec --url http://localhost:8080 --json detect group.jpg
+  facerec subjects export alice.jpg --format csv -o alice.csv
+  facerec retention set 365 --group staff
 ${EXIT_CODES_HELP}`,
     );
   addServeCommand(program);
@@ -47,5 +51,6 @@ ${EXIT_CODES_HELP}`,
   addFacesCommands(program);
   addAnalyzeCommands(program);
   addIndexCommand(program);
+  addPrivacyCommands(program, addAuditCommands(program));
   return program;
 }

@@ -1,9 +1,13 @@
 import { FacerecApiError, FacerecProtocolError } from './errors.js';
 import type {
+  AuditEntry,
+  AuditLogResult,
+  AuditQuery,
   CompareOptions,
   CompareResult,
   DetailOptions,
   DetectResult,
+  ErasureResult,
   Face,
   FaceFilter,
   GroupDetails,
@@ -15,17 +19,20 @@ import type {
   PageOptions,
   RegisterOptions,
   RegisterResult,
+  RegisterWithConsentOptions,
   ResponseHeader,
+  RetentionSettings,
   SearchByFaceIdResult,
   SearchByImageResult,
   SearchOptions,
   SpoofingOptions,
   SpoofingResult,
+  SubjectAccessResult,
   VerifyResult,
 } from './types.js';
 
 export interface FacerecClientOptions {
-  /** Server root, e.g. `http://localhost:8080`; the client adds `/v2.0/appkeys/{appKey}`. */
+  /** Server root, e.g. `http://localhost:8080`; the client adds `/v2.0/appkeys/{appKey}` (and `/x/v1/appkeys/{appKey}` for the privacy extension). */
   baseUrl: string;
   appKey: string;
   secretKey: string;
@@ -36,22 +43,30 @@ export interface FacerecClientOptions {
 }
 
 const MAX_PAGE_SIZE = 200;
+/** The audit route's largest page. */
+const MAX_AUDIT_PAGE = 1000;
+
+/** Which API a path is under: NHN v2.0, or facerec's privacy extension (same credentials). */
+type Api = 'v2' | 'x';
 
 /**
- * Typed client for the NHN Face Recognition API v2.0 (facerec or NHN Cloud itself).
+ * Typed client for the NHN Face Recognition API v2.0 (facerec or NHN Cloud itself), and for
+ * facerec's privacy extension (`/x/v1`, same credentials; NHN Cloud does not have it).
  *
  * Images always travel as JSON (`{bytes: base64}` or `{url}`): every v2 operation accepts that
  * form for both kinds of image, whereas multipart has URL fields only on compare. Base64 costs a
  * third more bytes, which is small next to the inference time of the request.
  */
 export class FacerecClient {
-  private readonly root: string;
+  private readonly roots: Record<Api, string>;
   private readonly secretKey: string;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
 
   constructor(options: FacerecClientOptions) {
-    this.root = `${options.baseUrl.replace(/\/+$/, '')}/v2.0/appkeys/${encodeURIComponent(options.appKey)}`;
+    const base = options.baseUrl.replace(/\/+$/, '');
+    const app = encodeURIComponent(options.appKey);
+    this.roots = { v2: `${base}/v2.0/appkeys/${app}`, x: `${base}/x/v1/appkeys/${app}` };
     this.secretKey = options.secretKey;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.fetchImpl = options.fetch ?? fetch;
@@ -161,16 +176,94 @@ export class FacerecClient {
     return (await this.call<SpoofingResult>('POST', '/spoofing', { body: { image: imageJson(image), ...options } })).data;
   }
 
+  // ── privacy extension (facerec only: docs/privacy.md) ─────────────────────
+
+  /** registerFaces plus the consent the faces were collected under, stored with each face. */
+  async registerFacesWithConsent(groupId: string, image: ImageSource, options: RegisterWithConsentOptions): Promise<RegisterResult> {
+    const { header, data } = await this.call<Omit<RegisterResult, 'resultCode' | 'resultMessage'>>('POST', `/groups/${seg(groupId)}/faces`, {
+      api: 'x',
+      body: { image: imageJson(image), ...options },
+    });
+    return { resultCode: header.resultCode, resultMessage: header.resultMessage, ...data };
+  }
+
+  /** Every face held for a subject (by externalImageId) in every group of the app; never vectors. */
+  async subjectAccess(externalImageId: string): Promise<SubjectAccessResult> {
+    return (await this.call<SubjectAccessResult>('GET', `/subjects/${seg(externalImageId)}`, { api: 'x' })).data;
+  }
+
+  /** The same list as CSV text (header row, then one row per face). */
+  async subjectAccessCsv(externalImageId: string): Promise<string> {
+    const { res, text, url } = await this.send('GET', 'x', `/subjects/${seg(externalImageId)}/faces.csv`, {}, 'text/csv');
+    if (res.ok && /^text\/csv/i.test(res.headers.get('content-type') ?? '')) return text;
+    throw this.failure(res, text, 'GET', url); // a failure is the JSON envelope
+  }
+
+  /** Deletes every face of a subject in every group of the app; safe to retry. */
+  async eraseSubject(externalImageId: string): Promise<ErasureResult> {
+    return (await this.call<ErasureResult>('DELETE', `/subjects/${seg(externalImageId)}`, { api: 'x' })).data;
+  }
+
+  /** One page of the app's audit log, oldest first; see `auditLog` to iterate over all of it. */
+  async auditLogPage(query: AuditQuery = {}): Promise<AuditLogResult> {
+    const time = (t: Date | string | undefined) => (t instanceof Date ? t.toISOString() : t);
+    const q = { from: time(query.from), to: time(query.to), externalImageId: query.externalImageId, limit: query.limit, 'after-seq': query.afterSeq };
+    return (await this.call<AuditLogResult>('GET', '/audit', { api: 'x', query: q })).data;
+  }
+
+  /** Every matching audit entry, fetching pages (by seq) as the loop goes. */
+  async *auditLog(query: Omit<AuditQuery, 'limit'> & IterateOptions = {}): AsyncIterableIterator<AuditEntry> {
+    const { pageSize, ...filter } = query;
+    const limit = pageSize ?? MAX_AUDIT_PAGE;
+    let afterSeq = filter.afterSeq;
+    for (;;) {
+      const page = await this.auditLogPage({ ...filter, limit, afterSeq });
+      yield* page.entries;
+      if (page.entries.length < limit) return;
+      afterSeq = page.entries[page.entries.length - 1].seq;
+    }
+  }
+
+  /** The app's default retention period and each group's own. */
+  async getRetention(): Promise<RetentionSettings> {
+    return (await this.call<RetentionSettings>('GET', '/retention', { api: 'x' })).data;
+  }
+
+  /** Faces of groups without their own period are deleted once older than `retentionDays`. */
+  async setAppRetention(retentionDays: number): Promise<void> {
+    await this.call('PUT', '/retention', { api: 'x', body: { retentionDays } });
+  }
+
+  async clearAppRetention(): Promise<void> {
+    await this.call('DELETE', '/retention', { api: 'x' });
+  }
+
+  /** A group's own period, which wins over the app's default. */
+  async setGroupRetention(groupId: string, retentionDays: number): Promise<void> {
+    await this.call('PUT', `/groups/${seg(groupId)}/retention`, { api: 'x', body: { retentionDays } });
+  }
+
+  async clearGroupRetention(groupId: string): Promise<void> {
+    await this.call('DELETE', `/groups/${seg(groupId)}/retention`, { api: 'x' });
+  }
+
   // ── transport ─────────────────────────────────────────────────────────────
 
   private async call<T = undefined>(
-    method: 'GET' | 'POST' | 'DELETE',
+    method: Method,
     path: string,
-    request: { query?: Record<string, string | number | undefined>; body?: object } = {},
+    request: { api?: Api; query?: Query; body?: object } = {},
   ): Promise<{ header: ResponseHeader; data: T }> {
-    const url = new URL(this.root + path);
+    const { res, text, url } = await this.send(method, request.api ?? 'v2', path, request);
+    const envelope = parseEnvelope(text);
+    if (!envelope || !envelope.header.isSuccessful) throw this.failure(res, text, method, url);
+    return { header: envelope.header, data: envelope.data as T };
+  }
+
+  private async send(method: Method, api: Api, path: string, request: { query?: Query; body?: object }, accept = 'application/json'): Promise<{ res: Response; text: string; url: URL }> {
+    const url = new URL(this.roots[api] + path);
     for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { authorization: this.secretKey, accept: 'application/json' };
+    const headers: Record<string, string> = { authorization: this.secretKey, accept };
     if (request.body) headers['content-type'] = 'application/json';
     const res = await this.fetchImpl(url, {
       method,
@@ -178,23 +271,27 @@ export class FacerecClient {
       ...(request.body ? { body: JSON.stringify(request.body) } : {}),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
-    const text = await res.text();
+    return { res, text: await res.text(), url };
+  }
+
+  /** The error for an answer that is a failure envelope, or no envelope at all. */
+  private failure(res: Response, text: string, method: string, url: URL): Error {
     const envelope = parseEnvelope(text);
-    if (!envelope) throw new FacerecProtocolError(res.status, `${method} ${url.pathname}: HTTP ${res.status}, not an NHN envelope: ${text.slice(0, 200)}`);
+    if (!envelope) return new FacerecProtocolError(res.status, `${method} ${url.pathname}: HTTP ${res.status}, not an NHN envelope: ${text.slice(0, 200)}`);
     const { header } = envelope;
-    if (!header.isSuccessful) {
-      const retryAfter = Number(res.headers.get('retry-after'));
-      throw new FacerecApiError(
-        header.resultCode,
-        header.resultMessage,
-        res.headers.get('x-request-id') ?? undefined,
-        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
-        header.detail,
-      );
-    }
-    return { header, data: envelope.data as T };
+    const retryAfter = Number(res.headers.get('retry-after'));
+    return new FacerecApiError(
+      header.resultCode,
+      header.resultMessage,
+      res.headers.get('x-request-id') ?? undefined,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+      header.detail,
+    );
   }
 }
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+type Query = Record<string, string | number | undefined>;
 
 function parseEnvelope(text: string): { header: ResponseHeader; data?: unknown } | undefined {
   try {

@@ -189,3 +189,85 @@ export interface VerifyResult {
 }
 
 export type SpoofingResult = DetectResult;
+
+// ── facerec's privacy extension (/x/v1/appkeys/{appKey}; not on NHN Cloud) ─────
+
+/** What the data subject agreed to: each 1–255 characters without control characters. */
+export interface ConsentOptions {
+  /** Your reference to the consent (a record id, a form and its version). */
+  consentRef?: string;
+  /** What the face is processed for, as the consent states it. */
+  purpose?: string;
+}
+
+export type RegisterWithConsentOptions = RegisterOptions & ConsentOptions;
+
+/** A face as subject access shows it: where it is and what describes it, never its vector. */
+export interface SubjectFace {
+  groupId: string;
+  faceId: string;
+  imageId: string;
+  externalImageId: string;
+  /** UTC, `YYYY-MM-DDTHH:mm:ss`. */
+  createTime: string;
+  bbox: BoundingBox;
+  confidence: number;
+  /** Present when the face was registered with consent metadata. */
+  consentRef?: string;
+  purpose?: string;
+}
+
+export interface SubjectAccessResult {
+  externalImageId: string;
+  faceCount: number;
+  faces: SubjectFace[];
+}
+
+export interface ErasureResult {
+  externalImageId: string;
+  /** Faces this call deleted (a retry counts only what was still there). */
+  deletedFaceCount: number;
+  /** Groups that held some of them; groups with none are not listed. */
+  groups: { groupId: string; deletedFaceCount: number }[];
+}
+
+export type AuditAction = 'register' | 'delete' | 'search' | 'verify' | 'compare' | 'erase' | 'export' | 'expire';
+
+/** One audit log entry; subjects and faces appear only as keyed pseudonyms. */
+export interface AuditEntry {
+  seq: number;
+  /** ISO 8601. */
+  time: string;
+  action: AuditAction;
+  groupId?: string;
+  subjectRef?: string;
+  faceRefs: string[];
+  count: number;
+  requestId?: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditQuery {
+  /** Inclusive. */
+  from?: Date | string;
+  /** Exclusive. */
+  to?: Date | string;
+  /** Only entries about this subject. */
+  externalImageId?: string;
+  /** 1..1000 (server default 100). */
+  limit?: number;
+  /** Only entries after this seq (paging: the last seq seen). */
+  afterSeq?: number;
+}
+
+export interface AuditLogResult {
+  entryCount: number;
+  entries: AuditEntry[];
+}
+
+export interface RetentionSettings {
+  /** The app's default period in days; absent: groups without their own keep their faces. */
+  defaultRetentionDays?: number;
+  groups: { groupId: string; retentionDays: number }[];
+}

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { FaceApiError } from '../domain/errors.js';
 import type { Apps } from '../domain/apps.js';
+import type { AuditTrail } from '../domain/audit.js';
+import type { PrivacyService } from '../domain/privacy.js';
+import type { RetentionService } from '../domain/retention.js';
 import type { FaceService } from '../domain/service.js';
 
 /** What the HTTP adapters need: one domain API, the app registry, and the upload cap. */
@@ -10,6 +13,12 @@ export interface HttpContext {
   maxImageBytes: number;
   /** True while the engine's queue is full: image requests are then refused before their body is read. */
   engineSaturated?: () => boolean;
+  /** The privacy extension (`/x/v1`); without it those routes are not served. */
+  privacy?: PrivacyService;
+  /** The audit log's query route (`/x/v1/…/audit`); served with `privacy`. */
+  audit?: AuditTrail;
+  /** Retention periods (`/x/v1/…/retention`); served with `privacy`. */
+  retention?: RetentionService;
 }
 
 declare module 'fastify' {

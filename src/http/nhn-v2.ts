@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FaceApiError } from '../domain/errors.js';
+import type { FaceService } from '../domain/service.js';
 import type { ImageInput } from '../domain/types.js';
 import { bool, detailFlags, imageFromJson, imageFromMultipart, int, listPage, readBody, spoofCondition, str, type Fields, type ParsedBody } from './request-parts.js';
 import { success } from './envelope.js';
@@ -19,6 +20,15 @@ function credentialProblem(authorization: string | undefined): string {
   return 'the appKey and the secret key in Authorization do not match an app of this server';
 }
 
+/** The image of a JSON (`image: {url|bytes}`) or multipart (`imageFile`) request. */
+const imageOf = (b: ParsedBody, jsonField: string, fileField: string, urlField?: string): ImageInput =>
+  b.multipart ? imageFromMultipart(b.fields, b.files, fileField, urlField) : imageFromJson(b.fields[jsonField], jsonField);
+
+/** What v2 register passes the domain after appKey and groupId; the extension's register reads the same body. */
+export function registerArgs(b: ParsedBody): [ImageInput, Parameters<FaceService['register']>[3], Parameters<FaceService['register']>[4]] {
+  return [imageOf(b, 'image', 'imageFile'), { limit: int(b.fields, 'limit'), externalImageId: str(b.fields, 'externalImageId') }, detailFlags(b.fields)];
+}
+
 type P<T extends string> = FastifyRequest<{ Params: Record<T | 'appKey', string>; Querystring: Fields }>;
 
 /**
@@ -36,9 +46,7 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
   });
   refuseImageWorkWhenSaturated(app, ctx);
   const body = (req: FastifyRequest) => readBody(req, maxImageBytes);
-  /** The image of a JSON (`image: {url|bytes}`) or multipart (`imageFile`) request. */
-  const image = (b: ParsedBody, jsonField: string, fileField: string, urlField?: string): ImageInput =>
-    b.multipart ? imageFromMultipart(b.fields, b.files, fileField, urlField) : imageFromJson(b.fields[jsonField], jsonField);
+  const image = imageOf;
 
   app.post('/groups', { schema: S.createGroup }, async (req: P<never>) => {
     const b = await body(req);
@@ -68,13 +76,7 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
 
   app.post('/groups/:groupId/faces', { schema: S.register, config: { carriesImage: true } }, async (req: P<'groupId'>) => {
     const b = await body(req);
-    const r = await service.register(
-      req.params.appKey,
-      req.params.groupId,
-      image(b, 'image', 'imageFile'),
-      { limit: int(b.fields, 'limit'), externalImageId: str(b.fields, 'externalImageId') },
-      detailFlags(b.fields),
-    );
+    const r = await service.register(req.params.appKey, req.params.groupId, ...registerArgs(b));
     return registered(r, registerData(r));
   });
 

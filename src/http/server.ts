@@ -3,12 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import multipart from '@fastify/multipart';
+import { requestContext } from '../domain/audit.js';
 import { FaceApiError, RESULT_CODES } from '../domain/errors.js';
 import { failure } from './envelope.js';
 import { noSuchRoute, refusalOf, unroutableUrl } from './refusals.js';
 import { ServerMetrics, trackRequests } from './metrics.js';
 import { nhnV1 } from './nhn-v1.js';
 import { nhnV2 } from './nhn-v2.js';
+import { X_V1_PREFIX, xV1 } from './x-v1.js';
 import { CONSOLE_PREFIX, webConsole } from './console.js';
 import { registerOpenApi } from './openapi.js';
 import { noteRefusal, RequestLogController } from './request-log.js';
@@ -56,6 +58,11 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  // The audit trail records the request id and app of the call it accounts for (domain/audit.ts).
+  app.addHook('onRequest', (req, _reply, done) => {
+    const appKey = (req.params as { appKey?: unknown } | undefined)?.appKey;
+    requestContext.run({ requestId: req.id, ...(typeof appKey === 'string' ? { appKey } : {}) }, done);
+  });
   app.addHook('onRequest', async (req) => {
     // NHN's examples send `Content-Type: application/json` on every call, DELETE included, with no
     // body; Fastify would parse that empty body as JSON and fail (-40000). A DELETE without a body
@@ -101,6 +108,7 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
 
   app.register(nhnV1, { ...ctx, prefix: '/nhn-face-reco/v1.0/appkeys/:appKey' });
   app.register(nhnV2, { ...ctx, prefix: '/v2.0/appkeys/:appKey' });
+  if (ctx.privacy) app.register(xV1(ctx.privacy, ctx.audit, ctx.retention), { ...ctx, prefix: X_V1_PREFIX });
   app.register(webConsole, { maxImageBytes: ctx.maxImageBytes });
   // The front door: a browser pointed at the server lands on the console, not on a 404 envelope.
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect(`${CONSOLE_PREFIX}/`));

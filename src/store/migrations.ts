@@ -97,6 +97,65 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    description: 'audit log: append-only, hash-chained (docs/privacy.md)',
+    sql: /* sql */ `
+      CREATE TABLE audit_log (
+        seq        INTEGER PRIMARY KEY, -- chain position; part of each hash
+        time       INTEGER NOT NULL,    -- epoch ms
+        appKey     TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        groupId    TEXT,
+        subjectRef TEXT,                -- keyed pseudonym of the externalImageId
+        faceRefs   TEXT NOT NULL,       -- JSON array of keyed pseudonyms of faceIds
+        count      INTEGER NOT NULL,
+        requestId  TEXT,
+        prevHash   TEXT NOT NULL,
+        hash       TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX audit_by_time ON audit_log (appKey, time);
+      CREATE INDEX audit_by_subject ON audit_log (appKey, subjectRef, time);
+      -- Append-only: no entry changes, and only the oldest may go (retention prunes from the head).
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only');
+      END;
+      CREATE TRIGGER audit_log_prune_from_head BEFORE DELETE ON audit_log
+        WHEN OLD.seq > (SELECT min(seq) FROM audit_log) BEGIN
+        SELECT RAISE(ABORT, 'audit entries are removed only from the oldest on');
+      END;
+    `,
+  },
+  {
+    version: 4,
+    description: 'retention periods per app (default) and per group (docs/privacy.md)',
+    sql: /* sql */ `
+      CREATE TABLE app_retention (
+        appKey   TEXT PRIMARY KEY REFERENCES apps (appKey) ON DELETE CASCADE,
+        periodMs INTEGER NOT NULL CHECK (periodMs > 0)
+      ) STRICT;
+      -- Goes with its group: a group created again under the same id starts without one.
+      CREATE TABLE group_retention (
+        appKey   TEXT NOT NULL,
+        groupId  TEXT NOT NULL,
+        periodMs INTEGER NOT NULL CHECK (periodMs > 0),
+        PRIMARY KEY (appKey, groupId),
+        FOREIGN KEY (appKey, groupId) REFERENCES groups (appKey, groupId) ON DELETE CASCADE
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 5,
+    description: 'consent metadata of faces registered through the privacy extension',
+    sql: /* sql */ `
+      -- Goes with its face (deleted, erased, expired, or with its group or app).
+      CREATE TABLE face_consent (
+        faceId     TEXT PRIMARY KEY REFERENCES faces (faceId) ON DELETE CASCADE,
+        consentRef TEXT,
+        purpose    TEXT
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

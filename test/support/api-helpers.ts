@@ -25,13 +25,13 @@ export interface TestApi {
   dispose(): Promise<void>;
 }
 
-export async function startApi(overrides: Partial<Config> = {}, dataDir = mkdtempSync(join(tmpdir(), 'facerec-api-'))): Promise<TestApi> {
+export async function startApi(overrides: Partial<Config> = {}, dataDir = mkdtempSync(join(tmpdir(), 'facerec-api-')), runtimeOptions: Parameters<typeof createRuntime>[2] = {}): Promise<TestApi> {
   const base = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '11'.repeat(32) });
   const config: Config = { ...base, ...overrides, limits: { ...base.limits, ...(overrides.limits ?? {}) } };
-  const runtime = createRuntime(config, await engine());
+  const runtime = createRuntime(config, await engine(), runtimeOptions);
   const apps = await runtime.apps.list();
   const keys = apps.length ? { appKey: apps[0].appKey, secretKey: 'test-secret' } : await runtime.apps.create({ secretKey: 'test-secret' });
-  const app = buildServer({ service: runtime.service, apps: runtime.apps, maxImageBytes: config.maxImageBytes });
+  const app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, maxImageBytes: config.maxImageBytes });
   await app.ready();
   const call = async (url: string, method: string, body: unknown, headers: Record<string, string>) => {
     const res = await app.inject({ method: method as 'GET', url, headers, ...(body === undefined ? {} : typeof body === 'object' && !(body instanceof Buffer) ? { payload: body as object } : { payload: body as Buffer }) });

@@ -521,6 +521,108 @@ export function alignedSpoofingCases(images: HostileImages): FuzzCase[] {
 }
 
 /** The whole fixed corpus. */
+/**
+ * The privacy extension (`/x/v1`): hostile subjects and audit queries. Erasures here name
+ * subjects the target never registered, so the target face survives the corpus.
+ */
+export function privacyCases(): FuzzCase[] {
+  const P = C.InvalidParam;
+  const x = (name: string, method: string, path: string, expect: readonly number[], headers?: (t: FuzzTarget) => Record<string, string>, status = 200): FuzzCase => ({
+    name: `privacy/${name}`,
+    category: 'http',
+    call: (t) => ({ method, url: `/x/v1/appkeys/${t.appKey}${path}`, headers: headers ? headers(t) : { authorization: t.secretKey } }),
+    expect,
+    status,
+  });
+  return [
+    x('subject-ok', 'GET', '/subjects/nobody-here', [C.Success]),
+    x('erase-unknown-subject', 'DELETE', '/subjects/nobody-here', [C.Success]),
+    x('subject-space', 'GET', '/subjects/a%20b', [P]),
+    x('subject-nul', 'DELETE', '/subjects/a%00b', [P]),
+    x('subject-dot-dot', 'DELETE', '/subjects/..%2F..%2Fetc', [P]),
+    x('subject-unicode', 'GET', `/subjects/${encodeURIComponent('홍길동')}`, [P]),
+    x('subject-256-chars', 'GET', `/subjects/${'s'.repeat(256)}`, [P]),
+    x('subject-5000-chars', 'DELETE', `/subjects/${'s'.repeat(5000)}`, [P]),
+    x('subject-bad-percent', 'GET', '/subjects/%E0%A4%A/faces.csv', [P]),
+    x('subject-csv-bad', 'GET', '/subjects/a%20b/faces.csv', [P]),
+    x('subject-no-auth', 'DELETE', '/subjects/nobody-here', [C.UnauthorizedAppKeyOrSecretKey], () => ({})),
+    x('subject-bearer', 'GET', '/subjects/nobody-here', [C.UnauthorizedAppKeyOrSecretKey], (t) => ({ authorization: `Bearer ${t.secretKey}` })),
+    x('subject-put', 'PUT', '/subjects/nobody-here', [P], undefined, 404),
+    x('audit-ok', 'GET', '/audit?limit=5', [C.Success]),
+    x('audit-limit-zero', 'GET', '/audit?limit=0', [P]),
+    x('audit-limit-huge', 'GET', '/audit?limit=999999999999999999999', [P]),
+    x('audit-limit-twice', 'GET', '/audit?limit=1&limit=2', [P]),
+    x('audit-from-garbage', 'GET', '/audit?from=yesterday', [P]),
+    x('audit-to-before-from', 'GET', '/audit?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', [P]),
+    x('audit-subject-bad', 'GET', '/audit?externalImageId=%00', [P]),
+    x('audit-after-seq-text', 'GET', '/audit?after-seq=abc', [P]),
+    x('audit-after-seq-negative', 'GET', '/audit?after-seq=-1', [P]),
+    x('audit-no-auth', 'GET', '/audit', [C.UnauthorizedAppKeyOrSecretKey], () => ({})),
+    x('retention-get', 'GET', '/retention', [C.Success]),
+    x('retention-no-body', 'PUT', '/retention', [P]),
+    x('retention-missing-group', 'PUT', '/groups/no-such-group/retention', [P, C.NotFoundGroupError]),
+    x('retention-bad-group-id', 'DELETE', '/groups/a%00b/retention', [P]),
+    x('retention-unknown-group-clear', 'DELETE', '/groups/no-such-group/retention', [C.NotFoundGroupError]),
+    x('retention-no-auth', 'DELETE', '/retention', [C.UnauthorizedAppKeyOrSecretKey], () => ({})),
+  ];
+}
+
+/**
+ * The extension's register with consent (`POST /x/v1/…/groups/{groupId}/faces`): hostile consent
+ * fields in JSON and multipart, beside a valid image, and the register failures v2 answers.
+ */
+export function consentRegisterCases(valid: Uint8Array): FuzzCase[] {
+  const P = C.InvalidParam;
+  const img = Buffer.from(valid).toString('base64');
+  const url = (t: FuzzTarget, groupId = t.groupId) => `/x/v1/appkeys/${t.appKey}/groups/${groupId}/faces`;
+  const json = (name: string, fields: Record<string, unknown>, expect: readonly number[], o: { groupId?: string; auth?: boolean; raw?: string } = {}): FuzzCase => ({
+    name: `consent/${name}`,
+    category: 'json',
+    call: (t) => ({
+      method: 'POST',
+      url: url(t, o.groupId),
+      headers: { ...(o.auth === false ? {} : { authorization: t.secretKey }), 'content-type': 'application/json' },
+      payload: Buffer.from(o.raw ?? JSON.stringify({ image: { bytes: img }, limit: 1, ...fields }), 'utf8'),
+    }),
+    expect,
+  });
+  const form = (name: string, parts: Part[], expect: readonly number[]): FuzzCase => ({
+    name: `consent/${name}`,
+    category: 'multipart',
+    call: (t) => {
+      const { payload, contentType } = multipartBody([{ name: 'limit', value: '1' }, ...parts, { name: 'imageFile', file: valid }]);
+      return { method: 'POST', url: url(t), headers: { authorization: t.secretKey, 'content-type': contentType }, payload };
+    },
+    expect,
+  });
+  return [
+    json('ok', { consentRef: 'form-7', purpose: 'door access' }, [C.Success]),
+    json('unicode-ok', { purpose: '출입 관리 ✓ \u202e' }, [C.Success]),
+    json('none-ok', {}, [C.Success]),
+    json('null-is-absent', { consentRef: null }, [C.Success]),
+    json('empty', { consentRef: '' }, [P]),
+    json('256-chars', { purpose: 'p'.repeat(256) }, [P]),
+    json('huge', { purpose: 'p'.repeat(1_000_000) }, [P]),
+    json('nul', { consentRef: 'a\u0000b' }, [P]),
+    json('newline', { purpose: 'a\nb' }, [P]),
+    json('c1-control', { purpose: 'a\u0085b' }, [P]),
+    json('number', { consentRef: 7 }, [P]),
+    json('array', { purpose: ['a'] }, [P]),
+    json('object', { consentRef: { $ne: '' } }, [P]),
+    json('bool', { purpose: true }, [P]),
+    json('duplicate-key-last-bad', {}, [P], { raw: `{"image":{"bytes":"${img}"},"limit":1,"consentRef":"ok","consentRef":""}` }),
+    json('bad-image', { consentRef: 'c' }, [C.InvalidImageBytesException], { raw: '{"image":{"bytes":"@@@@"},"limit":1,"consentRef":"c"}' }),
+    json('unknown-group', { consentRef: 'c' }, [C.NotFoundGroupError], { groupId: 'no-such-group' }),
+    json('bad-group-id', { consentRef: 'c' }, [P, C.NotFoundGroupError], { groupId: 'a%00b' }),
+    json('no-auth', { consentRef: 'c' }, [C.UnauthorizedAppKeyOrSecretKey], { auth: false }),
+    form('multipart-ok', [{ name: 'consentRef', value: 'form-7' }, { name: 'purpose', value: 'door access' }], [C.Success]),
+    form('multipart-nul', [{ name: 'consentRef', value: 'a\u0000b' }], [P]),
+    form('multipart-empty', [{ name: 'purpose', value: '' }], [P]),
+    form('multipart-doubled', [{ name: 'consentRef', value: 'a' }, { name: 'consentRef', value: 'b' }], [P]),
+    form('multipart-crlf', [{ name: 'purpose', value: 'a\r\nb' }], [P]),
+  ];
+}
+
 export function fixedCases(images: HostileImages, valid: Uint8Array): FuzzCase[] {
-  return [...imageCases(images, valid), ...alignedSpoofingCases(images), ...base64Cases(valid), ...jsonCases(valid), ...multipartCases(valid, images.overByteLimit.bytes), ...httpCases()];
+  return [...imageCases(images, valid), ...alignedSpoofingCases(images), ...base64Cases(valid), ...jsonCases(valid), ...multipartCases(valid, images.overByteLimit.bytes), ...httpCases(), ...privacyCases(), ...consentRegisterCases(valid)];
 }

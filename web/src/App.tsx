@@ -4,12 +4,14 @@ import { ComparePage } from './pages/ComparePage';
 import { DetectPage } from './pages/DetectPage';
 import { GroupPage } from './pages/GroupPage';
 import { GroupsPage } from './pages/GroupsPage';
+import { PrivacyPage } from './pages/PrivacyPage';
 import { useKeys } from './session/keys';
 
 const TABS: { href: string; label: string; active(r: Route): boolean }[] = [
   { href: '#/detect', label: 'Detect', active: (r) => r.page === 'detect' },
   { href: '#/compare', label: 'Compare', active: (r) => r.page === 'compare' },
   { href: '#/groups', label: 'Groups', active: (r) => r.page === 'groups' || r.page === 'group' },
+  { href: '#/privacy', label: 'Privacy', active: (r) => r.page === 'privacy' },
 ];
 
 export function App() {
@@ -56,5 +58,7 @@ function Page({ route }: { route: Route }) {
     case 'group':
       // keyed so that switching groups starts every panel afresh
       return <GroupPage key={route.groupId} groupId={route.groupId} />;
+    case 'privacy':
+      return <PrivacyPage />;
   }
 }

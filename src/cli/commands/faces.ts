@@ -23,10 +23,16 @@ export function addFacesCommands(program: Command): void {
     .description('register the largest faces of an image (a file or an http(s) URL)')
     .option('--limit <n>', 'faces to register from the image, largest first', intIn(1, 20), 1)
     .option('--external-id <id>', 'externalImageId to store with the faces ([a-zA-Z0-9_.\\-:], ≤255)')
+    .option('--consent-ref <text>', 'reference to the consent the photo was collected under, stored with the faces (facerec extension)')
+    .option('--purpose <text>', 'what the faces are processed for, as the consent states it (facerec extension)')
     .action((groupId: string, image: string, _o: object, cmd: Command) => {
       const opts = globals(cmd);
       return withSession(opts, async ({ client }) => {
-        const r = await client.registerFaces(groupId, await readImageArg(image), { limit: opts.limit as number, externalImageId: opts.externalId as string | undefined });
+        const options = { limit: opts.limit as number, externalImageId: opts.externalId as string | undefined };
+        const consent = { consentRef: opts.consentRef as string | undefined, purpose: opts.purpose as string | undefined };
+        const img = await readImageArg(image);
+        // Consent goes through the privacy extension's register; without it, NHN's own route.
+        const r = consent.consentRef !== undefined || consent.purpose !== undefined ? await client.registerFacesWithConsent(groupId, img, { ...options, ...consent }) : await client.registerFaces(groupId, img, options);
         emit(opts.json, r, () => {
           const lines = [`added ${r.addedFaceCount} face(s), not added ${r.notAddedFaceCount}`];
           if (r.resultCode !== 0) lines.push(`partial success: ${r.resultMessage} (resultCode ${r.resultCode}): the group is full`);

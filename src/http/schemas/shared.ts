@@ -38,7 +38,7 @@ const count = (description: string): JsonSchema => ({ type: 'integer', minimum: 
  * so the document names them (FaceDetail, StoredFace…) for readers and client generators.
  */
 const named = (id: string, schema: JsonSchema): JsonSchema => ({ $id: id, title: id, ...schema });
-const ref = (id: string): JsonSchema => ({ $ref: `${id}#` });
+export const ref = (id: string): JsonSchema => ({ $ref: `${id}#` });
 
 const BBox = named('BBox', closed(
   { x0: fraction('left, as a fraction of the image width'), y0: fraction('top, as a fraction of the image height'), x1: fraction('right'), y1: fraction('bottom') },

@@ -3,6 +3,7 @@ import type {
   DetailOptions,
   DetectData,
   Envelope,
+  ErasureData,
   FacesData,
   GroupDetails,
   GroupsData,
@@ -11,6 +12,7 @@ import type {
   RegisterData,
   SearchData,
   StoredFace,
+  SubjectData,
   VerifyData,
 } from './types';
 
@@ -105,10 +107,43 @@ export class FaceApi {
     return this.call('POST', '/faces/compare', undefined, form);
   }
 
+  // ── privacy extension (/x/v1: same keys, same envelope) ─────────────────
+
+  /** Every face held for a subject (externalImageId) in every group of the app; never vectors. */
+  subject(externalImageId: string): Promise<SubjectData> {
+    return this.call('GET', `/subjects/${encodeURIComponent(externalImageId)}`, undefined, undefined, 'x');
+  }
+
+  /** The same record as CSV, for a download (a link cannot carry the Authorization header). */
+  async subjectCsv(externalImageId: string): Promise<Blob> {
+    const url = `${this.root('x')}/subjects/${encodeURIComponent(externalImageId)}/faces.csv`;
+    const res = await this.send(url, { method: 'GET', headers: { authorization: this.keys.secretKey }, cache: 'no-store' });
+    if (res.ok && /^text\/csv/i.test(res.headers.get('content-type') ?? '')) return res.blob();
+    const envelope = await readEnvelope(res); // a failure is the JSON envelope
+    throw new ApiError(envelope.header.resultMessage, res.status, envelope.header);
+  }
+
+  /** Deletes every face of the subject in every group of the app. */
+  eraseSubject(externalImageId: string): Promise<ErasureData> {
+    return this.call('DELETE', `/subjects/${encodeURIComponent(externalImageId)}`, undefined, undefined, 'x');
+  }
+
   // ── transport ───────────────────────────────────────────────────────────
 
-  private async call<T>(method: string, path: string, query?: Query, body?: FormData | object): Promise<T> {
-    const url = `/v2.0/appkeys/${encodeURIComponent(this.keys.appKey)}${path}${queryString(query)}`;
+  private root(api: 'v2' | 'x'): string {
+    return `${api === 'x' ? '/x/v1' : '/v2.0'}/appkeys/${encodeURIComponent(this.keys.appKey)}`;
+  }
+
+  private async send(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      throw new ApiError(`the server did not answer (${(err as Error).message})`, 0);
+    }
+  }
+
+  private async call<T>(method: string, path: string, query?: Query, body?: FormData | object, api: 'v2' | 'x' = 'v2'): Promise<T> {
+    const url = `${this.root(api)}${path}${queryString(query)}`;
     const headers: Record<string, string> = { authorization: this.keys.secretKey };
     let payload: BodyInit | undefined;
     if (body instanceof FormData) {
@@ -117,12 +152,7 @@ export class FaceApi {
       headers['content-type'] = 'application/json';
       payload = JSON.stringify(body);
     }
-    let res: Response;
-    try {
-      res = await fetch(url, { method, headers, body: payload, cache: 'no-store' });
-    } catch (err) {
-      throw new ApiError(`the server did not answer (${(err as Error).message})`, 0);
-    }
+    const res = await this.send(url, { method, headers, body: payload, cache: 'no-store' });
     const envelope = await readEnvelope<T>(res);
     if (!envelope.header.isSuccessful) {
       throw new ApiError(envelope.header.resultMessage, res.status, envelope.header);

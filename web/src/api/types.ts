@@ -94,3 +94,6 @@ export interface Page<T> {
   items: T[];
   nextToken?: string;
 }
+
+// facerec's privacy extension (/x/v1, docs/privacy.md), as the TypeScript client types it.
+export type { ErasureResult as ErasureData, SubjectAccessResult as SubjectData, SubjectFace } from '../../../src/client/types';

@@ -1,6 +1,6 @@
 import { toGroupRef, type FaceSearch } from '../index/face-search.js';
 import type { Consent, ConsentRecords, StorageResidue } from '../store/privacy-store.js';
-import type { FaceRecord, Store } from '../store/store.js';
+import type { FaceRecord, GroupRecord, Store } from '../store/store.js';
 import { groupIdsOf } from './apps.js';
 import type { AuditTrail } from './audit.js';
 import { invalidParam } from './errors.js';
@@ -83,13 +83,8 @@ export class PrivacyService {
   /** Deletes faces a register just added (consent could not be recorded), from the store and the index. */
   private async undoRegister(appKey: string, groupId: string, faceIds: string[]): Promise<void> {
     const group = await this.store.getGroup(appKey, groupId);
-    const undone: string[] = [];
-    for (const faceId of faceIds) {
-      const key = await this.store.deleteFace(appKey, groupId, faceId);
-      if (key === undefined) continue;
-      undone.push(faceId);
-      if (group) this.reach.faceSearch.removed(toGroupRef(group), { key, faceId });
-    }
+    if (!group) return; // deleted meanwhile, with its faces
+    const undone = await deleteFaces(this.store, this.reach.faceSearch, group, faceIds);
     await this.audit?.record({ action: 'delete', appKey, groupId, faceIds: undone });
   }
 
@@ -115,15 +110,9 @@ export class PrivacyService {
         const group = await this.store.getGroup(appKey, groupId);
         if (!group) continue; // deleted meanwhile, with its faces
         const faces = await this.facesOf(appKey, groupId, id);
-        let deleted = 0;
-        for (const f of faces) {
-          const key = await this.store.deleteFace(appKey, groupId, f.faceId);
-          if (key === undefined) continue; // deleted meanwhile: not this call's to count
-          deleted++;
-          erased.push(f.faceId);
-          this.reach.faceSearch.removed(toGroupRef(group), { key, faceId: f.faceId });
-        }
-        if (deleted > 0) groups.push({ groupId, deletedFaceCount: deleted });
+        const deleted = await deleteFaces(this.store, this.reach.faceSearch, group, faces.map((f) => f.faceId));
+        erased.push(...deleted);
+        if (deleted.length > 0) groups.push({ groupId, deletedFaceCount: deleted.length });
       }
     } finally {
       // Also after a failure: what was deleted before it must not linger in snapshots or the WAL.
@@ -145,6 +134,21 @@ export class PrivacyService {
       if (!page.next) return out;
     }
   }
+}
+
+/**
+ * Deletes faces of a group from the store and its search index; returns those this call
+ * deleted (a face already gone, deleted by another request or process, is not this call's).
+ */
+export async function deleteFaces(store: Store, faceSearch: FaceSearch, group: GroupRecord, faceIds: string[]): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const faceId of faceIds) {
+    const key = await store.deleteFace(group.appKey, group.groupId, faceId);
+    if (key === undefined) continue;
+    deleted.push(faceId);
+    faceSearch.removed(toGroupRef(group), { key, faceId });
+  }
+  return deleted;
 }
 
 function requireSubject(externalImageId: unknown): string {

@@ -1,10 +1,9 @@
-import { toGroupRef } from '../index/face-search.js';
 import type { RetentionPolicies } from '../store/privacy-store.js';
 import type { Store } from '../store/store.js';
 import { groupIdsOf } from './apps.js';
 import type { AuditTrail } from './audit.js';
 import { FaceApiError, invalidParam } from './errors.js';
-import type { ErasureReach } from './privacy.js';
+import { deleteFaces, type ErasureReach } from './privacy.js';
 import { checkGroupId } from './validation.js';
 
 const DAY_MS = 86_400_000;
@@ -109,16 +108,12 @@ export class RetentionService {
     for (;;) {
       const batch = await this.policies.facesCreatedBefore(appKey, groupId, before, SWEEP_BATCH);
       if (batch.length === 0) break;
-      const deletedSoFar = expired.length;
-      for (const faceId of batch) {
-        const key = await this.store.deleteFace(appKey, groupId, faceId);
-        if (key === undefined) continue; // another process's sweep, or a client, was first
-        expired.push(faceId);
-        this.reach.faceSearch.removed(toGroupRef(group), { key, faceId });
-      }
+      // A face another process's sweep, or a client, deleted first is not counted here.
+      const deleted = await deleteFaces(this.store, this.reach.faceSearch, group, batch);
+      expired.push(...deleted);
       // Someone else deleted the whole batch: the next query will not see them, but should it
       // (a reader behind a writer), the next sweep finishes instead of this one spinning.
-      if (expired.length === deletedSoFar) break;
+      if (deleted.length === 0) break;
     }
     if (expired.length > 0) await this.audit?.record({ action: 'expire', appKey, groupId, faceIds: expired });
     return expired.length;

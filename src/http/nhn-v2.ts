@@ -46,7 +46,6 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
   });
   refuseImageWorkWhenSaturated(app, ctx);
   const body = (req: FastifyRequest) => readBody(req, maxImageBytes);
-  const image = imageOf;
 
   app.post('/groups', { schema: S.createGroup }, async (req: P<never>) => {
     const b = await body(req);
@@ -70,7 +69,7 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
 
   app.post('/faces/detect', { schema: S.detect, config: { carriesImage: true } }, async (req: P<never>) => {
     const b = await body(req);
-    const faces = await service.detect(image(b, 'image', 'imageFile'), detailFlags(b.fields));
+    const faces = await service.detect(imageOf(b, 'image', 'imageFile'), detailFlags(b.fields));
     return success({ faceDetailCount: faces.length, faceDetails: faces });
   });
 
@@ -110,7 +109,7 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
     const r = await service.searchByImage(
       req.params.appKey,
       req.params.groupId,
-      image(b, 'image', 'imageFile'),
+      imageOf(b, 'image', 'imageFile'),
       { limit: int(b.fields, 'limit'), threshold: int(b.fields, 'threshold') },
       detailFlags(b.fields),
     );
@@ -120,8 +119,8 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
   app.post('/faces/compare', { schema: S.compare, config: { carriesImage: true } }, async (req: P<never>) => {
     const b = await body(req);
     const r = await service.compare(
-      image(b, 'sourceImage', 'sourceImageFile', 'sourceImageUrl'),
-      image(b, 'targetImage', 'targetImageFile', 'targetImageUrl'),
+      imageOf(b, 'sourceImage', 'sourceImageFile', 'sourceImageUrl'),
+      imageOf(b, 'targetImage', 'targetImageFile', 'targetImageUrl'),
       int(b.fields, 'threshold'),
       detailFlags(b.fields),
     );
@@ -130,13 +129,13 @@ export async function nhnV2(app: FastifyInstance, ctx: HttpContext): Promise<voi
 
   app.post('/groups/:groupId/faces/:faceId/verify', { schema: S.verify, config: { carriesImage: true } }, async (req: P<'groupId' | 'faceId'>) => {
     const b = await body(req);
-    const r = await service.verify(req.params.appKey, req.params.groupId, req.params.faceId, image(b, 'compareImage', 'imageFile'), detailFlags(b.fields));
+    const r = await service.verify(req.params.appKey, req.params.groupId, req.params.faceId, imageOf(b, 'compareImage', 'imageFile'), detailFlags(b.fields));
     return success(r);
   });
 
   app.post('/spoofing', { schema: S.spoofing, config: { carriesImage: true } }, async (req: P<never>) => {
     const b = await body(req);
-    const faces = await service.spoofing(image(b, 'image', 'imageFile'), spoofCondition(b.fields), bool(b.fields, 'aligned', false));
+    const faces = await service.spoofing(imageOf(b, 'image', 'imageFile'), spoofCondition(b.fields), bool(b.fields, 'aligned', false));
     return success({ faceDetailCount: faces.length, faceDetails: faces });
   });
 }

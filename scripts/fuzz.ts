@@ -67,7 +67,7 @@ const errorLog = new Writable({
     done();
   },
 });
-const server = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, maxImageBytes: config.maxImageBytes }, { logger: { level: 'error', stream: errorLog } as never });
+const server = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, persons: runtime.persons, clusters: runtime.clusters, maxImageBytes: config.maxImageBytes }, { logger: { level: 'error', stream: errorLog } as never });
 await server.listen({ port: 0, host: '127.0.0.1' });
 const origin = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
 

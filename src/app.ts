@@ -17,6 +17,10 @@ import { ExactFaceSearch } from './index/exact-face-search.js';
 import { toGroupRef, type FaceSearch, type GroupRef } from './index/face-search.js';
 import { fetchImage } from './net/image-fetch.js';
 import { SqlitePrivacy } from './store/sqlite-privacy.js';
+import { SqlitePersons } from './store/sqlite-persons.js';
+import { PersonService } from './domain/persons.js';
+import { ClusterService } from './domain/clusters.js';
+import { UsearchNeighbours } from './index/cluster/knn.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -29,6 +33,10 @@ export interface Runtime {
   audit: AuditTrail;
   /** Retention periods and the sweep that applies them. */
   retention: RetentionService;
+  /** Persons of a group, search against them, album search (the /x/v1 extension, docs/persons.md). */
+  persons: PersonService;
+  /** Background clustering of a group's faces into identities. */
+  clusters: ClusterService;
   store: Store;
   /** 1:N search over groups (benchmarks and operations look at it; requests go through `service`). */
   faceSearch: FaceSearch;
@@ -101,6 +109,11 @@ export function createRuntime(
   const service: FaceService = new AuditedFaceService(audit, store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
   const reach = { faceSearch, flushIndex: () => faceSearch.saveChanged(), residue: sqlitePrivacy };
   const privacy = new PrivacyService(store, reach, audit, sqlitePrivacy);
+  // Persons and clustering: their own ports on their own connection (docs/persons.md).
+  const sqlitePersons = SqlitePersons.open(config.dataDir);
+  const persons = new PersonService(store, sqlitePersons, service, images, faceSearch, tokens, audit);
+  const clusters = new ClusterService(store, sqlitePersons, persons, new UsearchNeighbours(), EMBEDDING_SIZE, options.indexLog);
+  void clusters.resume().catch((err: unknown) => options.indexLog?.warn({ err }, 'clustering: could not resume interrupted jobs'));
   const retention = new RetentionService(store, sqlitePrivacy, reach, audit, options.clock);
   const sweep = () => retention.sweep().catch((err: unknown) => options.indexLog?.warn({ err }, 'retention: the sweep failed; it runs again within the hour'));
   let sweeping = sweep();
@@ -112,13 +125,15 @@ export function createRuntime(
   const swept = allGroups(store).then((groups) => faceSearch.removeOrphanSnapshots(groups)).catch((err: unknown) => {
     options.indexLog?.warn({ err }, 'vector index: could not sweep snapshots of deleted groups');
   });
-  return { service, apps: new Apps(store, (group) => faceSearch.dropped(group)), privacy, audit, retention, store, faceSearch, close: async () => {
+  return { service, apps: new Apps(store, (group) => faceSearch.dropped(group)), privacy, audit, retention, persons, clusters, store, faceSearch, close: async () => {
+    await clusters.close();
     clearInterval(auditPruner);
     clearInterval(sweeper);
     await sweeping;
     await swept;
     await faceSearch.close();
     sqlitePrivacy.close();
+    sqlitePersons.close();
     await store.close();
   } };
 }

@@ -34,7 +34,7 @@ export async function serve(config: Config): Promise<void> {
   let modelsLoaded = false;
   let closing = false;
   const server = buildServer(
-    { service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, maxImageBytes: config.maxImageBytes, engineSaturated: () => pool.queueDepth >= pool.maxQueue },
+    { service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, persons: runtime.persons, clusters: runtime.clusters, maxImageBytes: config.maxImageBytes, engineSaturated: () => pool.queueDepth >= pool.maxQueue },
     { logger: loggerOptions(config), ready: async () => modelsLoaded && !closing && (await storeAnswers(runtime.store)), metrics },
   );
   await ensureBootstrapApp(config, runtime, (msg) => server.log.info(msg));

@@ -31,7 +31,7 @@ before(async () => {
   const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) });
   runtime = createRuntime(config, await engine());
   ({ appKey } = await runtime.apps.create({ secretKey }));
-  app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, maxImageBytes: config.maxImageBytes });
+  app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, persons: runtime.persons, clusters: runtime.clusters, maxImageBytes: config.maxImageBytes });
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') registered.push(`${method.toLowerCase()} ${openapiPath(route.url)}`);
   });
@@ -250,6 +250,43 @@ describe('answers match the documented schemas', () => {
     await call('delete', `${d}/groups/{groupId}/retention`, `${base}/groups/doc-x/retention`);
     await call('delete', `${d}/retention`, `${base}/retention`);
     assert.deepEqual((await call('get', `${d}/retention`, `${base}/retention`)).data, { groups: [] });
+  });
+
+  test('x/v1 persons, clustering and album search, every operation', async () => {
+    const base = `/x/v1/appkeys/${appKey}`;
+    const d = '/x/v1/appkeys/{appKey}';
+    const g = `${d}/groups/{groupId}`;
+    const image = { bytes: b64(fixture('sample1.jpg')) };
+    await app.inject({ method: 'POST', url: `/v2.0/appkeys/${appKey}/groups`, headers: { authorization: secretKey }, payload: { groupId: 'doc-persons' } });
+    const gb = `${base}/groups/doc-persons`;
+    const created = await call('post', `${g}/persons`, `${gb}/persons`, { name: 'Doc', metadata: { k: 'v' } });
+    const personId = created.data.personId;
+    assert.equal((await call('post', `${g}/persons`, `${base}/groups/missing/persons`, {})).header.resultCode, -40030);
+    await call('get', `${g}/persons`, `${gb}/persons?limit=1`);
+    await call('patch', `${g}/persons/{personId}`, `${gb}/persons/${personId}`, { name: 'Doc 2' });
+    const reg = await call('post', `${g}/persons/register`, `${gb}/persons/register`, { name: 'Reg', images: [image, { bytes: '***' }] });
+    assert.equal(reg.data.person.faceCount, 1);
+    const faceId = reg.data.images[0].faceId;
+    const regPerson = reg.data.person.personId;
+    assert.equal((await call('post', `${g}/persons/{personId}/associate`, `${gb}/persons/${personId}/associate`, { faceIds: [faceId] })).header.resultCode, -40090);
+    await call('post', `${g}/persons/{personId}/disassociate`, `${gb}/persons/${regPerson}/disassociate`, { faceIds: [faceId] });
+    await call('post', `${g}/persons/{personId}/associate`, `${gb}/persons/${personId}/associate`, { faceIds: [faceId] });
+    const got = await call('get', `${g}/persons/{personId}`, `${gb}/persons/${personId}`);
+    assert.deepEqual(got.data.faceIds, [faceId]);
+    assert.equal((await call('get', `${g}/persons/{personId}`, `${gb}/persons/${regPerson}x`)).header.resultCode, -40080);
+    const found = await call('post', `${g}/persons/search`, `${gb}/persons/search`, multipart([{ name: 'imageFile', file: fixture('sample1.jpg') }, { name: 'threshold', value: '80' }]));
+    assert.equal(found.data?.persons[0]?.person.personId, personId, JSON.stringify(found).slice(0, 600));
+    await call('post', `${g}/persons/{personId}/verify`, `${gb}/persons/${personId}/verify`, { image });
+    const photos = await call('post', `${g}/photos/search`, `${gb}/photos/search`, { personId });
+    assert.equal(photos.data.photoCount, 1);
+    await call('post', `${g}/photos/search`, `${gb}/photos/search`, { image, threshold: 90 });
+    const job = await call('post', `${g}/cluster-jobs`, `${gb}/cluster-jobs`, {});
+    await runtime.clusters.idle();
+    const done = await call('get', `${g}/cluster-jobs/{jobId}`, `${gb}/cluster-jobs/${job.data.jobId}`);
+    assert.equal(done.data.state, 'succeeded');
+    assert.equal((await call('get', `${g}/cluster-jobs/{jobId}`, `${gb}/cluster-jobs/${regPerson}`)).header.resultCode, -40100);
+    assert.equal((await call('post', `${g}/cluster-jobs/{jobId}/clusters/{clusterId}/person`, `${gb}/cluster-jobs/${job.data.jobId}/clusters/0/person`, {})).header.resultCode, -40000, 'one face makes no cluster');
+    await call('delete', `${g}/persons/{personId}`, `${gb}/persons/${personId}?delete-faces=true`);
   });
 
   test('the check itself refuses an undocumented field, also inside a referenced object', async () => {

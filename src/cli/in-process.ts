@@ -37,6 +37,8 @@ export async function startLocalServer(config: Config, options: { appKey?: strin
       privacy: runtime.privacy,
       audit: runtime.audit,
       retention: runtime.retention,
+      persons: runtime.persons,
+      clusters: runtime.clusters,
       maxImageBytes: config.maxImageBytes,
     });
     await server.listen({ port: 0, host: '127.0.0.1' });

@@ -12,6 +12,10 @@ export const RESULT_CODES = {
   InvalidTokenError: -40040,
   NotFoundFaceIDError: -40050,
   ServiceQuotaExceededException: -40070,
+  // facerec's extension (/x/v1 persons and clustering, docs/persons.md); NHN has no such codes.
+  NotFoundPersonError: -40080,
+  FaceAlreadyAssociatedError: -40090,
+  NotFoundJobError: -40100,
   UnauthorizedAppKey: -41000,
   UnauthorizedAppKeyOrSecretKey: -41005,
   ImageTooLargeException: -45020,

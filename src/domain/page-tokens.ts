@@ -8,7 +8,8 @@ import type { FaceFilter } from '../store/store.js';
  */
 export type PageState =
   | { kind: 'groups'; appKey: string; limit: number; cursor: string }
-  | { kind: 'faces'; appKey: string; groupId: string; limit: number; filter: FaceFilter; cursor: string };
+  | { kind: 'faces'; appKey: string; groupId: string; limit: number; filter: FaceFilter; cursor: string }
+  | { kind: 'persons'; appKey: string; groupId: string; limit: number; cursor: string };
 
 interface Sealed {
   s: PageState;
@@ -48,7 +49,7 @@ export class PageTokens {
     }
     const s = sealed.s;
     if (sealed.e < this.now() || s.kind !== kind || s.appKey !== appKey) throw bad();
-    if (s.kind === 'faces' && s.groupId !== groupId) throw bad();
+    if ((s.kind === 'faces' || s.kind === 'persons') && s.groupId !== groupId) throw bad();
     return s as Extract<PageState, { kind: K }>;
   }
 

@@ -4,6 +4,8 @@ import type { Apps } from '../domain/apps.js';
 import type { AuditTrail } from '../domain/audit.js';
 import type { PrivacyService } from '../domain/privacy.js';
 import type { RetentionService } from '../domain/retention.js';
+import type { PersonService } from '../domain/persons.js';
+import type { ClusterService } from '../domain/clusters.js';
 import type { FaceService } from '../domain/service.js';
 
 /** What the HTTP adapters need: one domain API, the app registry, and the upload cap. */
@@ -19,6 +21,10 @@ export interface HttpContext {
   audit?: AuditTrail;
   /** Retention periods (`/x/v1/…/retention`); served with `privacy`. */
   retention?: RetentionService;
+  /** Persons, person search and album search (`/x/v1/…/persons`, `…/photos`); docs/persons.md. */
+  persons?: PersonService;
+  /** Clustering jobs (`/x/v1/…/cluster-jobs`); served with `persons`. */
+  clusters?: ClusterService;
 }
 
 declare module 'fastify' {

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { X_TAG } from './schemas/x-v1.js';
+import { X_PERSONS_TAG } from './schemas/x-v1-persons.js';
 import swaggerUi from '@fastify/swagger-ui';
 import { RESULT_CODES, type ResultName } from '../domain/errors.js';
 import { packageVersion } from '../package-version.js';
@@ -71,6 +72,7 @@ export function registerOpenApi(app: FastifyInstance): void {
         { name: 'v1.0', description: 'NHN Face Recognition API v1.0 — `/nhn-face-reco/v1.0/appkeys/{appKey}`' },
         { name: 'v2.0', description: 'NHN Face Recognition API v2.0 — `/v2.0/appkeys/{appKey}`, with the secret key' },
         { name: X_TAG, description: 'facerec privacy extension — `/x/v1/appkeys/{appKey}`, with the secret key (docs/privacy.md)' },
+        { name: X_PERSONS_TAG, description: 'facerec persons, clustering and album search — `/x/v1/appkeys/{appKey}`, with the secret key (docs/persons.md)' },
         { name: 'operations', description: 'Probes and metrics for operators; no credentials' },
       ],
       components: {

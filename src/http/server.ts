@@ -11,6 +11,7 @@ import { ServerMetrics, trackRequests } from './metrics.js';
 import { nhnV1 } from './nhn-v1.js';
 import { nhnV2 } from './nhn-v2.js';
 import { X_V1_PREFIX, xV1 } from './x-v1.js';
+import { xV1Persons } from './x-v1-persons.js';
 import { CONSOLE_PREFIX, webConsole } from './console.js';
 import { registerOpenApi } from './openapi.js';
 import { noteRefusal, RequestLogController } from './request-log.js';
@@ -109,6 +110,7 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
   app.register(nhnV1, { ...ctx, prefix: '/nhn-face-reco/v1.0/appkeys/:appKey' });
   app.register(nhnV2, { ...ctx, prefix: '/v2.0/appkeys/:appKey' });
   if (ctx.privacy) app.register(xV1(ctx.privacy, ctx.audit, ctx.retention), { ...ctx, prefix: X_V1_PREFIX });
+  if (ctx.persons) app.register(xV1Persons(ctx.persons, ctx.clusters), { ...ctx, prefix: X_V1_PREFIX });
   app.register(webConsole, { maxImageBytes: ctx.maxImageBytes });
   // The front door: a browser pointed at the server lands on the console, not on a 404 envelope.
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect(`${CONSOLE_PREFIX}/`));

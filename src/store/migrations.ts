@@ -156,6 +156,51 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    description: 'persons of a group and their faces; face clustering jobs (docs/persons.md)',
+    sql: /* sql */ `
+      -- A person goes with its group (and app); deleting a person leaves its faces in the group.
+      CREATE TABLE persons (
+        -- Insertion order, never reused: the keyset cursor of a listing.
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        personId   TEXT NOT NULL UNIQUE,
+        appKey     TEXT NOT NULL,
+        groupId    TEXT NOT NULL,
+        name       TEXT,
+        metadata   TEXT,             -- JSON object, at most 4 KB
+        createTime INTEGER NOT NULL, -- epoch ms
+        updateTime INTEGER NOT NULL, -- epoch ms
+        FOREIGN KEY (appKey, groupId) REFERENCES groups (appKey, groupId) ON DELETE CASCADE
+      ) STRICT;
+      CREATE INDEX persons_by_group ON persons (appKey, groupId, seq);
+
+      -- A face belongs to at most one person (the primary key). The association goes with the
+      -- face (deleted, erased, expired, with its group or app) and with the person.
+      CREATE TABLE person_faces (
+        faceId   TEXT PRIMARY KEY REFERENCES faces (faceId) ON DELETE CASCADE,
+        personId TEXT NOT NULL REFERENCES persons (personId) ON DELETE CASCADE
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX person_faces_by_person ON person_faces (personId);
+
+      -- Background clustering of a group's faces; goes with its group. The result holds face ids
+      -- only (no vectors).
+      CREATE TABLE cluster_jobs (
+        jobId      TEXT PRIMARY KEY,
+        appKey     TEXT NOT NULL,
+        groupId    TEXT NOT NULL,
+        state      TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+        percent    INTEGER NOT NULL DEFAULT 0,
+        params     TEXT NOT NULL,    -- JSON: thresholds and the listed faces, to run it again after a restart
+        result     TEXT,             -- JSON: clusters and unclustered faces
+        error      TEXT,
+        createTime INTEGER NOT NULL,
+        updateTime INTEGER NOT NULL,
+        FOREIGN KEY (appKey, groupId) REFERENCES groups (appKey, groupId) ON DELETE CASCADE
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX cluster_jobs_by_state ON cluster_jobs (state);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -31,7 +31,7 @@ export async function startApi(overrides: Partial<Config> = {}, dataDir = mkdtem
   const runtime = createRuntime(config, await engine(), runtimeOptions);
   const apps = await runtime.apps.list();
   const keys = apps.length ? { appKey: apps[0].appKey, secretKey: 'test-secret' } : await runtime.apps.create({ secretKey: 'test-secret' });
-  const app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, maxImageBytes: config.maxImageBytes });
+  const app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, persons: runtime.persons, clusters: runtime.clusters, maxImageBytes: config.maxImageBytes });
   await app.ready();
   const call = async (url: string, method: string, body: unknown, headers: Record<string, string>) => {
     const res = await app.inject({ method: method as 'GET', url, headers, ...(body === undefined ? {} : typeof body === 'object' && !(body instanceof Buffer) ? { payload: body as object } : { payload: body as Buffer }) });

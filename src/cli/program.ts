@@ -6,6 +6,7 @@ import { addFacesCommands } from './commands/faces.js';
 import { addGroupsCommands } from './commands/groups.js';
 import { addIndexCommand } from './commands/index-folder.js';
 import { addPrivacyCommands } from './commands/privacy.js';
+import { addPersonsCommands } from './commands/persons.js';
 import { addServeCommand } from './commands/serve.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { packageVersion } from '../package-version.js';
@@ -43,6 +44,9 @@ Examples:
   facerec --url http://localhost:8080 --json detect group.jpg
   facerec subjects export alice.jpg --format csv -o alice.csv
   facerec retention set 365 --group staff
+  facerec persons register family alice-1.jpg alice-2.jpg --name Alice
+  facerec photos family --image alice-3.jpg
+  facerec cluster family --to-persons
 ${EXIT_CODES_HELP}`,
     );
   addServeCommand(program);
@@ -52,5 +56,6 @@ ${EXIT_CODES_HELP}`,
   addAnalyzeCommands(program);
   addIndexCommand(program);
   addPrivacyCommands(program, addAuditCommands(program));
+  addPersonsCommands(program);
   return program;
 }

@@ -30,6 +30,18 @@ import type {
   SubjectAccessResult,
   VerifyResult,
 } from './types.js';
+import type {
+  ClusterJob,
+  FindPhotosResult,
+  ListPersonsResult,
+  Person,
+  PersonFields,
+  PersonWithFaces,
+  RegisterPersonOptions,
+  RegisterPersonResult,
+  SearchPersonsResult,
+  VerifyPersonResult,
+} from './person-types.js';
 
 export interface FacerecClientOptions {
   /** Server root, e.g. `http://localhost:8080`; the client adds `/v2.0/appkeys/{appKey}` (and `/x/v1/appkeys/{appKey}` for the privacy extension). */
@@ -247,6 +259,92 @@ export class FacerecClient {
     await this.call('DELETE', `/groups/${seg(groupId)}/retention`, { api: 'x' });
   }
 
+  // ── persons, clustering, album search (/x/v1, docs/persons.md) ───────────
+
+  async createPerson(groupId: string, fields: PersonFields = {}): Promise<Person> {
+    return (await this.call<Person>('POST', `/groups/${seg(groupId)}/persons`, { api: 'x', body: fields })).data;
+  }
+
+  async listPersonsPage(groupId: string, page: { limit?: number; nextToken?: string } = {}): Promise<ListPersonsResult> {
+    return (await this.call<ListPersonsResult>('GET', `/groups/${seg(groupId)}/persons`, { api: 'x', query: { limit: page.limit, 'next-token': page.nextToken } })).data;
+  }
+
+  /** Every person of the group, oldest first, fetching pages as the loop goes. */
+  async *listPersons(groupId: string, options: { pageSize?: number } = {}): AsyncIterableIterator<Person> {
+    let nextToken: string | undefined;
+    do {
+      const page = await this.listPersonsPage(groupId, nextToken ? { nextToken } : { limit: options.pageSize ?? 100 });
+      yield* page.persons;
+      nextToken = page.nextToken || undefined;
+    } while (nextToken);
+  }
+
+  async getPerson(groupId: string, personId: string): Promise<PersonWithFaces> {
+    return (await this.call<PersonWithFaces>('GET', `/groups/${seg(groupId)}/persons/${seg(personId)}`, { api: 'x' })).data;
+  }
+
+  /** Fields left out stay; `name: ""` clears the name and `metadata: {}` the metadata. */
+  async updatePerson(groupId: string, personId: string, fields: PersonFields): Promise<Person> {
+    return (await this.call<Person>('PATCH', `/groups/${seg(groupId)}/persons/${seg(personId)}`, { api: 'x', body: fields })).data;
+  }
+
+  /** The person's faces stay in the group unless `deleteFaces`. */
+  async deletePerson(groupId: string, personId: string, options: { deleteFaces?: boolean } = {}): Promise<{ deletedFaceCount: number }> {
+    return (await this.call<{ deletedFaceCount: number }>('DELETE', `/groups/${seg(groupId)}/persons/${seg(personId)}`, { api: 'x', query: { 'delete-faces': options.deleteFaces ? 'true' : undefined } })).data;
+  }
+
+  /** All or none; a face of another person is refused with -40090. */
+  async associateFaces(groupId: string, personId: string, faceIds: string[]): Promise<Person> {
+    return (await this.call<Person>('POST', `/groups/${seg(groupId)}/persons/${seg(personId)}/associate`, { api: 'x', body: { faceIds } })).data;
+  }
+
+  async disassociateFaces(groupId: string, personId: string, faceIds: string[]): Promise<{ disassociatedFaceIds: string[] }> {
+    return (await this.call<{ disassociatedFaceIds: string[] }>('POST', `/groups/${seg(groupId)}/persons/${seg(personId)}/disassociate`, { api: 'x', body: { faceIds } })).data;
+  }
+
+  /** The largest face of each image becomes a face of one person (a new one unless `personId`). */
+  async registerPerson(groupId: string, images: ImageSource[], options: RegisterPersonOptions = {}): Promise<RegisterPersonResult> {
+    return (await this.call<RegisterPersonResult>('POST', `/groups/${seg(groupId)}/persons/register`, { api: 'x', body: { images: images.map(imageJson), ...options } })).data;
+  }
+
+  async searchPersons(groupId: string, image: ImageSource, options: { threshold: number; limit?: number } & DetailOptions): Promise<SearchPersonsResult> {
+    return (await this.call<SearchPersonsResult>('POST', `/groups/${seg(groupId)}/persons/search`, { api: 'x', body: { image: imageJson(image), ...options } })).data;
+  }
+
+  async verifyPerson(groupId: string, personId: string, image: ImageSource, options: DetailOptions = {}): Promise<VerifyPersonResult> {
+    return (await this.call<VerifyPersonResult>('POST', `/groups/${seg(groupId)}/persons/${seg(personId)}/verify`, { api: 'x', body: { image: imageJson(image), ...options } })).data;
+  }
+
+  /** Album search: every photo of a person (by personId) or of whoever a probe image shows. */
+  async findPhotos(groupId: string, query: { personId: string } | { image: ImageSource }, options: { threshold?: number; limit?: number } = {}): Promise<FindPhotosResult> {
+    const q = 'personId' in query ? { personId: query.personId } : { image: imageJson(query.image) };
+    return (await this.call<FindPhotosResult>('POST', `/groups/${seg(groupId)}/photos/search`, { api: 'x', body: { ...q, ...options } })).data;
+  }
+
+  /** Starts clustering the group's faces (or the listed ones) in the background. */
+  async startClustering(groupId: string, options: { faceIds?: string[]; threshold?: number; attachThreshold?: number } = {}): Promise<ClusterJob> {
+    return (await this.call<ClusterJob>('POST', `/groups/${seg(groupId)}/cluster-jobs`, { api: 'x', body: options })).data;
+  }
+
+  async getClustering(groupId: string, jobId: string): Promise<ClusterJob> {
+    return (await this.call<ClusterJob>('GET', `/groups/${seg(groupId)}/cluster-jobs/${seg(jobId)}`, { api: 'x' })).data;
+  }
+
+  /** Polls the job until it succeeded or failed. */
+  async waitForClustering(groupId: string, jobId: string, options: { intervalMs?: number; onProgress?: (job: ClusterJob) => void } = {}): Promise<ClusterJob> {
+    for (;;) {
+      const job = await this.getClustering(groupId, jobId);
+      options.onProgress?.(job);
+      if (job.state === 'succeeded' || job.state === 'failed') return job;
+      await new Promise((r) => setTimeout(r, options.intervalMs ?? 500));
+    }
+  }
+
+  /** A new person with the faces of one cluster of a finished job. */
+  async clusterToPerson(groupId: string, jobId: string, clusterId: string, fields: PersonFields = {}): Promise<Person> {
+    return (await this.call<Person>('POST', `/groups/${seg(groupId)}/cluster-jobs/${seg(jobId)}/clusters/${seg(clusterId)}/person`, { api: 'x', body: fields })).data;
+  }
+
   // ── transport ─────────────────────────────────────────────────────────────
 
   private async call<T = undefined>(
@@ -290,7 +388,7 @@ export class FacerecClient {
   }
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type Query = Record<string, string | number | undefined>;
 
 function parseEnvelope(text: string): { header: ResponseHeader; data?: unknown } | undefined {

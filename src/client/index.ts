@@ -2,3 +2,4 @@
 export { FacerecClient, type FacerecClientOptions } from './client.js';
 export { FacerecApiError, FacerecProtocolError, ResultCodes } from './errors.js';
 export type * from './types.js';
+export type * from './person-types.js';

@@ -279,7 +279,12 @@ export class PersonService {
     if (!('personId' in query)) {
       // The probe found someone who is a person: their other photos are theirs too.
       for (const personId of new Set(owners.values())) {
-        for (const faceId of await this.persons.personFaceIds(appKey, groupId, personId)) if (!scores.has(faceId)) scores.set(faceId, 0);
+        for (const faceId of await this.persons.personFaceIds(appKey, groupId, personId)) {
+          if (scores.has(faceId)) continue;
+          // Below the threshold, yet the person's: shown with its own similarity to the probe.
+          const f = await this.store.getFace(appKey, groupId, faceId);
+          if (f) scores.set(faceId, toSimilarity(cosine(f.vector, queries[0])));
+        }
       }
       for (const [faceId, personId] of await this.persons.personsOfFaces(appKey, groupId, [...scores.keys()])) owners.set(faceId, personId);
     }

@@ -1,0 +1,104 @@
+/**
+ * Face clustering (docs/persons.md, "Clustering"): quality on the eval identities + distractors,
+ * and time for 10k and 100k faces. The thresholds are the documented defaults; this bench only
+ * measures them.
+ *
+ *   npm run bench:clusters              quality on the eval set, time for 10k and 100k faces
+ *   npm run bench:clusters -- --quick   quality and 10k only
+ */
+import { availableParallelism, cpus } from 'node:os';
+import { bcubed, clusterGraph, CLUSTER_K, type ClusterSettings } from '../src/domain/clustering.js';
+import { CLUSTER_DEFAULTS } from '../src/domain/clusters.js';
+import { fromSimilarity } from '../src/engine/similarity.js';
+import { EMBEDDING_SIZE } from '../src/engine/vectors.js';
+import { UsearchNeighbours } from '../src/index/cluster/knn.js';
+import { ClusteredVectors } from '../test/support/clustered-vectors.js';
+import { evalDir, pct, printHeader, table } from './common.js';
+import { evalEmbeddings } from './eval-embeddings.js';
+
+const settings = (threshold: number, attachThreshold: number): ClusterSettings => ({ linkCosine: fromSimilarity(threshold), attachCosine: fromSimilarity(attachThreshold) });
+
+/** Predicted cluster per face: clusters by index, unclustered faces each a cluster of their own. */
+function assignment(count: number, c: { clusters: number[][]; unclustered: number[] }): number[] {
+  const out = new Array<number>(count);
+  c.clusters.forEach((members, i) => members.forEach((m) => (out[m] = i)));
+  c.unclustered.forEach((m, i) => (out[m] = c.clusters.length + i));
+  return out;
+}
+
+/** Pairwise precision and recall: pairs put together that are the same person, and same-person pairs put together. */
+function pairwise(pred: number[], truth: string[]): { precision: number; recall: number } {
+  const choose2 = (n: number) => (n * (n - 1)) / 2;
+  const count = (keys: string[]) => {
+    const m = new Map<string, number>();
+    for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
+    let s = 0;
+    for (const n of m.values()) s += choose2(n);
+    return s;
+  };
+  const together = count(pred.map(String));
+  const same = count(truth);
+  const both = count(pred.map((p, i) => `${p}\u0000${truth[i]}`));
+  return { precision: together ? both / together : 1, recall: same ? both / same : 1 };
+}
+
+async function timed(n: number, search: UsearchNeighbours): Promise<{ seconds: number; clusters: number; f: number }> {
+  // Identities with 5 photos each on average (1–9), as an album might have.
+  const gen = new ClusteredVectors(EMBEDDING_SIZE, 7, 0.9);
+  const vectors = new Float32Array(n * EMBEDDING_SIZE);
+  const truth: string[] = [];
+  let id = 0;
+  for (let i = 0; i < n; id++) {
+    const photos = 1 + ((id * 7919) % 9);
+    for (let p = 0; p < photos && i < n; p++, i++) {
+      vectors.set(gen.face(id), i * EMBEDDING_SIZE);
+      truth.push(String(id));
+    }
+  }
+  const t0 = performance.now();
+  const graph = await search.neighbours(vectors, n, EMBEDDING_SIZE, CLUSTER_K);
+  const c = clusterGraph(n, graph, settings(CLUSTER_DEFAULTS.threshold, CLUSTER_DEFAULTS.attachThreshold));
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, clusters: c.clusters.length, f: bcubed(assignment(n, c), truth).f };
+}
+
+async function main(): Promise<void> {
+  const root = evalDir();
+  printHeader('Face clustering: BCubed and pairwise quality on the eval set, time at scale');
+  console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores\n`);
+  const { embedded, noFace } = await evalEmbeddings(root);
+  const search = new UsearchNeighbours();
+  const vectors = new Float32Array(embedded.length * EMBEDDING_SIZE);
+  embedded.forEach((e, i) => vectors.set(e.embedding, i * EMBEDDING_SIZE));
+  const graph = await search.neighbours(vectors, embedded.length, EMBEDDING_SIZE, CLUSTER_K);
+  const identities = embedded.filter((e) => e.path.startsWith('identities/')).length;
+  console.log(`\n${embedded.length} faces: ${identities} of ${new Set(embedded.filter((e) => e.path.startsWith('identities/')).map((e) => e.label)).size} identities + ${embedded.length - identities} distractors (${noFace} images without a face left out)\n`);
+  const truth = embedded.map((e) => e.label);
+  const rows: (string | number)[][] = [];
+  const variants: [string, number, number][] = [
+    [`defaults (threshold ${CLUSTER_DEFAULTS.threshold}, attach ${CLUSTER_DEFAULTS.attachThreshold})`, CLUSTER_DEFAULTS.threshold, CLUSTER_DEFAULTS.attachThreshold],
+    [`link only (threshold ${CLUSTER_DEFAULTS.threshold}, no attach step)`, CLUSTER_DEFAULTS.threshold, CLUSTER_DEFAULTS.threshold],
+  ];
+  for (const [name, t, a] of variants) {
+    const c = clusterGraph(embedded.length, graph, settings(t, a));
+    const pred = assignment(embedded.length, c);
+    const all = bcubed(pred, truth);
+    const idIdx = embedded.flatMap((e, i) => (e.path.startsWith('identities/') ? [i] : []));
+    const ids = bcubed(idIdx.map((i) => pred[i]), idIdx.map((i) => truth[i]));
+    const pw = pairwise(pred, truth);
+    rows.push([name, c.clusters.length, c.unclustered.length, pct(all.precision), pct(all.recall), pct(all.f), pct(ids.f), pct(pw.precision), pct(pw.recall)]);
+  }
+  console.log(table(['settings', 'clusters', 'unclustered', 'BCubed P', 'BCubed R', 'BCubed F (all faces)', 'BCubed F (identity faces)', 'pairwise P', 'pairwise R'], rows));
+
+  console.log('\nTime to cluster synthetic faces (neighbour search + grouping; identities of 1–9 photos):');
+  const sizes = process.argv.includes('--quick') ? [10_000] : [10_000, 100_000];
+  const timeRows: (string | number)[][] = [];
+  for (const n of sizes) {
+    const r = await timed(n, search);
+    timeRows.push([n.toLocaleString('en'), `${r.seconds.toFixed(1)} s`, r.clusters, pct(r.f)]);
+  }
+  console.log(table(['faces', 'time', 'clusters', 'BCubed F (synthetic)'], timeRows));
+  await search.close();
+}
+
+await main();

@@ -6,8 +6,8 @@ import { Piscina } from 'piscina';
 import type { NeighbourGraph, NeighbourSearch } from '../../domain/clustering.js';
 import type { KnnInput, KnnMessage } from './knn-worker.js';
 
-/** Exact search up to this many faces (a few seconds at most); an HNSW graph above. */
-export const EXACT_KNN_UP_TO = 20_000;
+/** Exact search up to this many faces; an HNSW graph above (usearch's brute force is slow past a few thousand). */
+export const EXACT_KNN_UP_TO = 2_000;
 
 /**
  * The k nearest neighbours of every face, computed with usearch on a thread of its own

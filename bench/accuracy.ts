@@ -1,7 +1,7 @@
 /**
  * Verification accuracy of the embedding pipeline on the labelled photos in the eval set.
  *
- *   npm run bench:accuracy [-- --flip] [-- --lead central]
+ *   npm run bench:accuracy [-- --flip] [-- --lead central] [-- --detector yunet|rfb320|rfb320+yunet]
  *
  * Every image is analysed once (all faces embedded, as the engine is configured; --flip adds the
  * mirrored face's embedding, which the engine does not do by default) and the cosine scores are
@@ -24,6 +24,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../src/config.js';
 import { FaceEngine, type AnalyzeResult, type LeadFaceRule } from '../src/engine/engine.js';
 import { cosine } from '../src/engine/vectors.js';
 import { MATCH_THRESHOLD, fromSimilarity } from '../src/engine/similarity.js';
@@ -368,8 +369,10 @@ async function main(): Promise<void> {
 
   // --lead central: the opt-in lead-face rule (engine.ts orderFaces), to measure what it is worth.
   const leadFace: LeadFaceRule = process.argv.includes('--lead') && process.argv[process.argv.indexOf('--lead') + 1] === 'central' ? 'central' : 'largest';
-  const engine = await FaceEngine.create({ flipAverage, leadFace });
-  console.log(`lead face rule: ${leadFace}`);
+  // --detector: a FACEREC_DETECTOR setting other than the default, to measure what it costs here.
+  const detectors = loadConfig({ FACEREC_DETECTOR: process.argv.includes('--detector') ? process.argv[process.argv.indexOf('--detector') + 1] : undefined }).detectors;
+  const engine = await FaceEngine.create({ flipAverage, leadFace, detectors });
+  console.log(`lead face rule: ${leadFace}; detectors: ${detectors}`);
   const t0 = Date.now();
   const results = await analyzeAll(engine, root, paths);
   console.log(`analysed ${paths.length} images in ${((Date.now() - t0) / 1000).toFixed(0)} s (model ${engine.modelVersion})\n`);

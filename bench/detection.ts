@@ -4,6 +4,9 @@
  *   npm run bench:detection             the configured defaults, by face size, plus AP and face counts
  *   npm run bench:detection -- --sweep  also the grid of fit x tiling x NMS x score threshold
  *
+ * After RFB-320's own tables: YuNet's single pass at a few score thresholds, then each
+ * FACEREC_DETECTOR setting as the engine runs it (face-finder.ts: its fallbacks and thresholds).
+ *
  * Matching (per image, per size bucket), following the COCO/WIDER way of ignoring what a bucket
  * does not ask about:
  *  - a ground-truth face is *ignored* in a bucket when its size is below the bucket's minimum or
@@ -30,7 +33,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeImage } from '../src/engine/decode.js';
-import { loadSession } from '../src/engine/models.js';
+import { loadCommittedSession, loadSession } from '../src/engine/models.js';
+import { DETECTOR_SETTINGS, FaceFinder } from '../src/engine/face-finder.js';
+import { DEFAULT_YUNET_OPTIONS, YunetDetector } from '../src/engine/yunet.js';
 import { DEFAULT_DETECTOR_OPTIONS, FaceDetector, iou, type Detection, type DetectorOptions } from '../src/engine/detector.js';
 import type { Box, RgbImage } from '../src/engine/image.js';
 import { evalDir, printHeader, progress, table } from './common.js';
@@ -250,7 +255,57 @@ async function main(): Promise<void> {
       }),
     ),
   );
+  await runSettings(all, sets);
   if (sweep) await runSweep(all, sets);
+}
+
+/** YuNet's plain pass at a low floor (thresholds read off it), then every detector setting as shipped. */
+async function runSettings(all: Photo[], sets: Sets): Promise<void> {
+  const yunetSession = await loadCommittedSession('yunet');
+  const floor = new YunetDetector(yunetSession, { ...DEFAULT_YUNET_OPTIONS, scoreThreshold: SCORE_FLOOR });
+  const yd = new Map<Photo, Detection[]>();
+  for (const p of all) yd.set(p, await floor.pass(p.image));
+  const rows: (string | number)[][] = [];
+  for (const thr of [0.5, 0.6, 0.7, 0.8, 0.9]) {
+    const rp = [matchSet(yd, sets.wider, 40), matchSet(yd, sets.wider, 20), matchSet(yd, sets.dlib, 0), matchSet(yd, sets.mosaic, 40)].map((e) => {
+      const r = atThreshold(e, thr);
+      return `${r.recall.toFixed(3)} / ${r.precision.toFixed(3)}`;
+    });
+    rows.push([thr, ...rp]);
+  }
+  console.log(`\nYuNet-s, one pass (letterbox ${DEFAULT_YUNET_OPTIONS.inputSize}, NMS IoU ${DEFAULT_YUNET_OPTIONS.iouThreshold}), recall / precision; AP WIDER >= 40: ${averagePrecision(matchSet(yd, sets.wider, 40)).toFixed(3)}`);
+  console.log(table(['score', 'WIDER >= 40', 'WIDER >= 20', 'dlib all', 'mosaic >= 40'], rows));
+
+  const rfb = new FaceDetector(await session, DEFAULT_DETECTOR_OPTIONS);
+  const yunet = new YunetDetector(yunetSession);
+  const settingRows: (string | number)[][] = [];
+  const counts = new Map<Photo, number[]>(sets.countOnly.map((p) => [p, []]));
+  for (const setting of DETECTOR_SETTINGS) {
+    const finder = new FaceFinder(setting, setting === 'yunet' ? undefined : rfb, setting === 'rfb320' ? undefined : yunet);
+    const dets = new Map<Photo, Detection[]>();
+    const cpu = new Map<Photo, number>();
+    for (const p of all) {
+      const c0 = process.cpuUsage();
+      dets.set(p, await finder.find(p.image));
+      const c = process.cpuUsage(c0);
+      cpu.set(p, (c.user + c.system) / 1000);
+    }
+    const cpuMs: CpuMs = (set) => set.reduce((n, p) => n + cpu.get(p)!, 0) / set.length;
+    // Each detector already applied its own threshold: read everything it returned.
+    for (const [label, set, buckets] of [['WIDER', sets.wider, WIDER_BUCKETS], ['dlib', sets.dlib, DLIB_BUCKETS], ['mosaic', sets.mosaic, WIDER_BUCKETS]] as const) {
+      for (const r of bucketRows(label, dets, set, buckets, 0, cpuMs)) settingRows.push([setting, ...r.slice(0, 7), r[8]]);
+    }
+    for (const p of sets.countOnly) counts.get(p)!.push(dets.get(p)!.length);
+  }
+  console.log('\nEach FACEREC_DETECTOR setting as the engine runs it (each detector at its own threshold):');
+  console.log(table(['setting', 'set', 'faces', 'n', 'TP', 'FP', 'recall', 'precision', 'CPU ms/img'], settingRows));
+  console.log('\nFace counts on the photos without boxes, per setting:');
+  console.log(
+    table(
+      ['photo', ...DETECTOR_SETTINGS, 'expected'],
+      sets.countOnly.map((p) => [p.name, ...counts.get(p)!, p.expected ?? '-']),
+    ),
+  );
 }
 
 interface Sets {

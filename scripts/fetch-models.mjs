@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Installs the ONNX models facerec runs on into models/onnx/.
+// Installs the ONNX models facerec runs on into models/onnx/ and checks those committed under models/.
 //
 // Why not a plain dependency: faceplugin-face-recognition-js lists build tools (jest, webpack,
 // babel, onnxruntime-web) as runtime dependencies, so `npm install` of it adds ~430 packages and
@@ -23,6 +23,15 @@ const fileOk = (m) => {
   const p = join(outDir, m.file);
   return existsSync(p) && sha256(readFileSync(p)) === m.sha256;
 };
+
+// Small models committed under models/ (with their licence) need no fetching, only checking: a
+// checkout that altered one (a Git LFS pointer, a line-ending filter) fails here, not at first use.
+for (const c of manifest.committed ?? []) {
+  const p = join(root, 'models', c.path);
+  if (!existsSync(p)) throw new Error(`committed model ${c.path} is missing from the checkout`);
+  const got = sha256(readFileSync(p));
+  if (got !== c.sha256) throw new Error(`committed model ${c.path}: sha256 ${got} does not match manifest ${c.sha256}`);
+}
 
 if (manifest.models.every(fileOk)) {
   console.log(`facerec models: ${manifest.models.length} verified in ${outDir}`);

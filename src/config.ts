@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { LeadFaceRule } from './engine/engine.js';
+import { DEFAULT_DETECTOR_SETTING, DETECTOR_SETTINGS, type DetectorSetting } from './engine/face-finder.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_IMAGE_BYTES, type DomainLimits } from './domain/limits.js';
 import { DEFAULT_ANN_SETTINGS } from './index/ann/ann-face-search.js';
 
@@ -25,6 +26,8 @@ export interface Config {
   pageTokenTtlMs: number;
   /** Which face of a photo leads (detect order, register's limit, the source face): NHN's 'largest', or 'central'. */
   leadFace: LeadFaceRule;
+  /** Which detectors find faces: RFB-320 with YuNet as its fallback (default), either alone. */
+  detectors: DetectorSetting;
   /** Groups with fewer faces are searched by an exact scan; larger ones through an HNSW graph. */
   indexExactBelow: number;
   /** Bytes the resident HNSW graphs may take before the least recently searched are evicted. */
@@ -49,6 +52,12 @@ function leadFaceRule(raw: string | undefined): LeadFaceRule {
   if (raw === undefined || raw === '' || raw === 'largest') return 'largest';
   if (raw === 'central') return 'central';
   throw new Error(`FACEREC_LEAD_FACE must be "largest" or "central", got "${raw}"`);
+}
+
+function detectorSetting(raw: string | undefined): DetectorSetting {
+  if (raw === undefined || raw === '') return DEFAULT_DETECTOR_SETTING;
+  if ((DETECTOR_SETTINGS as readonly string[]).includes(raw)) return raw as DetectorSetting;
+  throw new Error(`FACEREC_DETECTOR must be one of ${DETECTOR_SETTINGS.map((d) => `"${d}"`).join(', ')}, got "${raw}"`);
 }
 
 /** Unset: pretty when stdout is a terminal (someone is watching), JSON otherwise (a collector is). */
@@ -83,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTty = p
     urlTimeoutMs: int(env, 'FACEREC_URL_TIMEOUT_MS', 5000),
     pageTokenTtlMs: int(env, 'FACEREC_PAGE_TOKEN_TTL_S', 3600) * 1000,
     leadFace: leadFaceRule(env.FACEREC_LEAD_FACE),
+    detectors: detectorSetting(env.FACEREC_DETECTOR),
     indexExactBelow: int(env, 'FACEREC_INDEX_EXACT_BELOW', DEFAULT_ANN_SETTINGS.exactBelow),
     indexMemoryBytes: int(env, 'FACEREC_INDEX_MEMORY_MB', DEFAULT_ANN_SETTINGS.memoryBudgetBytes / 2 ** 20) * 2 ** 20,
     auditRetentionMs: int(env, 'FACEREC_AUDIT_RETENTION_DAYS', 365) * DAY_MS,

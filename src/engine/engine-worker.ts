@@ -13,7 +13,7 @@ sharp.concurrency(1);
 sharp.cache(false);
 
 /** The engine settings the pool chose (pool.ts); whatever is absent takes the engine's default. */
-export type WorkerSetup = Pick<EngineConfig, 'tuning'> & Partial<Pick<EngineConfig, 'leadFace'>>;
+export type WorkerSetup = Pick<EngineConfig, 'tuning'> & Partial<Pick<EngineConfig, 'leadFace' | 'detectors'>>;
 
 /** What one worker measured of itself (pool.selfCheck). */
 export interface WorkerSelfCheck {

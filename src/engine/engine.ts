@@ -9,7 +9,9 @@ import { estimatePose, type Pose } from './pose.js';
 import { assessQuality, laplacianVariance, type Quality } from './quality.js';
 import { ARCFACE_TEMPLATE } from './align.js';
 import { flushDenormalsOnThisThread } from './denormal-probe.js';
-import { DEFAULT_TUNING, loadSession, MODEL_VERSION, type SessionTuning } from './models.js';
+import { DEFAULT_TUNING, loadCommittedSession, loadSession, MODEL_VERSION, type SessionTuning } from './models.js';
+import { DEFAULT_DETECTOR_SETTING, FaceFinder, type DetectorSetting } from './face-finder.js';
+import { YunetDetector } from './yunet.js';
 import type { Point, RgbImage } from './image.js';
 import { ImageError } from './errors.js';
 
@@ -83,6 +85,8 @@ export const ALIGNED_FACE_SIZE = 224;
 export interface EngineConfig {
   decode: DecodeLimits;
   detector: DetectorOptions;
+  /** Which detectors find faces (face-finder.ts, FACEREC_DETECTOR). */
+  detectors: DetectorSetting;
   flipAverage: boolean;
   tuning: SessionTuning;
   /** Which face comes first (orderFaces). */
@@ -92,6 +96,7 @@ export interface EngineConfig {
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   decode: DEFAULT_DECODE_LIMITS,
   detector: DEFAULT_DETECTOR_OPTIONS,
+  detectors: DEFAULT_DETECTOR_SETTING,
   // Measured neutral to slightly negative on every accuracy figure, at twice the cost (docs/engine.md).
   flipAverage: false,
   tuning: DEFAULT_TUNING,
@@ -108,7 +113,7 @@ export class FaceEngine {
 
   private constructor(
     private readonly config: EngineConfig,
-    private readonly detector: FaceDetector,
+    private readonly finder: FaceFinder,
     private readonly landmarks: LandmarkModel,
     private readonly embedder: Embedder,
     private readonly liveness: LivenessModel,
@@ -120,15 +125,18 @@ export class FaceEngine {
     // In a pool's worker this thread already flushes (inherited); an engine made anywhere else
     // (the CLI, a bench) puts its own thread into flush mode here, before its sessions exist.
     if (cfg.tuning.flushDenormals) await flushDenormalsOnThisThread();
-    const [det, lm, emb, live] = await Promise.all([
-      loadSession('detector', cfg.tuning),
+    const useRfb = cfg.detectors !== 'yunet';
+    const useYunet = cfg.detectors !== 'rfb320';
+    const [det, yunet, lm, emb, live] = await Promise.all([
+      useRfb ? loadSession('detector', cfg.tuning) : undefined,
+      useYunet ? loadCommittedSession('yunet', cfg.tuning) : undefined,
       loadSession('landmarks', cfg.tuning),
       loadSession('embedder', cfg.tuning),
       loadSession('liveness', cfg.tuning),
     ]);
     return new FaceEngine(
       cfg,
-      new FaceDetector(det, cfg.detector),
+      new FaceFinder(cfg.detectors, det && new FaceDetector(det, cfg.detector), yunet && new YunetDetector(yunet)),
       new LandmarkModel(lm),
       new Embedder(emb, cfg.flipAverage),
       new LivenessModel(live),
@@ -187,7 +195,7 @@ export class FaceEngine {
       return result;
     };
     for (let i = 0; i <= runs; i++) {
-      await timed('detect', () => this.detector.detect(image));
+      await timed('detect', () => this.finder.firstPass(image));
       await timed('landmarks', () => this.landmarks.predict(image, box));
       const aligned = await timed('align', () => alignFace(image, five));
       await timed('embed', () => this.embedder.embed(aligned));
@@ -200,15 +208,16 @@ export class FaceEngine {
 
   /** For callers that already hold decoded pixels (benchmarks, tests); `scale` maps to original pixels. */
   async analyzeDecoded(image: RgbImage, options: AnalyzeOptions = {}, clock = new StageClock(false), scale = { x: 1, y: 1 }): Promise<EngineFace[]> {
-    let dets = await this.detector.detect(image);
+    let dets = await this.finder.find(image);
     clock.lap('detect');
     dets = orderFaces(dets, image.width, image.height, this.config.leadFace);
     if (options.maxFaces !== undefined) dets = dets.slice(0, options.maxFaces);
 
     const faces: EngineFace[] = [];
     for (const [i, det] of dets.entries()) {
-      const pts68 = await this.landmarks.predict(image, det.box);
-      const five = fivePointsFrom68(pts68);
+      // YuNet's own five points where it found the face: the 68-point model needs an upright face
+      // with a visible mouth, which a YuNet-only face (masked, turned, cut) often is not.
+      const five = det.five ?? fivePointsFrom68(await this.landmarks.predict(image, det.box));
       clock.lap('landmarks');
       const aligned = alignFace(image, five);
       clock.lap('align');

@@ -14,9 +14,25 @@ export interface ModelEntry {
   about: string;
 }
 
+/** A small model committed under models/ with its licence, taken from a public repository. */
+export interface CommittedModelEntry {
+  name: CommittedModelName;
+  /** Relative to models/. */
+  path: string;
+  version: string;
+  sha256: string;
+  license: string;
+  licenseFile: string;
+  source: { repo: string; commit: string; path: string };
+  about: string;
+}
+
+export type CommittedModelName = 'yunet';
+
 export interface ModelManifest {
   source: { package: string; version: string; license: string; tarballSha256: string };
   models: ModelEntry[];
+  committed: CommittedModelEntry[];
 }
 
 /** Finds `models/manifest.json` above this file, whether run from src/ (tsx) or dist/. */
@@ -49,9 +65,9 @@ export const MODEL_VERSION = `facerec-${entry('embedder').version}-align5`;
  * Reads a model file once, checks it against the manifest's sha256 and returns the bytes that
  * were checked, so the session is built from exactly what was verified.
  */
-function readVerifiedModel(m: ModelEntry): Uint8Array {
-  const p = join(MODELS_DIR, 'onnx', m.file);
-  if (!existsSync(p)) throw new Error(`model file ${p} is missing: run \`npm run models\` (npm install runs it)`);
+function readVerifiedModel(m: ModelEntry | CommittedModelEntry): Uint8Array {
+  const p = 'file' in m ? join(MODELS_DIR, 'onnx', m.file) : join(MODELS_DIR, m.path);
+  if (!existsSync(p)) throw new Error('file' in m ? `model file ${p} is missing: run \`npm run models\` (npm install runs it)` : `model file ${p} is missing from the checkout`);
   const bytes = readFileSync(p);
   const got = createHash('sha256').update(bytes).digest('hex');
   if (got !== m.sha256) throw new Error(`model file ${p} has sha256 ${got}, manifest says ${m.sha256}`);
@@ -113,6 +129,13 @@ export function sessionOptions(tuning: Partial<SessionTuning> = {}): ort.Inferen
 
 export async function loadSession(name: ModelName, tuning: Partial<SessionTuning> = {}): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(readVerifiedModel(entry(name)), sessionOptions(tuning));
+}
+
+/** A session on a model committed under models/ (manifest `committed`), checked the same way. */
+export async function loadCommittedSession(name: CommittedModelName, tuning: Partial<SessionTuning> = {}): Promise<ort.InferenceSession> {
+  const m = (MANIFEST.committed ?? []).find((x) => x.name === name);
+  if (!m) throw new Error(`model ${name} missing from the manifest's committed section`);
+  return ort.InferenceSession.create(readVerifiedModel(m), sessionOptions(tuning));
 }
 
 export { ort };

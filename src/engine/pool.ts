@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { AnalyzeOptions, AnalyzeResultFor, LeadFaceRule } from './engine.js';
+import type { DetectorSetting } from './face-finder.js';
 import type { WorkerReply, WorkerSelfCheck, WorkerSetup, WorkerTask } from './engine-worker.js';
 import { flushDenormalsOnThisThread } from './denormal-probe.js';
 import { EngineBusyError, ImageError } from './errors.js';
@@ -17,6 +18,8 @@ export interface PoolOptions {
   tuning?: Partial<SessionTuning>;
   /** Which face leads (engine.ts orderFaces); the engine's default (NHN's 'largest') when not given. */
   leadFace?: LeadFaceRule;
+  /** Which detectors find faces (face-finder.ts); the engine's default when not given. */
+  detectors?: DetectorSetting;
 }
 
 /** The engine behind a bounded pool of worker threads, so inference never blocks the event loop. */
@@ -26,6 +29,7 @@ export class EnginePool {
   readonly maxQueue: number;
   readonly tuning: SessionTuning;
   private readonly leadFace?: LeadFaceRule;
+  private readonly detectors?: DetectorSetting;
   private readonly piscina: Promise<Piscina<WorkerTask, WorkerReply>>;
   private started?: Piscina<WorkerTask, WorkerReply>;
 
@@ -34,6 +38,7 @@ export class EnginePool {
     this.maxQueue = options.maxQueue ?? this.threads * 16;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.leadFace = options.leadFace;
+    this.detectors = options.detectors;
     this.piscina = this.start();
     this.piscina.catch(() => {}); // the error reaches whoever awaits the pool (warmup, analyze)
   }
@@ -47,7 +52,11 @@ export class EnginePool {
   private async start(): Promise<Piscina<WorkerTask, WorkerReply>> {
     if (this.tuning.flushDenormals) await flushDenormalsOnThisThread();
     // Only what was chosen travels: the engine's own defaults (DEFAULT_ENGINE_CONFIG) fill the rest.
-    const setup: WorkerSetup = { tuning: this.tuning, ...(this.leadFace ? { leadFace: this.leadFace } : {}) };
+    const setup: WorkerSetup = {
+      tuning: this.tuning,
+      ...(this.leadFace ? { leadFace: this.leadFace } : {}),
+      ...(this.detectors ? { detectors: this.detectors } : {}),
+    };
     const here = fileURLToPath(import.meta.url);
     const fromSource = extname(here) === '.ts';
     this.started = new Piscina({

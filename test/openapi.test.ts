@@ -29,7 +29,7 @@ const openapiPath = (url: string) => url.replace(/:([A-Za-z]+)/g, '{$1}');
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'facerec-openapi-'));
   const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) });
-  runtime = createRuntime(config, await engine());
+  runtime = await createRuntime(config, await engine());
   ({ appKey } = await runtime.apps.create({ secretKey }));
   app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, maxImageBytes: config.maxImageBytes });
   app.addHook('onRoute', (route) => {

@@ -440,7 +440,7 @@ describe('retention', () => {
     now += 7 * DAY; // day 11: r-c expires
     const { createRuntime } = await import('../src/app.js');
     const { engine } = await import('./support/api-helpers.js');
-    const second = createRuntime(r.config, await engine(), { clock });
+    const second = await createRuntime(r.config, await engine(), { clock });
     try {
       const [a, b] = await Promise.all([r.runtime.retention.sweep(), second.retention.sweep()]);
       assert.equal(a + b, counts['r-c']);

@@ -17,7 +17,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'facerec-bench-'));
 const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) });
 const pool = new EnginePool({ threads: config.workers, maxQueue: 1000 });
 await pool.warmup();
-const runtime = createRuntime(config, pool);
+const runtime = await createRuntime(config, pool);
 const keys = await runtime.apps.create();
 const server = buildServer({ service: runtime.service, apps: runtime.apps, maxImageBytes: config.maxImageBytes });
 await server.listen({ port: 0, host: '127.0.0.1' });

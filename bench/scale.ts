@@ -68,7 +68,7 @@ async function benchSize(n: number): Promise<void> {
     ({ truth, exactTimes } = JSON.parse(readFileSync(truthFile, 'utf8')) as { truth: string[][]; exactTimes: number[] });
     console.log(`scale: store=sqlite mode=exact faces=${n} p50_ms=${quantile(exactTimes, 0.5).toFixed(2)} p99_ms=${quantile(exactTimes, 0.99).toFixed(2)} (measured when the data set was made: ${truthFile})`);
   } else if (!values['skip-exact']) {
-    const rt = runtime(dir, Number.MAX_SAFE_INTEGER);
+    const rt = await runtime(dir, Number.MAX_SAFE_INTEGER);
     await rt.service.searchByFaceId(APP, GROUP, picks[0], { limit: 10, threshold: 1 }); // loads the vectors
     for (const id of picks) {
       const t0 = performance.now();
@@ -86,7 +86,7 @@ async function benchSize(n: number): Promise<void> {
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
   const loop = monitorEventLoopDelay({ resolution: 1 });
-  let rt = runtime(dir, 1);
+  let rt = await runtime(dir, 1);
   let health = await HealthProbe.start(rt);
   loop.enable();
   let t0 = performance.now();
@@ -143,7 +143,7 @@ async function benchSize(n: number): Promise<void> {
   console.log(`startup: faces=${n} restart_to_first_search_ms=${restart.firstSearchMs.toFixed(0)} resident_bytes_per_face=${(restart.rssBytes / n).toFixed(0)} ` +
     '(a new process: runtime opened, the snapshot loaded and reconciled with the store, first search answered; resident = RSS growth over the process before it opened the store)');
   console.log(restart.health.replace('faces=0', `faces=${n}`));
-  rt = runtime(dir, 1);
+  rt = await runtime(dir, 1);
 
   // Registering into the large group versus an empty one: what register does after the engine
   // (store write, then the index told), timed; deleted again afterwards so the data set stays as made.
@@ -178,7 +178,7 @@ async function restartChild(dir: string, faceId: string): Promise<void> {
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
   const t0 = performance.now();
-  const rt = runtime(dir, 1);
+  const rt = await runtime(dir, 1);
   const health = await HealthProbe.start(rt);
   await rt.service.searchByFaceId(APP, GROUP, faceId, { limit: 10, threshold: 1 });
   const firstSearchMs = performance.now() - t0;
@@ -189,15 +189,15 @@ async function restartChild(dir: string, faceId: string): Promise<void> {
   await rt.close();
 }
 
-function runtime(dir: string, exactBelow: number, searchBreadth?: number): Runtime {
+async function runtime(dir: string, exactBelow: number, searchBreadth?: number): Promise<Runtime> {
   const config = loadConfig({ FACEREC_DATA_DIR: dir, FACEREC_MASTER_KEY: MASTER_KEY, FACEREC_INDEX_EXACT_BELOW: String(exactBelow), FACEREC_MAX_FACES_PER_GROUP: String(10_000_000) }, false);
-  return createRuntime(config, new LazyEngine(), { searchBreadth });
+  return await createRuntime(config, new LazyEngine(), { searchBreadth });
 }
 
 /** Queries through a graph searched with a fixed breadth, against the exact truth. */
 async function breadthSweep(dir: string, n: number, picks: string[], truth: string[][]): Promise<void> {
   for (const breadth of (values.breadths ?? '').split(',').filter(Boolean).map(Number)) {
-    const rt = runtime(dir, 1, breadth);
+    const rt = await runtime(dir, 1, breadth);
     await rt.service.searchByFaceId(APP, GROUP, picks[0], { limit: 10, threshold: 1 });
     await untilGraphReady(rt);
     const times: number[] = [];

@@ -56,7 +56,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'facerec-fuzz-'));
 const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '44'.repeat(32), FACEREC_WORKERS: String(num('workers')) });
 const pool = new EnginePool({ threads: config.workers, maxQueue: config.queue });
 await pool.warmup();
-const runtime = createRuntime(config, pool);
+const runtime = await createRuntime(config, pool);
 const keys = await runtime.apps.create();
 /** Unexpected failures (what -50000 hides from the client) with their stacks, for the report. */
 const serverErrors: string[] = [];

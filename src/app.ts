@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
-import type { Config } from './config.js';
+import type { Config, DatabaseConfig } from './config.js';
 import { Apps, groupIdsOf } from './domain/apps.js';
 import { ImageReader, type UrlFetcher } from './domain/images.js';
 import { PageTokens } from './domain/page-tokens.js';
-import { PrivacyService } from './domain/privacy.js';
+import { PrivacyService, type ErasureReach } from './domain/privacy.js';
 import { RetentionService } from './domain/retention.js';
 import { AuditTrail } from './domain/audit.js';
 import { AuditedFaceService } from './domain/audited-service.js';
@@ -15,7 +15,12 @@ import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnLogger } from './index/ann
 import { INDEX_DIR, SnapshotFiles } from './index/ann/snapshot-files.js';
 import { ExactFaceSearch } from './index/exact-face-search.js';
 import { toGroupRef, type FaceSearch, type GroupRef } from './index/face-search.js';
+import { PgFaceSearch } from './index/pg-face-search.js';
 import { fetchImage } from './net/image-fetch.js';
+import { PgConnection } from './store/pg-connection.js';
+import { PgPrivacy } from './store/pg-privacy.js';
+import { PgStore } from './store/pg-store.js';
+import type { AuditLog, ConsentRecords, RetentionPolicies } from './store/privacy-store.js';
 import { SqlitePrivacy } from './store/sqlite-privacy.js';
 import { SqlitePersons } from './store/sqlite-persons.js';
 import { PersonService } from './domain/persons.js';
@@ -34,9 +39,9 @@ export interface Runtime {
   /** Retention periods and the sweep that applies them. */
   retention: RetentionService;
   /** Persons of a group, search against them, album search (the /x/v1 extension, docs/persons.md). */
-  persons: PersonService;
+  persons?: PersonService;
   /** Background clustering of a group's faces into identities. */
-  clusters: ClusterService;
+  clusters?: ClusterService;
   store: Store;
   /** 1:N search over groups (benchmarks and operations look at it; requests go through `service`). */
   faceSearch: FaceSearch;
@@ -68,20 +73,34 @@ export function urlFetcher(config: Pick<Config, 'maxImageBytes' | 'allowPrivateU
 /** How often the retention sweep runs (also once at start-up). */
 export const RETENTION_SWEEP_MS = 3600 * 1000;
 
-/** Wires store, index, engine and domain together; every transport starts from here. */
-export function createRuntime(
-  config: Config,
-  analyzer: FaceAnalyzer,
-  /**
-   * `clock`: the retention sweep's time (tests inject it). `searchBreadth`: a fixed graph search
-   * breadth instead of the one that grows with a group (benches compare them).
-   */
-  options: { indexLog?: AnnLogger; clock?: () => Date; searchBreadth?: number } = {},
-): Runtime {
+/** What a runtime needs from its storage: the store, its search, the privacy ports and their lifecycle. */
+interface StoragePorts {
+  store: Store;
+  faceSearch: FaceSearch;
+  privacyStore: AuditLog & RetentionPolicies & ConsentRecords;
+  /** Signs page tokens and keys audit pseudonyms; the same on every node of one installation. */
+  tokenSecret: Uint8Array;
+  reach: ErasureReach;
+  /** Work that runs once the runtime is up (a sweep of stale files); awaited on close. */
+  started: Promise<void>;
+  close(): Promise<void>;
+}
+
+type RuntimeOptions = {
+  indexLog?: AnnLogger;
+  /** The retention sweep's time (tests inject it). */
+  clock?: () => Date;
+  /** A fixed graph search breadth instead of the one that grows with a group (benches compare them). */
+  searchBreadth?: number;
+};
+
+/**
+ * SQLite mode (the default): one file under the data directory; small groups scanned exactly in
+ * memory, large ones through HNSW graphs in a worker thread, persisted encrypted under
+ * <dataDir>/index (docs/scale.md).
+ */
+function sqlitePorts(config: Config, options: RuntimeOptions): StoragePorts {
   const store = SqliteStore.open(config.dataDir, { masterKey: config.masterKey });
-  const images = new ImageReader(analyzer, urlFetcher(config), config.maxImageBytes);
-  // Small groups: exact scans in memory. Large ones: HNSW graphs in a worker thread, persisted
-  // encrypted under <dataDir>/index (docs/scale.md).
   const faceSearch = new AnnFaceSearch(
     store,
     new ExactFaceSearch(store, EMBEDDING_SIZE),
@@ -94,10 +113,55 @@ export function createRuntime(
     },
     options.indexLog,
   );
-  // Signed with a key derived from the master key, so tokens survive restarts and work across nodes.
-  const tokens = new PageTokens(store.tokenSecret(), config.pageTokenTtlMs);
-  const sqlitePrivacy = SqlitePrivacy.open(config.dataDir);
-  // Pseudonyms in the audit log are keyed from the master key: stable across restarts and nodes.
+  const privacyStore = SqlitePrivacy.open(config.dataDir);
+  // Snapshots of groups that no longer exist (an app deleted by the CLI while no server ran) go.
+  const started = allGroups(store).then(async (groups) => { await faceSearch.removeOrphanSnapshots(groups); }).catch((err: unknown) => {
+    options.indexLog?.warn({ err }, 'vector index: could not sweep snapshots of deleted groups');
+  });
+  return {
+    store, faceSearch, privacyStore,
+    // Derived from the master key, so tokens survive restarts.
+    tokenSecret: store.tokenSecret(),
+    reach: { faceSearch, flushIndex: () => faceSearch.saveChanged(), residue: privacyStore },
+    started,
+    close: async () => {
+      await faceSearch.close();
+      privacyStore.close();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * PostgreSQL mode (FACEREC_DATABASE_URL): the database is the store and the search of every node;
+ * this node keeps nothing another node must know (docs/architecture.md).
+ */
+async function postgresPorts(database: DatabaseConfig, options: RuntimeOptions): Promise<StoragePorts> {
+  const connection = new PgConnection(database, (err) => options.indexLog?.warn({ err }, 'database: an idle connection broke; the pool opens a new one'));
+  try {
+    const store = await PgStore.open(connection);
+    const faceSearch = new PgFaceSearch(connection, EMBEDDING_SIZE);
+    return {
+      store, faceSearch, privacyStore: new PgPrivacy(connection),
+      // Generated by the first node and kept in the database: a token from node A works on node B.
+      tokenSecret: store.tokenSecret(),
+      reach: { faceSearch },
+      started: Promise.resolve(),
+      close: () => connection.close(),
+    };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}
+
+/** Wires store, index, engine and domain together; every transport starts from here. */
+export async function createRuntime(config: Config, analyzer: FaceAnalyzer, options: RuntimeOptions = {}): Promise<Runtime> {
+  const ports = config.database ? await postgresPorts(config.database, options) : sqlitePorts(config, options);
+  const { store, faceSearch, privacyStore, reach } = ports;
+  const images = new ImageReader(analyzer, urlFetcher(config), config.maxImageBytes);
+  const tokens = new PageTokens(ports.tokenSecret, config.pageTokenTtlMs);
+  // Pseudonyms in the audit log are keyed from the token secret: stable across restarts and nodes.
   // An entry that cannot be written (a full disk) does not fail the operation it records: reads
   // keep working, and a register whose face is stored is not answered -50000 (docs/privacy.md).
   const auditWriteFailed = (err: unknown, event: { action: string }) => {
@@ -105,35 +169,29 @@ export function createRuntime(
     if (options.indexLog) options.indexLog.warn({ err }, message);
     else process.emitWarning(`${message}: ${(err as Error)?.message ?? String(err)}`);
   };
-  const audit = new AuditTrail(sqlitePrivacy, createHmac('sha256', store.tokenSecret()).update('facerec audit pseudonyms').digest(), undefined, auditWriteFailed);
+  const audit = new AuditTrail(privacyStore, createHmac('sha256', ports.tokenSecret).update('facerec audit pseudonyms').digest(), undefined, auditWriteFailed);
   const service: FaceService = new AuditedFaceService(audit, store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
-  const reach = { faceSearch, flushIndex: () => faceSearch.saveChanged(), residue: sqlitePrivacy };
-  const privacy = new PrivacyService(store, reach, audit, sqlitePrivacy);
-  // Persons and clustering: their own ports on their own connection (docs/persons.md).
-  const sqlitePersons = SqlitePersons.open(config.dataDir);
-  const persons = new PersonService(store, sqlitePersons, service, images, faceSearch, tokens, audit);
-  const clusters = new ClusterService(store, sqlitePersons, persons, new UsearchNeighbours(), EMBEDDING_SIZE, options.indexLog);
-  void clusters.resume().catch((err: unknown) => options.indexLog?.warn({ err }, 'clustering: could not resume interrupted jobs'));
-  const retention = new RetentionService(store, sqlitePrivacy, reach, audit, options.clock);
+  const privacy = new PrivacyService(store, reach, audit, privacyStore);
+  // Persons and clustering: their own ports on their own SQLite connection (docs/persons.md).
+  // PostgreSQL mode has no implementation of those ports yet, so it does not serve them (issue 11).
+  const sqlitePersons = config.database ? undefined : SqlitePersons.open(config.dataDir);
+  const persons = sqlitePersons && new PersonService(store, sqlitePersons, service, images, faceSearch, tokens, audit);
+  const clusters = sqlitePersons && persons && new ClusterService(store, sqlitePersons, persons, new UsearchNeighbours(), EMBEDDING_SIZE, options.indexLog);
+  void clusters?.resume().catch((err: unknown) => options.indexLog?.warn({ err }, 'clustering: could not resume interrupted jobs'));
+  const retention = new RetentionService(store, privacyStore, reach, audit, options.clock);
   const sweep = () => retention.sweep().catch((err: unknown) => options.indexLog?.warn({ err }, 'retention: the sweep failed; it runs again within the hour'));
   let sweeping = sweep();
   const sweeper = setInterval(() => (sweeping = sweep()), RETENTION_SWEEP_MS).unref();
   const pruneAudit = () => audit.prune(config.auditRetentionMs).catch((err: unknown) => options.indexLog?.warn({ err }, 'audit log: pruning failed'));
   void pruneAudit();
   const auditPruner = setInterval(() => void pruneAudit(), 24 * 3600 * 1000).unref();
-  // Snapshots of groups that no longer exist (an app deleted by the CLI while no server ran) go.
-  const swept = allGroups(store).then((groups) => faceSearch.removeOrphanSnapshots(groups)).catch((err: unknown) => {
-    options.indexLog?.warn({ err }, 'vector index: could not sweep snapshots of deleted groups');
-  });
   return { service, apps: new Apps(store, (group) => faceSearch.dropped(group)), privacy, audit, retention, persons, clusters, store, faceSearch, close: async () => {
-    await clusters.close();
+    await clusters?.close();
     clearInterval(auditPruner);
     clearInterval(sweeper);
     await sweeping;
-    await swept;
-    await faceSearch.close();
-    sqlitePrivacy.close();
-    sqlitePersons.close();
-    await store.close();
+    await ports.started;
+    sqlitePersons?.close();
+    await ports.close();
   } };
 }

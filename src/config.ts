@@ -34,6 +34,32 @@ export interface Config {
   indexMemoryBytes: number;
   /** Audit log entries older than this are pruned (docs/privacy.md). */
   auditRetentionMs: number;
+  /** PostgreSQL instead of the SQLite file: the shared store and search of several nodes (docs/architecture.md). */
+  database?: DatabaseConfig;
+}
+
+export interface DatabaseConfig {
+  /** postgres://user:password@host:port/database?sslmode=… */
+  url: string;
+  /** Connections this node keeps open. */
+  poolSize: number;
+  /** A statement running longer is cancelled; also the wait for a connection. */
+  statementTimeoutMs: number;
+  /** PEM file of the CA that signed the server's certificate (TLS; verify-full). */
+  caFile?: string;
+}
+
+/** FACEREC_DATABASE_URL selects PostgreSQL; without it nothing about the database is read. */
+function databaseConfig(env: NodeJS.ProcessEnv): DatabaseConfig | undefined {
+  const url = env.FACEREC_DATABASE_URL;
+  if (url === undefined || url === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('FACEREC_DATABASE_URL must be a postgres:// URL');
+  return {
+    url,
+    poolSize: int(env, 'FACEREC_DATABASE_POOL', 10),
+    statementTimeoutMs: int(env, 'FACEREC_DATABASE_STATEMENT_TIMEOUT_MS', 5000),
+    caFile: env.FACEREC_DATABASE_CA_FILE || undefined,
+  };
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -69,6 +95,8 @@ function logFormat(raw: string | undefined, stdoutIsTty: boolean): LogFormat {
 
 const flag = (env: NodeJS.ProcessEnv, name: string) => ['1', 'true', 'yes'].includes((env[name] ?? '').toLowerCase());
 
+const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTty = process.stdout.isTTY === true): Config {
   const workers = int(env, 'FACEREC_WORKERS', availableParallelism());
   return {
@@ -96,5 +124,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTty = p
     indexExactBelow: int(env, 'FACEREC_INDEX_EXACT_BELOW', DEFAULT_ANN_SETTINGS.exactBelow),
     indexMemoryBytes: int(env, 'FACEREC_INDEX_MEMORY_MB', DEFAULT_ANN_SETTINGS.memoryBudgetBytes / 2 ** 20) * 2 ** 20,
     auditRetentionMs: int(env, 'FACEREC_AUDIT_RETENTION_DAYS', 365) * DAY_MS,
+    ...optional('database', databaseConfig(env)),
   };
 }

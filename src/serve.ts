@@ -27,7 +27,7 @@ export async function serve(config: Config): Promise<void> {
     processMetrics: true,
   });
   // The domain sees the pool through a decorator that records per-stage inference times.
-  const runtime = createRuntime(config, withInferenceMetrics(pool, metrics), {
+  const runtime = await createRuntime(config, withInferenceMetrics(pool, metrics), {
     // The vector index logs only after the server exists (on searches of large groups).
     indexLog: { info: (fields, message) => server.log.info(fields, message), warn: (fields, message) => server.log.warn(fields, message) },
   });

@@ -18,6 +18,7 @@ import { loadConfig } from '../src/config.js';
 import { buildServer } from '../src/http/server.js';
 import { b64, engine } from './support/api-helpers.js';
 import { fixture } from './support/fixtures.js';
+import { databaseEnv, dropDatabase } from './support/test-database.js';
 
 const V1 = '/nhn-face-reco/v1.0/appkeys/:appKey';
 const V2 = '/v2.0/appkeys/:appKey';
@@ -55,8 +56,8 @@ const totalServiceCalls = () => [...serviceCalls.values()].reduce((a, b) => a + 
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'facerec-access-'));
-  const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '44'.repeat(32) });
-  runtime = createRuntime(config, await engine());
+  const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '44'.repeat(32), ...(await databaseEnv(dataDir)) });
+  runtime = await createRuntime(config, await engine());
   appA = await runtime.apps.create({ secretKey: 'secret-of-app-A' });
   appB = await runtime.apps.create({ secretKey: 'secret-of-app-B' });
   spyOnService(runtime.service as unknown as Record<string, unknown>);
@@ -67,6 +68,7 @@ after(async () => {
   await server?.close();
   await runtime?.close();
   rmSync(dataDir, { recursive: true, force: true });
+  await dropDatabase(dataDir);
 });
 
 function spyOnService(service: Record<string, unknown>): void {

@@ -171,7 +171,7 @@ describe('AnnFaceSearch snapshots', () => {
     await build();
     await store.deleteApp('app');
     assert.ok(snapshots.exists('app\u0000g'));
-    const runtime = createRuntime(loadConfig({ FACEREC_DATA_DIR: dir }, false), new LazyEngine());
+    const runtime = await createRuntime(loadConfig({ FACEREC_DATA_DIR: dir }, false), new LazyEngine());
     await runtime.close();
     assert.equal(snapshots.exists('app\u0000g'), false);
     await store.close();

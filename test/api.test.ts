@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { queryDatabase } from './support/test-database.js';
 import { startApi, b64, engine, multipart, ok, type TestApi } from './support/api-helpers.js';
 import { createRuntime } from '../src/app.js';
 import { fixture } from './support/fixtures.js';
@@ -349,6 +350,11 @@ describe('faces: register, list, search, verify, delete (v2)', () => {
     assert.equal(code(await api.v2('DELETE', `/groups/people/faces/${faceIds[3]}`)), -40050);
     const r = await api.v2('POST', '/groups/people/faces/search', { image: { bytes: b64(sample1FaceCrop) }, limit: 10, threshold: 1 });
     assert.ok(r.data.matchFaces.every((m: any) => m.face.faceId !== faceIds[3]));
+    if (api.config.database) {
+      const rows = await queryDatabase<{ n: number }>(api.config.database.url, 'SELECT count(*)::int AS n FROM faces WHERE face_id = $1', [faceIds[3]]);
+      assert.equal(rows[0].n, 0);
+      return;
+    }
     const db = new Database(join(api.dataDir, 'facerec.db'), { readonly: true });
     try {
       const row = db.prepare('SELECT count(*) AS n FROM faces WHERE faceId = ?').get(faceIds[3]) as { n: number };
@@ -567,7 +573,7 @@ describe("what an NHN client's habits meet", () => {
   test('a group left from an older model can be listed and emptied, not registered into or searched', async () => {
     // The same data dir served by a runtime that reports another model version, as before an upgrade.
     const real = await engine();
-    const older = createRuntime(api.config, { modelVersion: 'facerec-older-model', analyze: (bytes, options) => real.analyze(bytes, options) });
+    const older = await createRuntime(api.config, { modelVersion: 'facerec-older-model', analyze: (bytes, options) => real.analyze(bytes, options) });
     const app = (await older.apps.list())[0].appKey;
     await older.service.createGroup(app, 'old-model');
     const reg = await older.service.register(app, 'old-model', { bytes: sample1 }, { limit: 2 }, { orientation: true, mask: true, spoofing: false, spoofingCondition: 'balanced' });

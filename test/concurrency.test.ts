@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApi, type TestApi } from './support/api-helpers.js';
-import { checkDatabase } from './support/db-checks.js';
+import { checkStoreOf } from './support/db-checks.js';
 import { faceCrops, groupPhoto } from './support/face-crops.js';
 import { seededRandom } from './support/nhn-http.js';
 
@@ -46,7 +46,7 @@ describe('quotas under parallel requests', () => {
       assert.equal(details.data.faceCount, QUOTA);
       assert.equal(listed.data.faceCount, QUOTA);
     }
-    assert.deepEqual(checkDatabase(api.dataDir).problems, []);
+    assert.deepEqual((await checkStoreOf(api)).problems, []);
   });
 
   test('parallel creates never exceed the groups-per-app quota, and a doubled id is created once', async () => {
@@ -90,7 +90,7 @@ describe('create/delete storms on one group', () => {
         tally.set(`${kind} ${code(r)}`, (tally.get(`${kind} ${code(r)}`) ?? 0) + 1);
       }
 
-      const db = checkDatabase(api.dataDir);
+      const db = await checkStoreOf(api);
       assert.deepEqual(db.problems, [], `round ${round}`);
       const details = await api.v2('GET', '/groups/storm');
       if (code(details) === -40030) {

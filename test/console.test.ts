@@ -114,7 +114,7 @@ interface ConsoleServer {
 async function startConsoleServer(): Promise<ConsoleServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'facerec-console-api-'));
   const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) });
-  const runtime = createRuntime(config, await engine());
+  const runtime = await createRuntime(config, await engine());
   const keys = await runtime.apps.create({ secretKey: 'console-secret' });
   const app = await withConsole(buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, persons: runtime.persons, clusters: runtime.clusters, maxImageBytes: config.maxImageBytes }));
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -79,6 +79,11 @@ describe("README's settings table", () => {
     FACEREC_INDEX_EXACT_BELOW: (c) => `\`${c.indexExactBelow}\``,
     FACEREC_INDEX_MEMORY_MB: (c) => `\`${c.indexMemoryBytes / 2 ** 20}\``,
     FACEREC_AUDIT_RETENTION_DAYS: (c) => `\`${c.auditRetentionMs / 86_400_000}\``,
+    FACEREC_DATABASE_URL: (c) => (c.database === undefined ? '—' : c.database.url),
+    // Read only with a URL: the defaults of a config that has one.
+    FACEREC_DATABASE_POOL: () => `\`${loadConfig({ FACEREC_DATABASE_URL: 'postgres://h/d' }, false).database!.poolSize}\``,
+    FACEREC_DATABASE_STATEMENT_TIMEOUT_MS: () => `\`${loadConfig({ FACEREC_DATABASE_URL: 'postgres://h/d' }, false).database!.statementTimeoutMs}\``,
+    FACEREC_DATABASE_CA_FILE: () => '—',
   };
 
   test('every setting loadConfig reads is a row of the table', () => {

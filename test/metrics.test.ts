@@ -13,6 +13,7 @@ import { ServerMetrics } from '../src/http/metrics.js';
 import { buildServer } from '../src/http/server.js';
 import { b64, engine, multipart } from './support/api-helpers.js';
 import { fixture } from './support/fixtures.js';
+import { databaseEnv, dropDatabase } from './support/test-database.js';
 
 const APP_KEY = 'metrics-app-key-4f2a';
 const SECRET = 'metrics-secret';
@@ -27,10 +28,10 @@ interface Harness {
 
 async function start(options: { ready?: () => boolean; metrics?: false } = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'facerec-metrics-'));
-  const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '33'.repeat(32), FACEREC_MAX_FACES_PER_GROUP: '10' });
+  const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '33'.repeat(32), FACEREC_MAX_FACES_PER_GROUP: '10', ...(await databaseEnv(dataDir)) });
   let runtime: Runtime;
   const metrics = new ServerMetrics({ queueDepth: () => 3, groupSizes: () => runtime.store.groupFaceCounts(), maxFacesPerGroup: 10 });
-  runtime = createRuntime(config, withInferenceMetrics(await engine(), metrics));
+  runtime = await createRuntime(config, withInferenceMetrics(await engine(), metrics));
   await runtime.apps.create({ appKey: APP_KEY, secretKey: SECRET });
   const logs: Record<string, unknown>[] = [];
   const stream = new Writable({
@@ -54,6 +55,7 @@ async function start(options: { ready?: () => boolean; metrics?: false } = {}): 
       await app.close();
       await runtime.close();
       rmSync(dataDir, { recursive: true, force: true });
+      await dropDatabase(dataDir);
     },
   };
 }

@@ -29,7 +29,7 @@ const openapiPath = (url: string) => url.replace(/:([A-Za-z]+)/g, '{$1}');
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'facerec-openapi-'));
   const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) });
-  runtime = createRuntime(config, await engine());
+  runtime = await createRuntime(config, await engine());
   ({ appKey } = await runtime.apps.create({ secretKey }));
   app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, persons: runtime.persons, clusters: runtime.clusters, maxImageBytes: config.maxImageBytes });
   app.addHook('onRoute', (route) => {
@@ -281,7 +281,7 @@ describe('answers match the documented schemas', () => {
     assert.equal(photos.data.photoCount, 1);
     await call('post', `${g}/photos/search`, `${gb}/photos/search`, { image, threshold: 90 });
     const job = await call('post', `${g}/cluster-jobs`, `${gb}/cluster-jobs`, {});
-    await runtime.clusters.idle();
+    await runtime.clusters!.idle();
     const done = await call('get', `${g}/cluster-jobs/{jobId}`, `${gb}/cluster-jobs/${job.data.jobId}`);
     assert.equal(done.data.state, 'succeeded');
     assert.equal((await call('get', `${g}/cluster-jobs/{jobId}`, `${gb}/cluster-jobs/${regPerson}`)).header.resultCode, -40100);

@@ -230,7 +230,7 @@ describe('clustering jobs', () => {
     assert.equal(code(started), 0, JSON.stringify(started.header));
     assert.ok(['queued', 'running'].includes(started.data.state));
     assert.equal(started.data.threshold, 80);
-    await api.runtime.clusters.idle();
+    await api.runtime.clusters!.idle();
     const done = await x('GET', `/groups/${G}/cluster-jobs/${started.data.jobId}`);
     assert.equal(done.data.state, 'succeeded', JSON.stringify(done.data));
     assert.equal(done.data.percent, 100);
@@ -249,7 +249,7 @@ describe('clustering jobs', () => {
 
   test('a listed subset is clustered; unknown jobs are -40100; jobs go with their group', async () => {
     const started = await x('POST', `/groups/${G}/cluster-jobs`, { faceIds: [ids.a0, ids.a1, ids.b] });
-    await api.runtime.clusters.idle();
+    await api.runtime.clusters!.idle();
     const done = await x('GET', `/groups/${G}/cluster-jobs/${started.data.jobId}`);
     assert.equal(done.data.faceCount, 3);
     assert.equal(done.data.clusterCount, 1);

@@ -9,6 +9,7 @@ import { toGroupRef } from '../src/index/face-search.js';
 import type { AnnFaceSearch } from '../src/index/ann/ann-face-search.js';
 import { INDEX_DIR } from '../src/app.js';
 import type { Store } from '../src/store/store.js';
+import { queryDatabase, sqliteOnly } from './support/test-database.js';
 
 const GROUPS = ['priv-a', 'priv-b', 'priv-c'];
 const code = (r: any) => r.header.resultCode;
@@ -21,6 +22,8 @@ const xJson = async (method: string, path: string, keys?: { appKey: string; secr
 
 /** Every file under the data directory that could hold a face: the database, its WAL, index snapshots. */
 function dataFiles(): Buffer[] {
+  // PostgreSQL mode has no such files here; its heap is the operator's storage layer (docs/security.md).
+  if (api.config.database) return [];
   const files = readdirSync(api.dataDir).filter((f) => f.startsWith('facerec.db')).map((f) => join(api.dataDir, f));
   const index = join(api.dataDir, INDEX_DIR);
   if (existsSync(index)) files.push(...readdirSync(index).map((f) => join(index, f)));
@@ -81,6 +84,23 @@ describe('privacy extension: subject access and erasure', () => {
   });
 
   test('erasure deletes the subject everywhere: store files, graphs, their snapshots, search results', async () => {
+    if (api.config.database) {
+      // PostgreSQL mode: the database is the store and the index; its rows are what must go.
+      const url = api.config.database.url;
+      const r = await xJson('DELETE', '/subjects/alice');
+      assert.equal(code(r), 0);
+      assert.equal(r.data.deletedFaceCount, alice.length);
+      assert.deepEqual(r.data.groups.map((g: any) => g.groupId).sort(), GROUPS);
+      assert.equal((await xJson('GET', '/subjects/alice')).data.faceCount, 0);
+      for (const g of GROUPS) {
+        const s = await api.v2('POST', `/groups/${g}/faces/search`, { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 100, threshold: 1 });
+        assert.ok(s.data.matchFaces.every((m: any) => !alice.includes(m.face.faceId)), g);
+      }
+      const [left] = await queryDatabase<{ n: number }>(url, "SELECT count(*)::int AS n FROM faces WHERE face_id = ANY($1::text[]) OR external_image_id = 'alice'", [alice]);
+      assert.equal(left.n, 0);
+      assert.equal((await xJson('GET', '/subjects/bob')).data.faceCount, bob.length);
+      return;
+    }
     // Build the graphs and write their snapshots, so there is something on disk to erase from.
     const search = api.runtime.faceSearch as AnnFaceSearch;
     for (const g of GROUPS) {
@@ -159,6 +179,10 @@ describe('consent metadata', () => {
     api.app.inject({ method: 'POST', url: `/x/v1/appkeys/${keys.appKey}/groups/${groupId}/faces`, headers: { authorization: keys.secretKey }, payload: body }).then((r) => r.json());
   const faceCount = async (groupId: string) => (await api.v2('GET', `/groups/${groupId}`)).data.faceCount as number;
   const consentRows = async (faceIds: string[]) => {
+    if (api.config.database) {
+      const [row] = await queryDatabase<{ n: number }>(api.config.database.url, 'SELECT count(*)::int AS n FROM face_consent WHERE face_id = ANY($1::text[])', [faceIds]);
+      return row.n;
+    }
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(join(api.dataDir, 'facerec.db'), { readonly: true });
     try {
@@ -305,7 +329,7 @@ describe('audit log', () => {
     assert.equal(code(await audit('', { appKey: api.appKey, secretKey: other.secretKey })), -41005);
   });
 
-  test('audit verify passes on the intact log and finds an edited entry', async () => {
+  test('audit verify passes on the intact log and finds an edited entry', { skip: sqliteOnly('facerec audit verify reads the SQLite file') }, async () => {
     const { spawnSync } = await import('node:child_process');
     const { fileURLToPath } = await import('node:url');
     const { default: Database } = await import('better-sqlite3');
@@ -440,7 +464,7 @@ describe('retention', () => {
     now += 7 * DAY; // day 11: r-c expires
     const { createRuntime } = await import('../src/app.js');
     const { engine } = await import('./support/api-helpers.js');
-    const second = createRuntime(r.config, await engine(), { clock });
+    const second = await createRuntime(r.config, await engine(), { clock });
     try {
       const [a, b] = await Promise.all([r.runtime.retention.sweep(), second.retention.sweep()]);
       assert.equal(a + b, counts['r-c']);

@@ -38,7 +38,7 @@ const lines: LogLine[] = [];
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'facerec-reqlog-'));
   const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '44'.repeat(32) });
-  runtime = createRuntime(config, await engine());
+  runtime = await createRuntime(config, await engine());
   keys = await runtime.apps.create({ secretKey: 'reqlog-secret' });
   const capture = new Writable({
     write(chunk, _enc, done) {

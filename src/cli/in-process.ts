@@ -27,7 +27,7 @@ export interface LocalServer {
  */
 export async function startLocalServer(config: Config, options: { appKey?: string; engineThreads: number; notice: (msg: string) => void }): Promise<LocalServer> {
   const analyzer = options.engineThreads > 1 ? await startPool(options.engineThreads, config) : new LazyEngine({ leadFace: config.leadFace, detectors: config.detectors });
-  const runtime = createRuntime(config, analyzer);
+  const runtime = await createRuntime(config, analyzer);
   try {
     const appKey = await chooseApp(runtime.apps, options.appKey, options.notice);
     const secretKey = randomBytes(24).toString('base64url');

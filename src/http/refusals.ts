@@ -7,6 +7,7 @@
  */
 import type { FastifyError } from 'fastify';
 import { FaceApiError, RESULT_CODES, type ErrorName } from '../domain/errors.js';
+import { StoreUnavailableError } from '../store/store.js';
 
 export interface Refusal {
   name: ErrorName;
@@ -28,6 +29,8 @@ const quoted = (value: string | undefined) => JSON.stringify((value ?? '').repla
 
 export function refusalOf(err: FastifyError | FaceApiError, requestId: string, limits: RefusalLimits, contentType?: string): Refusal {
   if (err instanceof FaceApiError) return refusal(err.resultName, err.message);
+  // PostgreSQL mode: the database restarting or out of reach. Said plainly, so a client retries.
+  if (err instanceof StoreUnavailableError) return refusal('InternalServerError', `${err.message}; nothing was changed by this request unless it said so before, retry shortly`);
   switch ((err as FastifyError).code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return refusal(

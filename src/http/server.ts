@@ -6,6 +6,7 @@ import multipart from '@fastify/multipart';
 import { requestContext } from '../domain/audit.js';
 import { FaceApiError, RESULT_CODES } from '../domain/errors.js';
 import { failure } from './envelope.js';
+import { StoreUnavailableError } from '../store/store.js';
 import { noSuchRoute, refusalOf, unroutableUrl } from './refusals.js';
 import { ServerMetrics, trackRequests } from './metrics.js';
 import { nhnV1 } from './nhn-v1.js';
@@ -88,6 +89,7 @@ export function buildServer(ctx: HttpContext, options: ServerOptions = {}): Fast
       noteRefusal(req, code, detail, cause);
     }
     if (err instanceof FaceApiError && err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
+    if ((err as Error) instanceof StoreUnavailableError) reply.header('retry-after', '1');
     if (code === RESULT_CODES.ImageTooLargeException) {
       // Fastify marks a body it stopped parsing "connection: close"; see discardRestOfBody.
       reply.removeHeader('connection');

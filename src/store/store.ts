@@ -90,6 +90,18 @@ export class StoreConflictError extends Error {
   }
 }
 
+/**
+ * The database could not be reached or did not answer in time (a networked store: PostgreSQL
+ * restarting, a network partition, a statement timeout). Requests fail fast with NHN -50000 and a
+ * detail saying so; the store reconnects by itself, so a retry succeeds once the database is back.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 export interface Store {
   // Apps (tenants). Every group and face belongs to exactly one app.
   /** Throws StoreConflictError (reason 'exists') if the app exists. */

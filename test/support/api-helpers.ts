@@ -6,6 +6,7 @@ import { createRuntime, type Runtime } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { FaceEngine } from '../../src/engine/engine.js';
 import { buildServer } from '../../src/http/server.js';
+import { databaseEnv, dropDatabase } from './test-database.js';
 
 let sharedEngine: Promise<FaceEngine> | undefined;
 /** One in-process engine for all API tests: models load once, answers are the same as the pool's. */
@@ -26,9 +27,9 @@ export interface TestApi {
 }
 
 export async function startApi(overrides: Partial<Config> = {}, dataDir = mkdtempSync(join(tmpdir(), 'facerec-api-')), runtimeOptions: Parameters<typeof createRuntime>[2] = {}): Promise<TestApi> {
-  const base = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '11'.repeat(32) });
+  const base = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '11'.repeat(32), ...(await databaseEnv(dataDir)) });
   const config: Config = { ...base, ...overrides, limits: { ...base.limits, ...(overrides.limits ?? {}) } };
-  const runtime = createRuntime(config, await engine(), runtimeOptions);
+  const runtime = await createRuntime(config, await engine(), runtimeOptions);
   const apps = await runtime.apps.list();
   const keys = apps.length ? { appKey: apps[0].appKey, secretKey: 'test-secret' } : await runtime.apps.create({ secretKey: 'test-secret' });
   const app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, persons: runtime.persons, clusters: runtime.clusters, maxImageBytes: config.maxImageBytes });
@@ -52,6 +53,7 @@ export async function startApi(overrides: Partial<Config> = {}, dataDir = mkdtem
     dispose: async () => {
       await api.close().catch(() => {});
       rmSync(dataDir, { recursive: true, force: true });
+      await dropDatabase(dataDir);
     },
   };
   return api;

@@ -2,6 +2,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { DATABASE_FILE } from '../../src/store/sqlite-connection.js';
+import { queryDatabase } from './test-database.js';
 
 export interface DatabaseFacts {
   groups: number;
@@ -36,4 +37,22 @@ export function checkDatabase(dataDir: string): DatabaseFacts {
   } finally {
     db.close();
   }
+}
+
+/** The same facts on PostgreSQL (its constraints already refuse a dangling foreign key). */
+export async function checkPgDatabase(url: string): Promise<DatabaseFacts> {
+  const problems: string[] = [];
+  const [orphans] = await queryDatabase<{ n: number }>(url,
+    'SELECT count(*)::int AS n FROM faces f WHERE NOT EXISTS (SELECT 1 FROM groups g WHERE g.app_key = f.app_key AND g.group_id = f.group_id)');
+  if (orphans.n > 0) problems.push(`${orphans.n} faces belong to no group`);
+  const miscounted = await queryDatabase<{ group_id: string; face_count: number; actual: number }>(url,
+    'SELECT g.group_id, g.face_count, (SELECT count(*)::int FROM faces f WHERE f.app_key = g.app_key AND f.group_id = g.group_id) AS actual FROM groups g');
+  for (const m of miscounted.filter((r) => r.face_count !== r.actual)) problems.push(`group ${m.group_id}: faceCount ${m.face_count}, holds ${m.actual}`);
+  const [counts] = await queryDatabase<{ groups: number; faces: number }>(url, 'SELECT (SELECT count(*)::int FROM groups) AS groups, (SELECT count(*)::int FROM faces) AS faces');
+  return { ...counts, problems };
+}
+
+/** checkDatabase on whichever store the test API runs on. */
+export async function checkStoreOf(api: { dataDir: string; config: { database?: { url: string } } }): Promise<DatabaseFacts> {
+  return api.config.database ? checkPgDatabase(api.config.database.url) : checkDatabase(api.dataDir);
 }

@@ -1,0 +1,72 @@
+import type { PgConnection } from '../store/pg-connection.js';
+import { parseVector, vectorLiteral } from '../store/pg-store.js';
+import { ExactIndex } from './exact-index.js';
+import type { FaceSearch, GroupRef, SearchHit } from './face-search.js';
+
+/**
+ * 1:N search inside PostgreSQL (pgvector): the FaceSearch of PostgreSQL mode, where the database
+ * is the one index every node shares, so a face committed through one node is found through any
+ * other at once and a node keeps no index of its own (nothing to tell, nothing to rebuild).
+ *
+ * Per group: a group below `exactBelow` faces is scanned exactly (ordered by an expression the
+ * HNSW index cannot serve, so the planner walks the group's rows); a larger one goes through the
+ * HNSW index with pgvector 0.8's iterative scan (relaxed order), which keeps walking the graph
+ * until enough of the group's faces passed the filter. Either way the candidates are re-ranked by
+ * the same exact cosine as the in-memory ExactIndex, so scores agree with the SQLite store's to
+ * the last bit and the graph only decides which faces are candidates. docs/scale.md has figures.
+ */
+export interface PgSearchSettings {
+  /** Groups smaller than this are scanned exactly. */
+  exactBelow: number;
+  /** Candidates fetched from the graph per wanted hit (re-ranked exactly). */
+  candidatesPerHit: number;
+  /** Fewest candidates fetched from the graph. */
+  minCandidates: number;
+  /** hnsw.ef_search: the graph search's breadth (at least the candidates fetched). */
+  efSearch: number;
+}
+
+export const DEFAULT_PG_SEARCH: PgSearchSettings = { exactBelow: 5_000, candidatesPerHit: 4, minCandidates: 40, efSearch: 100 };
+
+export class PgFaceSearch implements FaceSearch {
+  constructor(
+    private readonly db: PgConnection,
+    private readonly dimensions: number,
+    private readonly settings: PgSearchSettings = DEFAULT_PG_SEARCH,
+  ) {}
+
+  async search(group: GroupRef, query: Float32Array, k: number, minScore: number, exclude?: string): Promise<SearchHit[]> {
+    if (k <= 0) return [];
+    const q = vectorLiteral(query);
+    const params = [group.appKey, group.groupId, q, exclude ?? null];
+    let rows: { face_id: string; embedding: string }[];
+    if (group.faceCount < this.settings.exactBelow) {
+      ({ rows } = await this.db.query<{ face_id: string; embedding: string }>(
+        'SELECT face_id, embedding::text AS embedding FROM faces ' +
+        'WHERE app_key = $1 AND group_id = $2 AND ($4::text IS NULL OR face_id <> $4) ' +
+        // "+ 0": an expression the HNSW index does not match, so this is an exact scan of the group.
+        'ORDER BY (embedding <=> $3::vector) + 0 LIMIT $5', [...params, 2 * k + 8]));
+    } else {
+      const candidates = Math.max(this.settings.minCandidates, k * this.settings.candidatesPerHit);
+      rows = await this.db.transaction(async (tx) => {
+        await tx.query('SET LOCAL hnsw.iterative_scan = relaxed_order');
+        await tx.query(`SET LOCAL hnsw.ef_search = ${Math.max(this.settings.efSearch, candidates)}`);
+        const result = await tx.query<{ face_id: string; embedding: string }>(
+          'SELECT face_id, embedding::text AS embedding FROM faces ' +
+          'WHERE app_key = $1 AND group_id = $2 AND ($4::text IS NULL OR face_id <> $4) ' +
+          'ORDER BY embedding <=> $3::vector LIMIT $5', [...params, candidates]);
+        return result.rows;
+      });
+    }
+    // Exact re-rank with the in-memory scorer: the same scores, ties and minScore as SQLite mode.
+    const exact = new ExactIndex(this.dimensions);
+    for (const row of rows) exact.add(row.face_id, parseVector(row.embedding));
+    return exact.search(query, k, minScore, exclude).map((h) => ({ faceId: h.id, score: h.score }));
+  }
+
+  // The database is the index: writes are already in it when these are called.
+  added(): void {}
+  removed(): void {}
+  dropped(): void {}
+  async close(): Promise<void> {}
+}

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FaceApiError } from '../domain/errors.js';
 import type { Apps } from '../domain/apps.js';
 import type { AuditTrail } from '../domain/audit.js';
@@ -49,6 +49,19 @@ export function refuseImageWorkWhenSaturated(app: FastifyInstance, ctx: HttpCont
   app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config.carriesImage === true && saturated()) {
       throw new FaceApiError('InternalServerError', 'all face engine workers are busy and the queue is full; retry shortly', 1);
+    }
+  });
+}
+
+/**
+ * The /x/v1 extensions authenticate as v2.0 does: the app's secret key in `Authorization`, checked
+ * (in constant time, by `Apps`) before the body is read.
+ */
+export function requireAppSecret(app: FastifyInstance, ctx: HttpContext): void {
+  app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
+    const secret = req.headers.authorization;
+    if (!(await ctx.apps.verifySecret(req.params.appKey, typeof secret === 'string' ? secret : undefined))) {
+      throw new FaceApiError('UnauthorizedAppKeyOrSecretKey', 'the appKey and the secret key in Authorization do not match an app of this server');
     }
   });
 }

@@ -5,7 +5,7 @@ import type { PersonService } from '../domain/persons.js';
 import { PERSON_LIMITS } from '../domain/persons.js';
 import type { ImageInput } from '../domain/types.js';
 import type { PersonRecord } from '../store/person-store.js';
-import { refuseImageWorkWhenSaturated, type HttpContext } from './context.js';
+import { refuseImageWorkWhenSaturated, requireAppSecret, type HttpContext } from './context.js';
 import { success } from './envelope.js';
 import { nhnTime, withToken } from './nhn-shapes.js';
 import { bool, detailFlags, imageFromJson, imageFromMultipart, int, listPage, readBody, str, type Fields, type ParsedBody } from './request-parts.js';
@@ -33,12 +33,7 @@ const imageOf = (b: ParsedBody): ImageInput => (b.multipart ? imageFromMultipart
 export function xV1Persons(persons: PersonService, clusters?: ClusterService) {
   return async (app: FastifyInstance, ctx: HttpContext): Promise<void> => {
     documentationOnly(app);
-    app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
-      const secret = req.headers.authorization;
-      if (!(await ctx.apps.verifySecret(req.params.appKey, typeof secret === 'string' ? secret : undefined))) {
-        throw new FaceApiError('UnauthorizedAppKeyOrSecretKey', 'the appKey and the secret key in Authorization do not match an app of this server');
-      }
-    });
+    requireAppSecret(app, ctx);
     refuseImageWorkWhenSaturated(app, ctx);
     const body = async (req: FastifyRequest) => readBody(req, ctx.maxImageBytes);
 

@@ -5,7 +5,7 @@ import { invalidParam } from '../domain/errors.js';
 import type { PrivacyService, SubjectFace } from '../domain/privacy.js';
 import type { RetentionService } from '../domain/retention.js';
 import { int, readBody, str, type Fields } from './request-parts.js';
-import { refuseImageWorkWhenSaturated, type HttpContext } from './context.js';
+import { refuseImageWorkWhenSaturated, requireAppSecret, type HttpContext } from './context.js';
 import { success } from './envelope.js';
 import { nhnTime, registerData, registered } from './nhn-shapes.js';
 import { registerArgs } from './nhn-v2.js';
@@ -44,12 +44,7 @@ export function subjectCsv(faces: SubjectFace[]): string {
 export function xV1(privacy: PrivacyService, audit?: AuditTrail, retention?: RetentionService) {
   return async (app: FastifyInstance, ctx: HttpContext): Promise<void> => {
     documentationOnly(app);
-    app.addHook('onRequest', async (req: FastifyRequest<{ Params: { appKey: string } }>) => {
-      const secret = req.headers.authorization;
-      if (!(await ctx.apps.verifySecret(req.params.appKey, typeof secret === 'string' ? secret : undefined))) {
-        throw new FaceApiError('UnauthorizedAppKeyOrSecretKey', 'the appKey and the secret key in Authorization do not match an app of this server');
-      }
-    });
+    requireAppSecret(app, ctx);
     refuseImageWorkWhenSaturated(app, ctx);
 
     // v2 register's body and answer, plus consentRef and purpose stored with the faces.

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { toStoredRecord } from './stored-record.js';
 import { assertPageLimit, decodeFaceCursor, decodeGroupCursor, encodeFaceCursor, encodeGroupCursor, toPage } from './pagination.js';
 import type { PgConnection } from './pg-connection.js';
 import { migratePg } from './pg-migrations.js';
@@ -261,19 +262,5 @@ function toFaceRecord(row: FaceRow): FaceRecord {
     createTime: new Date(row.create_time),
   };
   if (row.external_image_id !== null) record.externalImageId = row.external_image_id;
-  return record;
-}
-
-/** Exactly the fields that are stored (as SqliteStore's toStoredRecord). */
-function toStoredRecord(face: FaceWithVector): FaceRecord {
-  const record: FaceRecord = {
-    faceId: face.faceId,
-    imageId: face.imageId,
-    bbox: { x0: face.bbox.x0, y0: face.bbox.y0, x1: face.bbox.x1, y1: face.bbox.y1 },
-    landmarks: face.landmarks.map(({ type, x, y }) => ({ type, x, y })),
-    confidence: face.confidence,
-    createTime: new Date(face.createTime.getTime()),
-  };
-  if (face.externalImageId !== undefined) record.externalImageId = face.externalImageId;
   return record;
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrate } from './migrations.js';
+import { toStoredRecord } from './stored-record.js';
 import { assertPageLimit, decodeFaceCursor, decodeGroupCursor, encodeFaceCursor, encodeGroupCursor, toPage } from './pagination.js';
 import { connectionSettings, DATABASE_FILE, openDatabase, resolveMasterKey, type SqliteSettings } from './sqlite-connection.js';
 import { storeKeys } from './store-keys.js';
@@ -415,22 +416,5 @@ function toFaceRecord(row: FaceRow): FaceRecord {
     createTime: new Date(row.createTime),
   };
   if (row.externalImageId !== null) record.externalImageId = row.externalImageId;
-  return record;
-}
-
-/**
- * Exactly the fields that are stored, as getFace will later return them: no vector (callers of
- * addFaces already hold it) and nothing else the caller's object happened to carry.
- */
-function toStoredRecord(face: FaceWithVector): FaceRecord {
-  const record: FaceRecord = {
-    faceId: face.faceId,
-    imageId: face.imageId,
-    bbox: { x0: face.bbox.x0, y0: face.bbox.y0, x1: face.bbox.x1, y1: face.bbox.y1 },
-    landmarks: face.landmarks.map(({ type, x, y }) => ({ type, x, y })),
-    confidence: face.confidence,
-    createTime: new Date(face.createTime.getTime()),
-  };
-  if (face.externalImageId !== undefined) record.externalImageId = face.externalImageId;
   return record;
 }

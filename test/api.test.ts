@@ -463,6 +463,20 @@ describe('spoofing endpoint', () => {
     const v1 = await api.v1('POST', '/spoofing', { image: { bytes: b64(sample1) } });
     assert.equal(v1.data.faceDetailCount, 3);
   });
+
+  test('aligned: true through v1.0 as through v2.0: one judgement of the whole crop, the same score', async () => {
+    const crop = await sharp(sample1FaceCrop).resize(224, 224, { fit: 'fill' }).jpeg().toBuffer();
+    for (const condition of ['weak', 'balanced', 'strict']) {
+      const v1 = await api.v1('POST', '/spoofing', { image: { bytes: b64(crop) }, aligned: true, spoofingCondition: condition });
+      const v2 = await api.v2('POST', '/spoofing', { image: { bytes: b64(crop) }, aligned: true, spoofingCondition: condition });
+      assert.ok(ok(v1) && ok(v2));
+      assert.equal(v1.data.faceDetailCount, 1);
+      assert.equal(typeof v1.data.faceDetails[0].spoofing, 'boolean');
+      assert.equal(v1.data.faceDetails[0].spoofing, v2.data.faceDetails[0].spoofing);
+      assert.equal(v1.data.faceDetails[0].confidence, v2.data.faceDetails[0].confidence);
+    }
+    assert.equal(code(await api.v1('POST', '/spoofing', { image: { bytes: b64(sample1) }, aligned: true })), -45070);
+  });
 });
 
 describe('face order: the largest face leads, as NHN documents (v1 and v2)', () => {

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { FaceEngine, type EngineFace } from '../src/engine/engine.js';
 import { DETECTOR_SETTINGS, type DetectorSetting } from '../src/engine/face-finder.js';
-import { readLabels } from '../scripts/train-mask.js';
+import { readLabels } from './mask-sets.js';
 import { evalDir, pct, printHeader, progress, quantile, table } from './common.js';
 
 const argValue = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);

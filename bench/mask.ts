@@ -13,7 +13,7 @@ import { FaceEngine } from '../src/engine/engine.js';
 import { cosine } from '../src/engine/vectors.js';
 import { MaskClassifier } from '../src/engine/mask.js';
 import { evalDir, pct, printHeader, progress, table } from './common.js';
-import { AlignedFaces, auc, readLabels, summaries, summaryTable, type Scored } from '../scripts/train-mask.js';
+import { AlignedFaces, auc, readLabels, summaries, summaryTable, type Scored } from './mask-sets.js';
 
 async function scoreEvalSet(dir: string): Promise<Scored[]> {
   const rows = readLabels(dir);

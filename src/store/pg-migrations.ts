@@ -107,6 +107,51 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'persons of a group and their faces; face clustering jobs (docs/persons.md)',
+    sql: /* sql */ `
+      -- A person goes with its group (and app); deleting a person leaves its faces in the group.
+      CREATE TABLE persons (
+        -- Insertion order, never reused: the keyset cursor of a listing.
+        seq         bigserial PRIMARY KEY,
+        person_id   text NOT NULL UNIQUE,
+        app_key     text NOT NULL,
+        group_id    text NOT NULL,
+        name        text,
+        metadata    text,            -- JSON object, at most 4 KB
+        create_time bigint NOT NULL, -- epoch ms
+        update_time bigint NOT NULL,
+        FOREIGN KEY (app_key, group_id) REFERENCES groups (app_key, group_id) ON DELETE CASCADE
+      );
+      CREATE INDEX persons_by_group ON persons (app_key, group_id, seq);
+
+      -- A face belongs to at most one person (the primary key); the association goes with the
+      -- face (deleted, erased, expired, with its group or app) and with the person.
+      CREATE TABLE person_faces (
+        face_id   text PRIMARY KEY REFERENCES faces (face_id) ON DELETE CASCADE,
+        person_id text NOT NULL REFERENCES persons (person_id) ON DELETE CASCADE
+      );
+      CREATE INDEX person_faces_by_person ON person_faces (person_id);
+
+      -- Background clustering of a group's faces; goes with its group. The result holds face ids
+      -- only (no vectors).
+      CREATE TABLE cluster_jobs (
+        job_id      text PRIMARY KEY,
+        app_key     text NOT NULL,
+        group_id    text NOT NULL,
+        state       text NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+        percent     integer NOT NULL DEFAULT 0,
+        params      text NOT NULL,   -- JSON: thresholds and the listed faces, to run it again
+        result      text,            -- JSON: clusters and unclustered faces
+        error       text,
+        create_time bigint NOT NULL,
+        update_time bigint NOT NULL,
+        FOREIGN KEY (app_key, group_id) REFERENCES groups (app_key, group_id) ON DELETE CASCADE
+      );
+      CREATE INDEX cluster_jobs_unfinished ON cluster_jobs (create_time) WHERE state IN ('queued', 'running');
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { toPage } from './pagination.js';
 import type { AssociateRefusal, ClusterJobRecord, ClusterJobs, ClusterJobState, NewPerson, PersonChanges, PersonRecord, PersonStore } from './person-store.js';
 import { DATABASE_FILE, openDatabase } from './sqlite-connection.js';
+import { decodePersonCursor, encodePersonCursor } from './person-cursor.js';
 import type { Cursor, Page } from './store.js';
 
 interface PersonRow {
@@ -52,18 +53,6 @@ const toJob = (r: JobRow): ClusterJobRecord => ({
 
 const PERSON_COLUMNS = `p.seq, p.personId, p.name, p.metadata, p.createTime, p.updateTime,
   (SELECT count(*) FROM person_faces pf WHERE pf.personId = p.personId) AS faceCount`;
-
-/** Persons are listed in creation order: the last seq of a page is where the next starts. */
-const encodePersonCursor = (seq: number): Cursor => Buffer.from(JSON.stringify({ p: seq })).toString('base64url');
-function decodePersonCursor(cursor: Cursor): number {
-  try {
-    const { p } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { p?: unknown };
-    if (Number.isSafeInteger(p)) return p as number;
-  } catch {
-    // the error below
-  }
-  throw new Error('Malformed person cursor');
-}
 
 /**
  * The person and clustering ports on the SQLite file, on a connection of its own (as

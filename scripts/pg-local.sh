@@ -2,7 +2,7 @@
 # A private PostgreSQL 15 + pgvector for development, tests and CI (README "PostgreSQL mode").
 #
 #   scripts/pg-local.sh check            exit 0 if PostgreSQL 15 server binaries and headers are here
-#   scripts/pg-local.sh build            build pgvector into .cache/pg (once; cached)
+#   scripts/pg-local.sh build            build pgvector into .cache/pg (once; cached; see CACHE below)
 #   scripts/pg-local.sh start [DIR]      initdb into DIR (default ./data/pg) if empty, start, print the URL
 #   scripts/pg-local.sh env [DIR]        print `export FACEREC_DATABASE_URL=…` for a started DIR
 #   scripts/pg-local.sh stop [DIR]       stop the server (the data stays; start again reuses its port)
@@ -19,7 +19,12 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
-CACHE="$ROOT/.cache/pg"
+CACHE="${PG_LOCAL_CACHE:-$ROOT/.cache/pg}"
+# The server runs as nobody when started by root: it must reach its binaries. A checkout under a
+# directory nobody cannot enter (/root, a fresh CI machine) keeps the build in /var/tmp instead.
+if [ -z "${PG_LOCAL_CACHE:-}" ] && [ "$(id -u)" = 0 ] && ! setpriv --reuid=nobody --regid=nogroup --clear-groups -- test -x "$ROOT/scripts" 2>/dev/null; then
+  CACHE="/var/tmp/facerec-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+fi
 PRIVATE="$CACHE/root"                     # mirrors /usr: lib/postgresql/15/{bin,lib}, share/postgresql/15
 PGVECTOR_VERSION=0.8.0
 PGVECTOR_DEBIAN=0.8.0-1

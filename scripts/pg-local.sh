@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A private PostgreSQL 15 + pgvector for development, tests and CI (README "PostgreSQL mode").
 #
-#   scripts/pg-local.sh build            build pgvector into .cache/pg (once; cached)
+#   scripts/pg-local.sh check            exit 0 if PostgreSQL 15 server binaries and headers are here
+#   scripts/pg-local.sh build            build pgvector into .cache/pg (once; cached; see CACHE below)
 #   scripts/pg-local.sh start [DIR]      initdb into DIR (default ./data/pg) if empty, start, print the URL
 #   scripts/pg-local.sh env [DIR]        print `export FACEREC_DATABASE_URL=…` for a started DIR
-#   scripts/pg-local.sh stop [DIR]       stop the server (the data stays)
+#   scripts/pg-local.sh stop [DIR]       stop the server (the data stays; start again reuses its port)
 #   scripts/pg-local.sh destroy [DIR]    stop and delete DIR
 #
 # Uses the machine's PostgreSQL 15 server binaries (Debian's postgresql-15 and
@@ -18,7 +19,12 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
-CACHE="$ROOT/.cache/pg"
+CACHE="${PG_LOCAL_CACHE:-$ROOT/.cache/pg}"
+# The server runs as nobody when started by root: it must reach its binaries. A checkout under a
+# directory nobody cannot enter (/root, a fresh CI machine) keeps the build in /var/tmp instead.
+if [ -z "${PG_LOCAL_CACHE:-}" ] && [ "$(id -u)" = 0 ] && ! setpriv --reuid=nobody --regid=nogroup --clear-groups -- test -x "$ROOT/scripts" 2>/dev/null; then
+  CACHE="/var/tmp/facerec-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+fi
 PRIVATE="$CACHE/root"                     # mirrors /usr: lib/postgresql/15/{bin,lib}, share/postgresql/15
 PGVECTOR_VERSION=0.8.0
 PGVECTOR_DEBIAN=0.8.0-1
@@ -123,10 +129,15 @@ stop() {
 cmd="${1:-}"
 dir="${2:-$ROOT/data/pg}"
 case "$cmd" in
+  check) need_server
+         # Building pgvector (once) needs these; a built cache does not.
+         if [ ! -f "$STAMP" ]; then
+           for t in curl make cc; do command -v "$t" >/dev/null 2>&1 || die "$t is missing (needed once to build pgvector; apt-get install curl make gcc)"; done
+         fi ;;
   build) build ;;
   start) start "$dir" ;;
   env) [ -f "$dir/port" ] || die "no cluster in $dir (run: $0 start $dir)"; echo "export FACEREC_DATABASE_URL=$(url_of "$dir")" ;;
   stop) stop "$dir" ;;
   destroy) stop "$dir"; rm -rf "$dir" ;;
-  *) echo "usage: $0 build|start|env|stop|destroy [DIR]" >&2; exit 2 ;;
+  *) echo "usage: $0 check|build|start|env|stop|destroy [DIR]" >&2; exit 2 ;;
 esac

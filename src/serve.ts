@@ -6,7 +6,7 @@ import { assessSelfCheck } from './engine/self-check.js';
 import { withInferenceMetrics } from './engine/timed-analyzer.js';
 import { ServerMetrics } from './http/metrics.js';
 import { buildServer } from './http/server.js';
-import type { Store } from './store/store.js';
+import { StoreConflictError, type Store } from './store/store.js';
 import { loggerOptions } from './log-format.js';
 import { firstAppBanner, readyBanner, serviceUrls } from './startup-banner.js';
 
@@ -99,12 +99,17 @@ async function ensureBootstrapApp(config: Config, runtime: Runtime, log: (m: str
   if (config.appKey) {
     if (!config.secretKey) throw new Error('FACEREC_APPKEY is set but FACEREC_SECRETKEY is not');
     if (!(await apps.knows(config.appKey))) {
-      await apps.create({ appKey: config.appKey, secretKey: config.secretKey });
-      // The appKey is the v1 credential: name where it came from, never the key itself.
-      log('created the app named by FACEREC_APPKEY');
-    } else {
-      await apps.setSecret(config.appKey, config.secretKey);
+      try {
+        await apps.create({ appKey: config.appKey, secretKey: config.secretKey });
+        // The appKey is the v1 credential: name where it came from, never the key itself.
+        log('created the app named by FACEREC_APPKEY');
+        return;
+      } catch (err) {
+        // PostgreSQL mode: another node starting at the same moment created it first.
+        if (!(err instanceof StoreConflictError)) throw err;
+      }
     }
+    await apps.setSecret(config.appKey, config.secretKey);
     return;
   }
   if ((await apps.list()).length > 0) return;

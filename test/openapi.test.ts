@@ -12,6 +12,7 @@ import { RESULT_CODES } from '../src/domain/errors.js';
 import { buildServer } from '../src/http/server.js';
 import { b64, engine, multipart } from './support/api-helpers.js';
 import { fixture } from './support/fixtures.js';
+import { databaseEnv, dropDatabase, sqliteOnly } from './support/test-database.js';
 
 type Doc = { openapi: string; paths: Record<string, Record<string, any>>; components: any; info: any };
 
@@ -28,7 +29,7 @@ const openapiPath = (url: string) => url.replace(/:([A-Za-z]+)/g, '{$1}');
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'facerec-openapi-'));
-  const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) });
+  const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32), ...(await databaseEnv(dataDir)) });
   runtime = await createRuntime(config, await engine());
   ({ appKey } = await runtime.apps.create({ secretKey }));
   app = buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, persons: runtime.persons, clusters: runtime.clusters, maxImageBytes: config.maxImageBytes });
@@ -44,6 +45,7 @@ after(async () => {
   await app.close();
   await runtime.close();
   rmSync(dataDir, { recursive: true, force: true });
+  await dropDatabase(dataDir);
 });
 
 describe('the OpenAPI document', () => {
@@ -69,7 +71,7 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  test('every result code appears, and each operation lists its own', () => {
+  test('every result code appears, and each operation lists its own', { skip: sqliteOnly('the persons routes, which list some codes, are not served in PostgreSQL mode') }, () => {
     const listed = new Set<number>();
     for (const ops of Object.values(doc.paths)) {
       for (const op of Object.values(ops)) for (const c of op['x-nhn-result-codes'] ?? []) listed.add(c.resultCode);
@@ -252,7 +254,7 @@ describe('answers match the documented schemas', () => {
     assert.deepEqual((await call('get', `${d}/retention`, `${base}/retention`)).data, { groups: [] });
   });
 
-  test('x/v1 persons, clustering and album search, every operation', async () => {
+  test('x/v1 persons, clustering and album search, every operation', { skip: sqliteOnly('persons are not served in PostgreSQL mode') }, async () => {
     const base = `/x/v1/appkeys/${appKey}`;
     const d = '/x/v1/appkeys/{appKey}';
     const g = `${d}/groups/{groupId}`;

@@ -62,6 +62,11 @@ export class PgConnection {
       throw classify(err);
     }
     let broken = false;
+    // A checked-out client has no pool listener: PostgreSQL terminating the connection between two
+    // statements of the transaction would otherwise be an unhandled 'error' event that ends the
+    // process. The next statement then fails (classified as unavailable) and the client is dropped.
+    const onError = () => (broken = true);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -69,10 +74,11 @@ export class PgConnection {
       return result;
     } catch (err) {
       const classified = classify(err);
-      broken = classified instanceof StoreUnavailableError;
+      broken ||= classified instanceof StoreUnavailableError;
       if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
       throw classified;
     } finally {
+      client.off('error', onError);
       // A connection whose state is unknown is not handed to the next request.
       client.release(broken);
     }

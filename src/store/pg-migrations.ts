@@ -159,6 +159,10 @@ export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].
 /** Brings the schema to the latest version; returns the version found before. */
 export async function migratePg(connection: PgConnection): Promise<number> {
   const client = await connection.pool.connect();
+  // Checked out, the client has no pool listener: a connection ended by the server mid-migration
+  // fails the next statement (and the start-up) instead of ending the process unhandled.
+  const ignore = () => {};
+  client.on('error', ignore);
   try {
     // Migrations (CREATE INDEX on a large table) may take longer than a request may.
     await client.query('SET statement_timeout = 0');
@@ -187,6 +191,7 @@ export async function migratePg(connection: PgConnection): Promise<number> {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     }
   } finally {
+    client.off('error', ignore);
     // Not back into the pool: this session had its statement timeout lifted.
     client.release(true);
   }

@@ -18,13 +18,13 @@ import { fileURLToPath } from 'node:url';
 /**
  * The suites that run a second time on PostgreSQL: those that go through the store and search
  * ports only (the API, access, privacy, metrics…). The others test SQLite's own files, the
- * engine, the CLI's local mode, persons (SQLite-only so far), or start their own PostgreSQL
+ * engine, the CLI's local mode, or start their own PostgreSQL
  * (pg-nodes.test.ts runs in the first pass).
  */
 export const PG_SUITES = [
   'api', 'access', 'metrics', 'concurrency', 'privacy',
   'error-detail', 'ssrf-api', 'upload-limit', 'oversized', 'hard-faces', 'client',
-  'openapi', 'fuzz', 'docs-constants',
+  'openapi', 'fuzz', 'docs-constants', 'persons', 'persons-client',
 ];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

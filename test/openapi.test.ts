@@ -12,7 +12,7 @@ import { RESULT_CODES } from '../src/domain/errors.js';
 import { buildServer } from '../src/http/server.js';
 import { b64, engine, multipart } from './support/api-helpers.js';
 import { fixture } from './support/fixtures.js';
-import { databaseEnv, dropDatabase, sqliteOnly } from './support/test-database.js';
+import { databaseEnv, dropDatabase } from './support/test-database.js';
 
 type Doc = { openapi: string; paths: Record<string, Record<string, any>>; components: any; info: any };
 
@@ -71,7 +71,7 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  test('every result code appears, and each operation lists its own', { skip: sqliteOnly('the persons routes, which list some codes, are not served in PostgreSQL mode') }, () => {
+  test('every result code appears, and each operation lists its own', () => {
     const listed = new Set<number>();
     for (const ops of Object.values(doc.paths)) {
       for (const op of Object.values(ops)) for (const c of op['x-nhn-result-codes'] ?? []) listed.add(c.resultCode);
@@ -254,7 +254,7 @@ describe('answers match the documented schemas', () => {
     assert.deepEqual((await call('get', `${d}/retention`, `${base}/retention`)).data, { groups: [] });
   });
 
-  test('x/v1 persons, clustering and album search, every operation', { skip: sqliteOnly('persons are not served in PostgreSQL mode') }, async () => {
+  test('x/v1 persons, clustering and album search, every operation', async () => {
     const base = `/x/v1/appkeys/${appKey}`;
     const d = '/x/v1/appkeys/{appKey}';
     const g = `${d}/groups/{groupId}`;

@@ -33,6 +33,8 @@ export interface PgBenchOptions {
   otherGroupFaces: number;
   /** Also compare the graph over vector(512) with one over halfvec(512), by raw SQL (see compareHalfvec). */
   halfvec: boolean;
+  /** hnsw.ef_search values the raw comparison also tries (recall against time). */
+  efSearch: number[];
 }
 
 const APP = 'bench';
@@ -85,7 +87,7 @@ async function benchSize(serverUrl: string, n: number, o: PgBenchOptions): Promi
     }
     console.log(`detail: store=postgres faces=${n} same_person1=${(samePerson1 / picks.length).toFixed(3)} p90_ms=${quantile(times, 0.9).toFixed(2)} max_ms=${Math.max(...times).toFixed(2)}`);
     if (o.otherGroups > 0) await benchOtherGroups(rt, o);
-    if (o.halfvec) await compareHalfvec(url, store, n, picks, truth);
+    if (o.halfvec || o.efSearch.length) await compareGraphs(url, store, n, picks, truth, o);
     console.log(`scale: store=postgres faces=${n} p50_ms=${quantile(times, 0.5).toFixed(2)} p99_ms=${quantile(times, 0.99).toFixed(2)} ` +
       `recall1=${(same1 / picks.length).toFixed(3)} recall10=${(overlap10 / picks.length).toFixed(3)} bytes_per_face=${bytesPerFace.toFixed(0)}`);
   } finally {
@@ -112,7 +114,7 @@ async function benchOtherGroups(rt: Runtime, o: PgBenchOptions): Promise<void> {
  * differ only in the graph: the halfvec one is an expression index built for this comparison
  * (CREATE INDEX on the filled table, timed) and dropped afterwards.
  */
-async function compareHalfvec(url: string, store: PgStore, n: number, picks: string[], truth: string[][]): Promise<void> {
+async function compareGraphs(url: string, store: PgStore, n: number, picks: string[], truth: string[][], o: PgBenchOptions): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -120,15 +122,18 @@ async function compareHalfvec(url: string, store: PgStore, n: number, picks: str
     const literal = (v: Float32Array) => `[${Array.prototype.join.call(v, ',')}]`;
     await client.query("SET maintenance_work_mem = '1GB'");
     const t0 = performance.now();
-    await client.query('CREATE INDEX IF NOT EXISTS bench_embedding_halfvec ON faces USING hnsw ((embedding::halfvec(512)) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)');
+    if (o.halfvec) await client.query('CREATE INDEX IF NOT EXISTS bench_embedding_halfvec ON faces USING hnsw ((embedding::halfvec(512)) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)');
     const buildS = (performance.now() - t0) / 1000;
-    const sizes = (await client.query<{ v: number; h: number }>("SELECT pg_relation_size('faces_embedding_hnsw')::float8 AS v, pg_relation_size('bench_embedding_halfvec')::float8 AS h")).rows[0];
+    const sizes = (await client.query<{ v: number; h: number }>(
+      `SELECT pg_relation_size('faces_embedding_hnsw')::float8 AS v, ${o.halfvec ? "pg_relation_size('bench_embedding_halfvec')::float8" : '0::float8'} AS h`)).rows[0];
     const candidates = Math.max(DEFAULT_PG_SEARCH.minCandidates, 10 * DEFAULT_PG_SEARCH.candidatesPerHit);
-    for (const [kind, order] of [['vector', 'embedding <=> $3::vector'], ['halfvec', 'embedding::halfvec(512) <=> $3::halfvec(512)']] as const) {
+    const kinds = [['vector', 'embedding <=> $3::vector'], ['halfvec', 'embedding::halfvec(512) <=> $3::halfvec(512)']] as const;
+    const efs = [DEFAULT_PG_SEARCH.efSearch, ...o.efSearch.filter((e) => e !== DEFAULT_PG_SEARCH.efSearch)];
+    for (const [kind, order] of kinds.filter(([k]) => k === 'vector' || o.halfvec)) for (const ef of efs) {
       const run = async (i: number) => {
         await client.query('BEGIN');
         await client.query('SET LOCAL hnsw.iterative_scan = relaxed_order');
-        await client.query(`SET LOCAL hnsw.ef_search = ${Math.max(DEFAULT_PG_SEARCH.efSearch, candidates)}`);
+        await client.query(`SET LOCAL hnsw.ef_search = ${Math.max(ef, candidates)}`);
         const { rows } = await client.query<{ face_id: string; embedding: string }>(
           `SELECT face_id, embedding::text AS embedding FROM faces WHERE app_key = $1 AND group_id = $2 AND face_id <> $4 ORDER BY ${order} LIMIT $5`,
           [APP, GROUP, literal(queries[i]), picks[i], candidates]);
@@ -149,9 +154,9 @@ async function compareHalfvec(url: string, store: PgStore, n: number, picks: str
         const want = new Set(truth[i]);
         overlap10 += ids.filter((id) => want.has(id)).length / Math.max(1, want.size);
       }
-      console.log(`variant: store=postgres faces=${n} index=${kind} raw_p50_ms=${quantile(times, 0.5).toFixed(2)} raw_p99_ms=${quantile(times, 0.99).toFixed(2)} ` +
+      console.log(`variant: store=postgres faces=${n} index=${kind} ef_search=${ef} raw_p50_ms=${quantile(times, 0.5).toFixed(2)} raw_p99_ms=${quantile(times, 0.99).toFixed(2)} ` +
         `recall1=${(same1 / picks.length).toFixed(3)} recall10=${(overlap10 / picks.length).toFixed(3)} index_bytes_per_face=${((kind === 'vector' ? sizes.v : sizes.h) / n).toFixed(0)}` +
-        (kind === 'halfvec' ? ` create_index_s=${buildS.toFixed(1)} (built on the filled table, maintenance_work_mem 1GB)` : ''));
+        (kind === 'halfvec' && ef === efs[0] ? ` create_index_s=${buildS.toFixed(1)} (built on the filled table, maintenance_work_mem 1GB)` : ''));
     }
   } finally {
     await client.query('DROP INDEX IF EXISTS bench_embedding_halfvec').catch(() => {});

@@ -83,7 +83,8 @@ Example:
         report = await migrateSqliteToPg({
           dataDir: config.dataDir,
           masterKey: config.masterKey,
-          database: { url, poolSize: 2, statementTimeoutMs: config.database?.statementTimeoutMs ?? 5000, caFile: config.database?.caFile },
+          // The URL may come from --to alone: the other database settings are read from the environment here.
+          database: { url, poolSize: 2, statementTimeoutMs: config.database?.statementTimeoutMs ?? 5000, caFile: process.env.FACEREC_DATABASE_CA_FILE || undefined },
           batchSize,
           verifySample,
           note,

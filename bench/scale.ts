@@ -1,10 +1,16 @@
 /**
  * Search at NHN's quota and beyond: synthetic clustered 512-d faces (5 photos per identity) in
  * the embedded store, searched top-10 through the domain API (search by faceId), with the
- * vector index the server uses. Prints one `scale:` line per size, the exact scan beside it,
- * start-up and event-loop lines. Figures are for the machine printed first.
+ * vector index the server uses. Prints the exact scan beside it, start-up and event-loop lines,
+ * and ends each size with one line `scale: store=… faces=N p50_ms=… p99_ms=… recall1=… recall10=…
+ * bytes_per_face=…`. Figures are for the machine printed first.
  *
  *   npm run bench:scale -- --faces 10000,100000 [--queries 200] [--data /tmp/facerec-scale] [--breadths 64,128,256,512]
+ *   npm run bench:scale -- --store postgres --faces 10000,100000 [--other-groups 100x10000] [--halfvec] [--ef-search 200,400]
+ *
+ * `--store postgres` (bench/scale-postgres.ts): the same data in PostgreSQL + pgvector, started
+ * with scripts/pg-local.sh under <--data>/pg unless FACEREC_DATABASE_URL is given; `--other-groups`
+ * puts that many groups of that many faces beside the measured one (issue 11: 1 M + 100 × 10 k).
  *
  * Data sets are kept under --data and reused (--prepare-only makes them and stops); the graph's
  * snapshot too, unless --rebuild.
@@ -25,6 +31,7 @@ import { ClusteredVectors } from '../test/support/clustered-vectors.js';
 import { buildServer } from '../src/http/server.js';
 import { machineLine } from './machine.js';
 import { printHeader, progress, quantile } from './common.js';
+import { dataSetFaces, makeFace, personOf } from './scale-data.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,19 +44,28 @@ const { values } = parseArgs({
     'restart-child': { type: 'string' },
     /** Also search with each of these fixed graph breadths (recall against time). */
     breadths: { type: 'string' },
+    store: { type: 'string', default: 'sqlite' },
+    'other-groups': { type: 'string', default: '0' },
+    /** --store postgres: also compare a halfvec(512) graph with the vector(512) one. */
+    halfvec: { type: 'boolean', default: false },
+    /** --store postgres: also search the graph(s) by raw SQL with these hnsw.ef_search values. */
+    'ef-search': { type: 'string', default: '' },
   },
 });
+if (values.store !== 'sqlite' && values.store !== 'postgres') {
+  console.error(`--store must be sqlite or postgres, got "${values.store}"`);
+  process.exit(2);
+}
 
 const sizes = values.faces.split(',').map(Number);
 const queries = Number(values.queries);
 const APP = 'bench';
 const GROUP = 'g';
-const PHOTOS_PER_ID = 5;
 const MASTER_KEY = 'a'.repeat(64);
 
-printHeader('bench:scale — search top-10 through the domain API, synthetic clustered faces');
+printHeader(`bench:scale — search top-10 through the domain API, synthetic clustered faces, store=${values.store}`);
 console.log(machineLine());
-console.log(`graph: usearch HNSW, i8, connectivity ${DEFAULT_ANN_SETTINGS.hnsw.connectivity}, expansion add ${DEFAULT_ANN_SETTINGS.hnsw.expansionAdd} / search ${DEFAULT_ANN_SETTINGS.hnsw.expansionSearch}, ` +
+if (values.store === 'sqlite') console.log(`graph: usearch HNSW, i8, connectivity ${DEFAULT_ANN_SETTINGS.hnsw.connectivity}, expansion add ${DEFAULT_ANN_SETTINGS.hnsw.expansionAdd} / search ${DEFAULT_ANN_SETTINGS.hnsw.expansionSearch}, ` +
   `candidates max(${DEFAULT_ANN_SETTINGS.minCandidates}, ${DEFAULT_ANN_SETTINGS.candidatesPerResult}×k) re-ranked exactly, search breadth ${DEFAULT_ANN_SETTINGS.hnsw.expansionSearch} growing above ${DEFAULT_ANN_SETTINGS.breadthGrowsAbove} faces up to ${DEFAULT_ANN_SETTINGS.maxSearchBreadth}; est. ${graphBytesPerFace(DEFAULT_ANN_SETTINGS.hnsw)} B/face`);
 
 
@@ -171,6 +187,9 @@ async function benchSize(n: number): Promise<void> {
   console.log(`register: faces=${n} store_and_index_p50_ms empty_group=${intoEmpty.toFixed(2)} this_group=${intoLarge.toFixed(2)}`);
   await rt.close();
   await breadthSweep(dir, n, picks, truth);
+  // The size's summary, in the one format every store ends with.
+  const r = (x: number) => (truth.length ? (x / picks.length).toFixed(3) : 'n/a');
+  console.log(`scale: store=sqlite faces=${n} p50_ms=${quantile(times, 0.5).toFixed(2)} p99_ms=${quantile(times, 0.99).toFixed(2)} recall1=${r(same1)} recall10=${r(overlap10)} bytes_per_face=${bytesPerFace.toFixed(0)}`);
 }
 
 /** The restart, in a process of its own: time to the first search's answer, and what the graph made resident. */
@@ -269,12 +288,6 @@ async function untilGraphReady(rt: Runtime): Promise<boolean> {
   return false;
 }
 
-/** Faces f<j> are photos of person ⌊j / PHOTOS_PER_ID⌋ (see populate). */
-const personOf = (faceId: string) => Math.floor(Number(faceId.slice(1)) / PHOTOS_PER_ID);
-
-function makeFace(vector: Float32Array, id: string): FaceWithVector {
-  return { faceId: id, imageId: id, bbox: { x0: 0.1, y0: 0.1, x1: 0.5, y1: 0.5 }, landmarks: [], confidence: 0.99, createTime: new Date(), vector };
-}
 
 /** The data set for `n` faces, made once (1,000 faces per transaction); returns every faceId. */
 async function populate(dir: string, n: number): Promise<string[]> {
@@ -288,9 +301,7 @@ async function populate(dir: string, n: number): Promise<string[]> {
       const gen = new ClusteredVectors(512, n);
       const bar = progress(Math.ceil((n - have) / 1000), `making ${n} faces`);
       for (let i = have; i < n; i += 1000) {
-        const batch: FaceWithVector[] = [];
-        for (let j = i; j < Math.min(n, i + 1000); j++) batch.push(makeFace(gen.face(Math.floor(j / PHOTOS_PER_ID)), `f${j}`));
-        await store.addFaces(APP, GROUP, batch, Number.MAX_SAFE_INTEGER);
+        await store.addFaces(APP, GROUP, dataSetFaces(gen, i, Math.min(n, i + 1000)), Number.MAX_SAFE_INTEGER);
         bar.tick();
       }
       bar.stop();
@@ -311,6 +322,17 @@ async function populate(dir: string, n: number): Promise<string[]> {
 // Last, so that every class above is initialised before it runs.
 if (values['restart-child']) {
   await restartChild(values['restart-child'], values.faces);
+  process.exit(0);
+}
+if (values.store === 'postgres') {
+  const [otherGroups, otherGroupFaces] = values['other-groups'] === '0' ? [0, 0] : values['other-groups'].split('x').map(Number);
+  if (!Number.isInteger(otherGroups) || !Number.isInteger(otherGroupFaces)) {
+    console.error(`--other-groups is <groups>x<faces each>, e.g. 100x10000, got "${values['other-groups']}"`);
+    process.exit(2);
+  }
+  const { benchPostgres } = await import('./scale-postgres.js');
+  await benchPostgres({ sizes, queries, dataRoot: values.data, otherGroups, otherGroupFaces, halfvec: values.halfvec,
+    efSearch: values['ef-search'].split(',').filter(Boolean).map(Number) });
   process.exit(0);
 }
 for (const n of sizes) await benchSize(n);

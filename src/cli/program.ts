@@ -5,6 +5,7 @@ import { addAuditCommands } from './commands/audit.js';
 import { addFacesCommands } from './commands/faces.js';
 import { addGroupsCommands } from './commands/groups.js';
 import { addIndexCommand } from './commands/index-folder.js';
+import { addMigrateCommand } from './commands/migrate.js';
 import { addPrivacyCommands } from './commands/privacy.js';
 import { addPersonsCommands } from './commands/persons.js';
 import { addServeCommand } from './commands/serve.js';
@@ -47,6 +48,7 @@ Examples:
   facerec persons register family alice-1.jpg alice-2.jpg --name Alice
   facerec photos family --image alice-3.jpg
   facerec cluster family --to-persons
+  facerec migrate --from ./data --to postgres://facerec:secret@db:5432/facerec
 ${EXIT_CODES_HELP}`,
     );
   addServeCommand(program);
@@ -57,5 +59,6 @@ ${EXIT_CODES_HELP}`,
   addIndexCommand(program);
   addPrivacyCommands(program, addAuditCommands(program));
   addPersonsCommands(program);
+  addMigrateCommand(program);
   return program;
 }

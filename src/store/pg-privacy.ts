@@ -140,6 +140,37 @@ export class PgPrivacy implements AuditLog, RetentionPolicies, ConsentRecords {
     return out;
   }
 
+  /**
+   * Audit entries copied from another store (`facerec migrate`), verbatim: seq, hashes and all,
+   * so the chain goes on where it was. `anchor` is the hash the source's first kept entry follows;
+   * it is recorded when this log is still empty. Entries already here are skipped; one at the same
+   * seq with another hash means this log has a history of its own, and the copy is refused.
+   */
+  async importAuditEntries(entries: AuditEntry[], anchor: string): Promise<number> {
+    if (entries.length === 0) return 0;
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+      const { rows: any } = await tx.query('SELECT 1 FROM audit_log LIMIT 1');
+      const first = entries[0];
+      if (any.length === 0 && (first.seq > 1 || anchor !== GENESIS_HASH)) {
+        await tx.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+          [AUDIT_ANCHOR, JSON.stringify({ seq: first.seq - 1, hash: anchor })]);
+      }
+      const { rowCount } = await tx.query(
+        'INSERT INTO audit_log (seq, time, app_key, action, group_id, subject_ref, face_refs, count, request_id, prev_hash, hash) ' +
+        'SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[]) ' +
+        'ON CONFLICT (seq) DO NOTHING',
+        [entries.map((e) => e.seq), entries.map((e) => e.time.getTime()), entries.map((e) => e.appKey), entries.map((e) => e.action),
+          entries.map((e) => e.groupId ?? null), entries.map((e) => e.subjectRef ?? null), entries.map((e) => JSON.stringify(e.faceRefs)),
+          entries.map((e) => e.count), entries.map((e) => e.requestId ?? null), entries.map((e) => e.prevHash), entries.map((e) => e.hash)]);
+      const { rows: clash } = await tx.query<{ seq: number }>(
+        'SELECT a.seq FROM audit_log a JOIN unnest($1::bigint[], $2::text[]) AS e (seq, hash) ON a.seq = e.seq WHERE a.hash <> e.hash LIMIT 1',
+        [entries.map((e) => e.seq), entries.map((e) => e.hash)]);
+      if (clash.length > 0) throw new Error(`the database's audit log already has another entry ${clash[0].seq}: it has a history of its own`);
+      return rowCount ?? 0;
+    });
+  }
+
   async #anchor(db: Pick<PgConnection, 'query'> | { query: PgConnection['pool']['query'] }): Promise<{ seq: number; hash: string }> {
     const { rows } = await (db as PgConnection).query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [AUDIT_ANCHOR]);
     return rows[0] ? (JSON.parse(rows[0].value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS_HASH };

@@ -43,9 +43,11 @@ export class PgStore implements Store {
   private constructor(private readonly db: PgConnection, private readonly tokenKey: Buffer) {}
 
   /** Migrates the schema (once, whichever node comes first) and reads the shared secrets. */
-  static async open(db: PgConnection): Promise<PgStore> {
+  static async open(db: PgConnection, options: { seedTokenSecret?: Uint8Array } = {}): Promise<PgStore> {
     await migratePg(db);
-    await db.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [TOKEN_SECRET, randomBytes(32).toString('base64')]);
+    // `seedTokenSecret` (facerec migrate: the SQLite data dir's) is taken only by a database that has none yet.
+    const seed = options.seedTokenSecret ? Buffer.from(options.seedTokenSecret) : randomBytes(32);
+    await db.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [TOKEN_SECRET, seed.toString('base64')]);
     const { rows } = await db.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [TOKEN_SECRET]);
     return new PgStore(db, Buffer.from(rows[0].value, 'base64'));
   }
@@ -225,6 +227,71 @@ export class PgStore implements Store {
       'SELECT seq, face_id, embedding::text AS embedding FROM faces WHERE seq = ANY($1::bigint[]) AND app_key = $2 AND group_id = $3',
       [keys, appKey, groupId]);
     return rows.map((r) => ({ key: r.seq, faceId: r.face_id, vector: parseVector(r.embedding) }));
+  }
+
+  // ---- bulk import (`facerec migrate`, bench:scale) ----
+
+  /**
+   * An app as another store holds it: key, secret hash and creation time kept. Idempotent; a
+   * second import of the same app makes its secret hash and creation time the ones given.
+   */
+  async importApp(app: AppRecord): Promise<void> {
+    await this.db.query(
+      'INSERT INTO apps (app_key, secret_key_hash, create_time) VALUES ($1, $2, $3) ' +
+      'ON CONFLICT (app_key) DO UPDATE SET secret_key_hash = excluded.secret_key_hash, create_time = excluded.create_time',
+      [app.appKey, app.secretKeyHash, app.createTime.getTime()]);
+  }
+
+  /** A group as another store holds it (model version and creation time kept), without its faces. Idempotent. */
+  async importGroup(group: Pick<GroupRecord, 'appKey' | 'groupId' | 'modelVersion' | 'createTime'>): Promise<void> {
+    await this.db.query(
+      'INSERT INTO groups (app_key, group_id, model_version, create_time) VALUES ($1, $2, $3, $4) ' +
+      'ON CONFLICT (app_key, group_id) DO UPDATE SET model_version = excluded.model_version, create_time = excluded.create_time',
+      [group.appKey, group.groupId, group.modelVersion, group.createTime.getTime()]);
+  }
+
+  /**
+   * Faces with their ids, image ids and times as given, in one multi-row INSERT (one transaction,
+   * the group's row locked as addFaces does). A face whose faceId is stored already is skipped,
+   * so an interrupted import can simply be repeated. No quota check: the faces were admitted by
+   * the store they come from. Resolves the number of faces inserted.
+   */
+  async importFaces(appKey: string, groupId: string, faces: FaceWithVector[]): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const group = await tx.query('SELECT 1 FROM groups WHERE app_key = $1 AND group_id = $2 FOR UPDATE', [appKey, groupId]);
+      if (group.rowCount === 0) throw new Error(`Cannot import faces: group ${groupId} of app ${appKey} does not exist`);
+      let inserted = 0;
+      if (faces.length > 0) {
+        const records = faces.map(toStoredRecord);
+        const { rowCount } = await tx.query(
+          'INSERT INTO faces (face_id, app_key, group_id, image_id, external_image_id, bbox, landmarks, confidence, create_time, embedding) ' +
+          'SELECT f.face_id, $1, $2, f.image_id, f.external_image_id, f.bbox, f.landmarks, f.confidence, f.create_time, f.embedding::vector ' +
+          'FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::bigint[], $10::text[]) ' +
+          'WITH ORDINALITY AS f (face_id, image_id, external_image_id, bbox, landmarks, confidence, create_time, embedding, n) ' +
+          // In the order given: face keys (seq) keep the source's insertion order.
+          'ORDER BY f.n ON CONFLICT (face_id) DO NOTHING',
+          [appKey, groupId,
+            records.map((r) => r.faceId), records.map((r) => r.imageId), records.map((r) => r.externalImageId ?? null),
+            records.map((r) => JSON.stringify(r.bbox)), records.map((r) => JSON.stringify(r.landmarks)),
+            records.map((r) => r.confidence), records.map((r) => r.createTime.getTime()), faces.map((f) => vectorLiteral(f.vector))]);
+        inserted = rowCount ?? 0;
+      }
+      if (inserted > 0) {
+        await tx.query('UPDATE groups SET face_count = face_count + $3, revision = revision + $3 WHERE app_key = $1 AND group_id = $2',
+          [appKey, groupId, inserted]);
+      }
+      return inserted;
+    });
+  }
+
+  /** A value of the installation-wide meta table (an import's checkpoint). */
+  async metaValue(key: string): Promise<string | undefined> {
+    const { rows } = await this.db.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]);
+    return rows[0]?.value;
+  }
+
+  async setMetaValue(key: string, value: string): Promise<void> {
+    await this.db.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
   }
 
   /** The connection is the runtime's (shared with search and privacy); it closes it. */

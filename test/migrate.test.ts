@@ -62,6 +62,7 @@ describe('facerec migrate: SQLite data dir → PostgreSQL', { skip }, () => {
   let staffFaces: any[];
   let guestFaces: any[];
   let staffSearch: any;
+  let staffPerson: any;
   let total = 0;
 
   before(async () => {
@@ -98,6 +99,14 @@ describe('facerec migrate: SQLite data dir → PostgreSQL', { skip }, () => {
     total = staffFaces.length + guestFaces.length;
     assert.ok(staffFaces.length >= 8, `only ${staffFaces.length} faces registered`);
     staffSearch = (await source.v2('GET', `/groups/staff/faces/${staffFaces[0].faceId}/search?limit=5&threshold=1`)).data;
+    // A person with two of the staff faces (the person layer, docs/persons.md).
+    const x1 = (method: 'GET' | 'POST', path: string, payload?: object) =>
+      source.app.inject({ method, url: `/x/v1/appkeys/${source.appKey}${path}`, headers: { authorization: source.secretKey }, ...(payload ? { payload } : {}) }).then((r) => r.json());
+    const person = await x1('POST', '/groups/staff/persons', { name: 'Ada', metadata: { desk: 7 } });
+    assert.ok(ok(person), JSON.stringify(person.header));
+    const linked = await x1('POST', `/groups/staff/persons/${person.data.personId}/associate`, { faceIds: staffFaces.slice(0, 2).map((f) => f.faceId) });
+    assert.ok(ok(linked), JSON.stringify(linked.header));
+    staffPerson = (await x1('GET', `/groups/staff/persons/${person.data.personId}`)).data;
     await source.close();
   });
 
@@ -171,6 +180,10 @@ describe('facerec migrate: SQLite data dir → PostgreSQL', { skip }, () => {
       const consent = await queryDatabase<{ consent_ref: string; purpose: string }>(url, 'SELECT consent_ref, purpose FROM face_consent');
       assert.equal(consent.length, guestFaces.length);
       assert.deepEqual(consent[0], { consent_ref: 'form-7', purpose: 'door' });
+      // The person came along with its name, metadata, times and faces.
+      const person = await pgApi.app.inject({ method: 'GET', url: `/x/v1/appkeys/${pgApi.appKey}/groups/staff/persons/${staffPerson.personId}`, headers: { authorization: pgApi.secretKey } }).then((r) => r.json());
+      assert.ok(ok(person), JSON.stringify(person.header));
+      assert.deepEqual(person.data, staffPerson);
     } finally {
       await pgApi.close();
     }

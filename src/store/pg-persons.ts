@@ -185,6 +185,37 @@ export class PgPersons implements PersonStore, ClusterJobs {
     return new Map(rows.map((r) => [r.face_id, r.person_id]));
   }
 
+  // ── bulk import (`facerec migrate`) ─────────────────────────────────────
+
+  /**
+   * A person as another store holds it (id, name, metadata and times kept) with those of its
+   * faces that are in the group here. Idempotent: a repeated import makes the fields the ones
+   * given and adds associations that are missing. Faces this database gave to another person
+   * stay with that person.
+   */
+  async importPerson(appKey: string, groupId: string, person: PersonRecord, faceIds: string[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO persons (person_id, app_key, group_id, name, metadata, create_time, update_time) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (person_id) DO UPDATE SET name = excluded.name, metadata = excluded.metadata, update_time = excluded.update_time`,
+        [person.personId, appKey, groupId, person.name ?? null, person.metadata ? JSON.stringify(person.metadata) : null, person.createTime.getTime(), person.updateTime.getTime()]);
+      await tx.query(
+        `INSERT INTO person_faces (face_id, person_id)
+         SELECT f.face_id, $2 FROM faces f WHERE f.face_id = ANY($1::text[]) AND f.app_key = $3 AND f.group_id = $4
+         ON CONFLICT (face_id) DO NOTHING`,
+        [faceIds, person.personId, appKey, groupId]);
+    });
+  }
+
+  /** A clustering job as another store holds it; one already here is left as it is. */
+  async importJob(job: ClusterJobRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO cluster_jobs (job_id, app_key, group_id, state, percent, params, result, error, create_time, update_time)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (job_id) DO NOTHING`,
+      [job.jobId, job.appKey, job.groupId, job.state, job.percent, JSON.stringify(job.params),
+        job.result === undefined ? null : JSON.stringify(job.result), job.error ?? null, job.createTime.getTime(), job.updateTime.getTime()]);
+  }
+
   // ── clustering jobs ──────────────────────────────────────────────────────
 
   async createJob(job: { jobId: string; appKey: string; groupId: string; params: Record<string, unknown> }): Promise<ClusterJobRecord | undefined> {

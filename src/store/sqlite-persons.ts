@@ -216,4 +216,9 @@ export class SqlitePersons implements PersonStore, ClusterJobs {
   async unfinishedJobs(): Promise<ClusterJobRecord[]> {
     return (this.#db.prepare(`SELECT * FROM cluster_jobs WHERE state IN ('queued', 'running') ORDER BY createTime`).all() as JobRow[]).map(toJob);
   }
+
+  /** Every job of a group, oldest first (`facerec migrate`). */
+  async jobsOf(appKey: string, groupId: string): Promise<ClusterJobRecord[]> {
+    return (this.#db.prepare('SELECT * FROM cluster_jobs WHERE appKey = ? AND groupId = ? ORDER BY createTime').all(appKey, groupId) as JobRow[]).map(toJob);
+  }
 }

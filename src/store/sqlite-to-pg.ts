@@ -1,5 +1,3 @@
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import type { DatabaseConfig } from '../config.js';
 import { EMBEDDING_SIZE } from '../engine/vectors.js';
 import { ExactIndex } from '../index/exact-index.js';
@@ -9,7 +7,8 @@ import type { AuditEntry } from './audit-chain.js';
 import { PgConnection } from './pg-connection.js';
 import { PgPrivacy } from './pg-privacy.js';
 import { PgStore } from './pg-store.js';
-import { DATABASE_FILE } from './sqlite-connection.js';
+import { PgPersons } from './pg-persons.js';
+import { SqlitePersons } from './sqlite-persons.js';
 import { SqlitePrivacy } from './sqlite-privacy.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { AppRecord, FaceWithVector, GroupRecord } from './store.js';
@@ -22,8 +21,8 @@ import type { AppRecord, FaceWithVector, GroupRecord } from './store.js';
  * keep working against a server on the database. Copied: apps (key and secret hash), groups
  * (model version, creation time), faces with their vectors, consent records, retention periods,
  * the audit log (verbatim, so its hash chain goes on) and the page-token secret (so page tokens
- * and audit pseudonyms stay valid). Not copied: persons and clusters (PostgreSQL mode does not
- * serve them yet) and the search-graph snapshots (PostgreSQL searches by itself).
+ * and audit pseudonyms stay valid), persons with their faces and clustering jobs. Not copied:
+ * the search-graph snapshots (PostgreSQL searches by itself).
  *
  * Resumable: faces are copied group by group in key order, a batch per transaction, skipping
  * faceIds already there; after each batch the last key copied is recorded in the database's meta
@@ -61,7 +60,7 @@ export interface MigrateReport {
   facesInserted: number;
   consents: number;
   auditEntries: number;
-  /** Persons and cluster jobs in the data dir, which are not migrated. */
+  /** Persons and cluster jobs in the data dir, all copied. */
   persons: number;
   clusterJobs: number;
   verification: {
@@ -90,10 +89,6 @@ export async function migrateSqliteToPg(options: MigrateOptions): Promise<Migrat
       note('the database already had a page-token secret of its own: page tokens issued by the SQLite server will not be accepted, and audit pseudonyms of new entries will differ from the copied ones');
     }
     const targetPrivacy = new PgPrivacy(connection);
-    const { persons, clusterJobs } = personsAndClusters(options.dataDir);
-    if (persons > 0 || clusterJobs > 0) {
-      note(`persons (${persons}) and clustering jobs (${clusterJobs}) are not migrated: PostgreSQL mode does not serve them yet; keep the data dir if you need them`);
-    }
 
     // Apps and groups first (cheap), so the plan knows every group.
     const apps = await source.listApps();
@@ -139,6 +134,9 @@ export async function migrateSqliteToPg(options: MigrateOptions): Promise<Migrat
       }
     }
 
+    // Persons after the faces they hold; jobs with them (an unfinished one runs again on a node).
+    const { persons, clusterJobs, personMismatches } = await copyPersons(options.dataDir, connection, groups);
+
     let auditEntries = 0;
     try {
       auditEntries = await copyAudit(sourcePrivacy, targetPrivacy, connection);
@@ -147,6 +145,7 @@ export async function migrateSqliteToPg(options: MigrateOptions): Promise<Migrat
       note(`audit log not copied: ${(err as Error).message}`);
     }
     const verification = await verify(source, target, new PgFaceSearch(connection, EMBEDDING_SIZE), apps, groups, options.verifySample ?? 100);
+    verification.counts.push(...personMismatches);
     const ok = verification.apps.length === 0 && verification.counts.length === 0 && verification.searchMismatches.length === 0;
     return { apps: apps.length, groups: groups.length, faces: totalFaces, facesInserted, consents, auditEntries, persons, clusterJobs, verification, ok };
   } finally {
@@ -202,18 +201,46 @@ async function copyAudit(source: SqlitePrivacy, target: PgPrivacy, connection: P
   return copied;
 }
 
-/** Persons and cluster jobs of the data dir (read-only; they stay there). */
-function personsAndClusters(dataDir: string): { persons: number; clusterJobs: number } {
-  const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true });
+/**
+ * Persons (with their faces) and clustering jobs of every group. Returns how many the data dir
+ * has, and a mismatch per group whose persons or associations differ afterwards.
+ */
+async function copyPersons(dataDir: string, connection: PgConnection, groups: GroupRecord[]): Promise<{ persons: number; clusterJobs: number; personMismatches: CountMismatch[] }> {
+  const source = SqlitePersons.open(dataDir);
+  const target = new PgPersons(connection);
+  let persons = 0;
+  let clusterJobs = 0;
+  const personMismatches: CountMismatch[] = [];
   try {
-    const count = (table: string) => {
-      const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
-      return exists ? (db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number) : 0;
-    };
-    return { persons: count('persons'), clusterJobs: count('cluster_jobs') };
+    for (const { appKey, groupId } of groups) {
+      let sourceLinks = 0;
+      let groupPersons = 0;
+      let after: string | undefined;
+      do {
+        const page = await source.listPersons(appKey, groupId, 500, after);
+        for (const person of page.items) {
+          const faceIds = await source.personFaceIds(appKey, groupId, person.personId);
+          await target.importPerson(appKey, groupId, person, faceIds);
+          sourceLinks += faceIds.length;
+          groupPersons++;
+        }
+        after = page.next;
+      } while (after !== undefined);
+      const jobs = await source.jobsOf(appKey, groupId);
+      for (const job of jobs) await target.importJob(job);
+      clusterJobs += jobs.length;
+      persons += groupPersons;
+      const { rows } = await connection.query<{ persons: number; links: number }>(
+        `SELECT count(*)::int AS persons, coalesce(sum((SELECT count(*) FROM person_faces pf WHERE pf.person_id = p.person_id)), 0)::int AS links
+           FROM persons p WHERE p.app_key = $1 AND p.group_id = $2`, [appKey, groupId]);
+      if (rows[0].persons !== groupPersons || rows[0].links !== sourceLinks) {
+        personMismatches.push({ appKey, groupId: `${groupId} (persons ${groupPersons}, their faces ${sourceLinks})`, source: groupPersons + sourceLinks, target: rows[0].persons + rows[0].links });
+      }
+    }
   } finally {
-    db.close();
+    source.close();
   }
+  return { persons, clusterJobs, personMismatches };
 }
 
 /** Scores of equal faces agree to the last bit on both sides (both re-rank with ExactIndex); ties may order either way. */

@@ -34,8 +34,8 @@ dir's master.key decrypts the vectors, which PostgreSQL stores in plaintext (doc
 
 Copied: apps with their keys (clients keep their appKey and secretKey), groups (model version,
 creation time), faces with their faceId, imageId, externalImageId and time, consent records,
-retention periods, the audit log (its hash chain continues) and the page-token secret.
-Not copied: persons and clusters (PostgreSQL mode does not serve them yet), search-graph
+retention periods, the audit log (its hash chain continues), the page-token secret, persons
+with their faces and clustering jobs. Not copied: search-graph
 snapshots (PostgreSQL searches by itself). Quotas are settings (FACEREC_MAX_FACES_PER_GROUP,
 FACEREC_MAX_GROUPS): give the PostgreSQL nodes the same.
 
@@ -102,8 +102,7 @@ Example:
       emit(opts.json, { ...report, notes }, (r) => [
         `migrated ${config.dataDir} → PostgreSQL: ${r.apps} apps, ${r.groups} groups, ${r.faces} faces (${r.facesInserted} copied by this run), ` +
           `${r.consents} consent records, ${r.auditEntries} audit entries`,
-        'not migrated: persons and clusters (PostgreSQL mode does not serve them yet)' +
-          (r.persons || r.clusterJobs ? ` — this data dir has ${r.persons} persons and ${r.clusterJobs} clustering jobs` : ''),
+        `persons: ${r.persons} with their faces, ${r.clusterJobs} clustering jobs`,
         `verified: face counts of ${r.groups} groups${v.counts.length ? ` — ${v.counts.length} DIFFER` : ' equal'}; ` +
           `${v.searches} sampled searches by faceId${v.searchMismatches.length ? ` — ${v.searchMismatches.length} with another top-1` : ' with the same top-1'}`,
         ...v.apps.map((a) => `  app ${a}: missing or with another secret key in the database`),

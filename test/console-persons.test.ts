@@ -257,7 +257,11 @@ describe('console in Chromium: persons, clustering, gallery', { skip: chromiumMi
     const probe = file(work, 'probe.jpg', alice[2]);
     await byTestId('gallery-mode-image').click();
     await byTestId('gallery-probe').locator('input[type=file]').setInputFiles(probe);
+    await assertText(byTestId('gallery-probe'), /probe\.jpg/);
+    const answer = page.waitForResponse((r) => r.url().endsWith('/photos/search'));
     await byTestId('gallery-search').click();
+    const data = (await (await answer).json()).data;
+    assert.deepEqual(data.photos.map((p: any) => p.externalImageId).sort(), ['alice-1.jpg', 'alice-2.jpg', 'holiday.jpg'], JSON.stringify(data));
     await assertText(byTestId('gallery-summary'), /^3 photos found, 3 shown from your album$/);
     assert.deepEqual(Object.keys(await galleryPhotos()).sort(), ['alice-1.jpg', 'alice-2.jpg', 'holiday.jpg']);
     await shot('05-gallery-by-image.png');

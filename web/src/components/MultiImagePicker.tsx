@@ -17,9 +17,11 @@ interface Props {
 export function MultiImagePicker({ label, files, onChange, max, testId }: Props) {
   const inputId = useId();
   const [busy, setBusy] = useState(false);
+  const [leftOut, setLeftOut] = useState(0);
 
   const take = async (picked: File[]) => {
     setBusy(true);
+    setLeftOut(Math.max(0, picked.length - max));
     try {
       const { maxImageBytes } = await serverSettings();
       const fitted = await Promise.all(
@@ -38,6 +40,11 @@ export function MultiImagePicker({ label, files, onChange, max, testId }: Props)
       <span className="picker-file" data-testid={`${testId}-count`}>
         {busy ? 'shrinking photos to the upload limit…' : files.length ? `${files.length} photo${files.length === 1 ? '' : 's'}: ${files.map((f) => f.name).join(', ')}` : `click to choose up to ${max} JPEG/PNG photos`}
       </span>
+      {leftOut > 0 && (
+        <span className="picker-note" data-testid={`${testId}-left-out`}>
+          {leftOut} more left out: at most {max} photos at once
+        </span>
+      )}
     </label>
   );
 }

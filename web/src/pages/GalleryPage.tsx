@@ -39,6 +39,7 @@ export function GalleryPage({ groupId, personId }: { groupId?: string; personId?
     if (!groupId) return;
     const query = mode === 'person' ? (personId ? { personId } : null) : probe ? { image: probe } : null;
     if (!query) return;
+    setResult(null); // the photos shown are always those of the query shown
     const data = await search.run(() => api.findPhotos(groupId, query, threshold, 100));
     if (data) setResult(data);
   };
@@ -59,10 +60,10 @@ export function GalleryPage({ groupId, personId }: { groupId?: string; personId?
         <section className="card">
           <div className="toolbar">
             <span className="segmented">
-              <button type="button" className={mode === 'person' ? 'on' : ''} onClick={() => setMode('person')} data-testid="gallery-mode-person">
+              <button type="button" className={mode === 'person' ? 'on' : ''} onClick={() => (setMode('person'), setResult(null))} data-testid="gallery-mode-person">
                 by person
               </button>
-              <button type="button" className={mode === 'image' ? 'on' : ''} onClick={() => setMode('image')} data-testid="gallery-mode-image">
+              <button type="button" className={mode === 'image' ? 'on' : ''} onClick={() => (setMode('image'), setResult(null))} data-testid="gallery-mode-image">
                 by image
               </button>
             </span>
@@ -78,7 +79,7 @@ export function GalleryPage({ groupId, personId }: { groupId?: string; personId?
                 ))}
               </select>
             ) : (
-              <ImagePicker label="Probe image (its largest face)" file={probe} onChange={setProbe} testId="gallery-probe" />
+              <ImagePicker label="Probe image (its largest face)" file={probe} onChange={(f) => (setProbe(f), setResult(null))} testId="gallery-probe" />
             )}
             <ThresholdSlider value={threshold} onChange={setThreshold} testId="gallery-threshold" />
             <button type="button" disabled={search.busy || (mode === 'person' ? !personId : !probe)} onClick={() => void find()} data-testid="gallery-search">

@@ -23,7 +23,7 @@ import { createRuntime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { EnginePool } from '../src/engine/pool.js';
 import { buildServer } from '../src/http/server.js';
-import { fixedCases, randomCases, type FuzzCase, type FuzzTarget, type HttpCall } from '../test/support/fuzz-corpus.js';
+import { fixedCases, randomCases, randomPersonCases, type FuzzCase, type FuzzTarget, type HttpCall } from '../test/support/fuzz-corpus.js';
 import { hostileImages } from '../test/support/hostile-images.js';
 import { mb, runCases, settledMemory, type Answer, type FuzzReport, type Outcome } from '../test/support/fuzz-oracle.js';
 
@@ -75,8 +75,8 @@ const send = async (call: HttpCall, signal: AbortSignal): Promise<Answer> => {
   const res = await request(origin + call.url, { method: call.method as 'POST', headers: call.headers, body: call.payload, signal });
   return { status: res.statusCode, body: await res.body.text() };
 };
-const json = async (method: string, path: string, body?: unknown) => {
-  const r = await send({ method, url: `/v2.0/appkeys/${keys.appKey}${path}`, headers: { authorization: keys.secretKey, ...(body ? { 'content-type': 'application/json' } : {}) }, payload: body ? Buffer.from(JSON.stringify(body)) : undefined }, AbortSignal.timeout(30_000));
+const json = async (method: string, path: string, body?: unknown, api: 'v2.0' | 'x/v1' = 'v2.0') => {
+  const r = await send({ method, url: `/${api}/appkeys/${keys.appKey}${path}`, headers: { authorization: keys.secretKey, ...(body ? { 'content-type': 'application/json' } : {}) }, payload: body ? Buffer.from(JSON.stringify(body)) : undefined }, AbortSignal.timeout(30_000));
   return JSON.parse(r.body);
 };
 
@@ -90,10 +90,21 @@ const validB64 = Buffer.from(valid).toString('base64');
 await json('POST', '/groups', { groupId: 'fuzz' });
 const reg = await json('POST', '/groups/fuzz/faces', { image: { bytes: validB64 }, limit: 1 });
 if (reg.header.resultCode !== 0) throw new Error(`could not register the target face: ${JSON.stringify(reg.header)}`);
-const target: FuzzTarget = { appKey: keys.appKey, secretKey: keys.secretKey, groupId: 'fuzz', faceId: reg.data.addedFaces[0].faceId };
+const faceId = reg.data.addedFaces[0].faceId;
+// The person layer's target: a person holding the face, and a clustering job that has run.
+const person = await json('POST', '/groups/fuzz/persons', { name: 'fuzz target' }, 'x/v1');
+const associated = await json('POST', `/groups/fuzz/persons/${person.data.personId}/associate`, { faceIds: [faceId] }, 'x/v1');
+if (associated.header.resultCode !== 0) throw new Error(`could not make the target person: ${JSON.stringify(associated.header)}`);
+const job = await json('POST', '/groups/fuzz/cluster-jobs', {}, 'x/v1');
+while ((await json('GET', `/groups/fuzz/cluster-jobs/${job.data.jobId}`, undefined, 'x/v1')).data.state !== 'succeeded') await new Promise((r) => setTimeout(r, 100));
+const target: FuzzTarget = { appKey: keys.appKey, secretKey: keys.secretKey, groupId: 'fuzz', faceId, personId: person.data.personId, jobId: job.data.jobId };
 
 const fixed = fixedCases(images, valid);
-const random = randomCases(images, valid, seed, count);
+// One random case in ten is a person-layer body (/x/v1 persons, clustering, album search).
+// Spread through the run, so that both halves (the memory check below) have some.
+const personRandom = randomPersonCases(seed, Math.floor(count / 10));
+const random = randomCases(images, valid, seed, count - personRandom.length).flatMap((c, i) => (i % 9 === 8 && personRandom.length ? [c, personRandom.pop()!] : [c]));
+random.push(...personRandom);
 console.log(`facerec fuzz: seed ${seed}, ${fixed.length} fixed + up to ${random.length} random cases, ${config.workers} worker(s), concurrency ${num('concurrency')}, time limit ${timeLimitMs} ms per request`);
 
 // Warm-up: every hostile image once, so that allocators reach the high-water mark of the
@@ -131,6 +142,8 @@ if (detect.header.resultCode !== 0 || detect.data.faceDetailCount !== 3) problem
 const group = await json('GET', '/groups/fuzz');
 const listed = await json('GET', '/groups/fuzz/faces?limit=200');
 if (group.data?.faceCount !== listed.data?.faceCount && !listed.data?.nextToken) problems.push(`group faceCount ${group.data?.faceCount} but ${listed.data?.faceCount} listed`);
+const targetPerson = await json('GET', `/groups/fuzz/persons/${target.personId}`, undefined, 'x/v1');
+if (JSON.stringify(targetPerson.data?.faceIds) !== JSON.stringify([faceId])) problems.push(`the target person holds ${JSON.stringify(targetPerson.data?.faceIds)} instead of the target face`);
 
 const finalMemory = await settledMemory();
 const heapGrowth = finalMemory.heapUsed - baseline.heapUsed;

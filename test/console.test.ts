@@ -1,38 +1,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createRuntime, type Runtime } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { CONSOLE_PREFIX, CONSOLE_SETTINGS_PATH, defaultConsoleRoot, webConsole } from '../src/http/console.js';
+import { CONSOLE_SETTINGS_PATH, defaultConsoleRoot, webConsole } from '../src/http/console.js';
 import { buildServer } from '../src/http/server.js';
-import { engine } from './support/api-helpers.js';
+import { assertText, assertTexts, CHROMIUM, chromiumMissing, ensureBuilt, launchChromium, PROJECT, setRange, startConsoleServer, waitForCount, type ConsoleServer } from './support/console-browser.js';
 import { fixture, fixturePath } from './support/fixtures.js';
 
-const PROJECT = fileURLToPath(new URL('..', import.meta.url));
 const SCREENSHOTS = join(PROJECT, 'test-output', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** The plugin alone, on a Fastify with the server's router options (trailing slashes ignored). */
 function pluginOnly(root: string): FastifyInstance {
   const app = Fastify({ routerOptions: { ignoreTrailingSlash: true } });
   app.register(webConsole, { root });
-  return app;
-}
-
-/**
- * Registers the console unless server.ts already does (once its one-line registration lands);
- * `after()` loads the plugins queued so far, so their routes are visible to hasRoute.
- */
-async function withConsole(app: FastifyInstance): Promise<FastifyInstance> {
-  await app.after();
-  if (!app.hasRoute({ method: 'GET', url: CONSOLE_PREFIX })) app.register(webConsole);
   return app;
 }
 
@@ -102,42 +86,6 @@ describe('console plugin (no browser)', () => {
 
 // ── end to end, in headless Chromium ───────────────────────────────────────
 
-interface ConsoleServer {
-  origin: string;
-  appKey: string;
-  secretKey: string;
-  runtime: Runtime;
-  close(): Promise<void>;
-}
-
-/** The real API (engine, store) plus the console, on a real port for the browser. */
-async function startConsoleServer(): Promise<ConsoleServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'facerec-console-api-'));
-  const config = loadConfig({ FACEREC_DATA_DIR: dataDir, FACEREC_MASTER_KEY: '22'.repeat(32) });
-  const runtime = await createRuntime(config, await engine());
-  const keys = await runtime.apps.create({ secretKey: 'console-secret' });
-  const app = await withConsole(buildServer({ service: runtime.service, apps: runtime.apps, privacy: runtime.privacy, audit: runtime.audit, retention: runtime.retention, persons: runtime.persons, clusters: runtime.clusters, maxImageBytes: config.maxImageBytes }));
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.address() as { port: number };
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    ...keys,
-    runtime,
-    close: async () => {
-      await app.close();
-      await runtime.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** web/dist as `npm ci` leaves it; built here if a developer removed it. */
-function ensureBuilt(): void {
-  if (existsSync(join(defaultConsoleRoot(), 'index.html'))) return;
-  const r = spawnSync(process.execPath, [join(PROJECT, 'web', 'build.mjs')], { stdio: 'inherit' });
-  assert.equal(r.status, 0, 'npm run build:web failed');
-}
-
 /** A JPEG of one face of `photo` with half a box of margin: a "new" photo of a registered person. */
 async function faceCrop(photo: Uint8Array, bbox: { x0: number; y0: number; x1: number; y1: number }): Promise<Buffer> {
   const meta = await sharp(photo).metadata();
@@ -151,8 +99,6 @@ async function faceCrop(photo: Uint8Array, bbox: { x0: number; y0: number; x1: n
 }
 
 const area = (b: { x0: number; y0: number; x1: number; y1: number }) => (b.x1 - b.x0) * (b.y1 - b.y0);
-
-const chromiumMissing = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH); .ci/run installs it`;
 
 describe('console in Chromium: detect, compare, groups, register, browse, search, verify, privacy', { skip: chromiumMissing }, () => {
   let server: ConsoleServer;
@@ -194,10 +140,7 @@ describe('console in Chromium: detect, compare, groups, register, browse, search
     cropPath = join(work, 'sample5-largest-face.jpg');
     writeFileSync(cropPath, await faceCrop(sample5, largest.bbox));
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(30_000);
     page.on('request', (r) => requests.push(r.url()));
@@ -490,40 +433,3 @@ describe('API docs in Chromium', { skip: chromiumMissing }, () => {
     }
   });
 });
-
-/** Moves a range input the way a user's drag does: React sees an input event with the new value. */
-async function setRange(slider: Locator, value: number): Promise<void> {
-  await slider.evaluate((el: HTMLInputElement, v: number) => {
-    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(el, String(v));
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, value);
-}
-
-/** Waits until the text matches (the UI updates after an API answer), then asserts it. */
-async function assertText(locator: Locator, pattern: RegExp): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = ((await locator.first().textContent({ timeout: 30_000 }).catch(() => '')) ?? '').trim();
-    if (pattern.test(text)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.match(text, pattern);
-}
-
-async function assertTexts(locator: Locator, expected: string[]): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  let texts: string[] = [];
-  while (Date.now() < deadline) {
-    texts = (await locator.allTextContents()).map((t) => t.trim());
-    if (JSON.stringify(texts) === JSON.stringify(expected)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.deepEqual(texts, expected);
-}
-
-async function waitForCount(locator: Locator, n: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && (await locator.count()) !== n) await new Promise((r) => setTimeout(r, 100));
-  assert.equal(await locator.count(), n);
-}

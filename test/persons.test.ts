@@ -261,3 +261,85 @@ describe('clustering jobs', () => {
     assert.equal(code(await x('GET', `/groups/${G}/cluster-jobs/${started.data.jobId}`)), -40100);
   });
 });
+
+describe('every /x/v1 person-layer route: auth and cross-app isolation', () => {
+  const G = 'isolated';
+  let person: string;
+  let faceIds: string[];
+  let jobId: string;
+  let clusterId: string;
+  /** Every route, with a body that would succeed for the owner. */
+  const routes = (): { method: string; path: string; body?: unknown }[] => [
+    { method: 'POST', path: `/groups/${G}/persons`, body: { name: 'x' } },
+    { method: 'GET', path: `/groups/${G}/persons` },
+    { method: 'GET', path: `/groups/${G}/persons/${person}` },
+    { method: 'PATCH', path: `/groups/${G}/persons/${person}`, body: { name: 'taken over' } },
+    { method: 'DELETE', path: `/groups/${G}/persons/${person}?delete-faces=true` },
+    { method: 'POST', path: `/groups/${G}/persons/${person}/associate`, body: { faceIds } },
+    { method: 'POST', path: `/groups/${G}/persons/${person}/disassociate`, body: { faceIds } },
+    { method: 'POST', path: `/groups/${G}/persons/register`, body: { personId: person, images: [{ bytes: b64(crops[1]) }] } },
+    { method: 'POST', path: `/groups/${G}/persons/search`, body: { image: { bytes: b64(aliceVariants[0]) }, threshold: 50 } },
+    { method: 'POST', path: `/groups/${G}/persons/${person}/verify`, body: { image: { bytes: b64(aliceVariants[0]) } } },
+    { method: 'POST', path: `/groups/${G}/photos/search`, body: { personId: person } },
+    { method: 'POST', path: `/groups/${G}/cluster-jobs`, body: {} },
+    { method: 'GET', path: `/groups/${G}/cluster-jobs/${jobId}` },
+    { method: 'POST', path: `/groups/${G}/cluster-jobs/${jobId}/clusters/${clusterId}/person`, body: { name: 'stolen' } },
+  ];
+  const raw = async (method: string, url: string, headers: Record<string, string>, body?: unknown) =>
+    JSON.parse((await api.app.inject({ method: method as 'GET', url, headers, ...(body !== undefined ? { payload: body as object } : {}) })).body);
+
+  before(async () => {
+    assert.ok(ok(await api.v2('POST', '/groups', { groupId: G })));
+    const r = await x('POST', `/groups/${G}/persons/register`, { name: 'Owner', images: aliceVariants.slice(0, 2).map((v) => ({ bytes: b64(v) })) });
+    assert.equal(code(r), 0, JSON.stringify(r.header));
+    person = r.data.person.personId;
+    faceIds = r.data.images.map((i: any) => i.faceId);
+    await register(G, aliceVariants[2], 'third');
+    const job = await x('POST', `/groups/${G}/cluster-jobs`, {});
+    await api.runtime.clusters!.idle();
+    jobId = job.data.jobId;
+    const done = await x('GET', `/groups/${G}/cluster-jobs/${jobId}`);
+    assert.equal(done.data.state, 'succeeded');
+    clusterId = done.data.clusters[0].clusterId;
+    // The other app has a group of the same name, so its calls reach the person layer.
+    assert.ok(ok(await raw('POST', `/v2.0/appkeys/${other.appKey}/groups`, { authorization: other.secretKey }, { groupId: G })));
+  });
+
+  test('no secret, a wrong one, a Bearer one or another app\'s secret: -41005 on every route, and nothing changes', async () => {
+    for (const r of routes()) {
+      const url = `/x/v1/appkeys/${api.appKey}${r.path}`;
+      for (const headers of [{} as Record<string, string>, { authorization: 'wrong' }, { authorization: `Bearer ${api.secretKey}` }, { authorization: other.secretKey }]) {
+        const a = await raw(r.method, url, headers, r.body);
+        assert.equal(a.header.resultCode, -41005, `${r.method} ${r.path} with ${JSON.stringify(headers)}: ${JSON.stringify(a.header)}`);
+      }
+    }
+    const p = await x('GET', `/groups/${G}/persons/${person}`);
+    assert.equal(p.data.name, 'Owner');
+    assert.deepEqual([...p.data.faceIds].sort(), [...faceIds].sort());
+  });
+
+  test('another app, with its own keys and a group of the same name, can neither read nor change this app\'s persons and jobs', async () => {
+    const expected: Record<string, number[]> = {
+      'POST /persons': [0], // its own person, in its own group
+      'GET /persons': [0],
+      'POST /persons/search': [0, -40000], // its group has no faces: no match, or no face to search
+      'POST /cluster-jobs': [0],
+    };
+    for (const r of routes()) {
+      const route = `${r.method} ${r.path.replace(`/groups/${G}`, '').replace(person, '{p}').replace(jobId, '{j}').replace(/\?.*/, '')}`;
+      const a = await x(r.method, r.path, r.body, other);
+      const allowed = expected[route] ?? [-40080, -40100, -40050, -40000];
+      assert.ok(allowed.includes(code(a)), `${route} by the other app answered ${JSON.stringify(a.header)}`);
+      if (route === 'GET /persons') assert.ok(a.data.persons.every((p: any) => p.personId !== person), 'the other app lists only its own persons');
+    }
+    await api.runtime.clusters!.idle();
+    // This app's person, faces and job are as they were.
+    const p = await x('GET', `/groups/${G}/persons/${person}`);
+    assert.equal(p.data.name, 'Owner');
+    assert.deepEqual([...p.data.faceIds].sort(), [...faceIds].sort());
+    const faces = await api.v2('GET', `/groups/${G}/faces?limit=10`);
+    assert.equal(faces.data.faceCount, 3);
+    assert.equal((await x('GET', `/groups/${G}/persons`)).data.personCount, 1);
+    assert.equal((await x('GET', `/groups/${G}/cluster-jobs/${jobId}`)).data.state, 'succeeded');
+  });
+});

@@ -17,6 +17,6 @@ export default defineConfig({
   },
   server: {
     // `vite web` during development: the API runs on its usual port.
-    proxy: { '/v2.0': 'http://127.0.0.1:8080', '/console/settings.json': 'http://127.0.0.1:8080' },
+    proxy: { '/v2.0': 'http://127.0.0.1:8080', '/x/v1': 'http://127.0.0.1:8080', '/console/settings.json': 'http://127.0.0.1:8080' },
   },
 });

@@ -17,6 +17,10 @@ export interface FuzzTarget {
   /** A group that exists, with `faceId` registered in it. */
   groupId: string;
   faceId: string;
+  /** A person of the group that holds `faceId` (the person layer's cases; docs/persons.md). */
+  personId?: string;
+  /** A clustering job of the group that has succeeded. */
+  jobId?: string;
 }
 
 export interface HttpCall {
@@ -624,5 +628,271 @@ export function consentRegisterCases(valid: Uint8Array): FuzzCase[] {
 }
 
 export function fixedCases(images: HostileImages, valid: Uint8Array): FuzzCase[] {
-  return [...imageCases(images, valid), ...alignedSpoofingCases(images), ...base64Cases(valid), ...jsonCases(valid), ...multipartCases(valid, images.overByteLimit.bytes), ...httpCases(), ...privacyCases(), ...consentRegisterCases(valid)];
+  return [...personCases(valid), ...imageCases(images, valid), ...alignedSpoofingCases(images), ...base64Cases(valid), ...jsonCases(valid), ...multipartCases(valid, images.overByteLimit.bytes), ...httpCases(), ...privacyCases(), ...consentRegisterCases(valid)];
+}
+
+// ── the person layer, clustering and album search (/x/v1, docs/persons.md) ───
+
+/** A personId / jobId no group holds (well-formed). */
+export const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
+
+/** Where a case sends a person-layer request; `{person}`, `{job}` and `{face}` are the target's. */
+interface XCall {
+  method: string;
+  path: string;
+  body?: string | Buffer | (() => string | Buffer);
+  contentType?: string;
+  /** false: no Authorization; a string: that Authorization. */
+  auth?: false | string;
+}
+
+const fillIn = (text: string, t: FuzzTarget) =>
+  text.replaceAll('{group}', t.groupId).replaceAll('{person}', t.personId ?? NO_SUCH_ID).replaceAll('{job}', t.jobId ?? NO_SUCH_ID).replaceAll('{face}', t.faceId);
+
+function xCall(t: FuzzTarget, c: XCall): HttpCall {
+  const path = fillIn(c.path, t);
+  const body = typeof c.body === 'function' ? c.body() : c.body;
+  const headers: Record<string, string> = {};
+  if (c.auth === undefined) headers.authorization = t.secretKey;
+  else if (c.auth !== false) headers.authorization = c.auth;
+  if (body !== undefined) headers['content-type'] = c.contentType ?? 'application/json';
+  return {
+    method: c.method,
+    url: `/x/v1/appkeys/${t.appKey}${path}`,
+    headers,
+    ...(body !== undefined ? { payload: Buffer.isBuffer(body) ? body : Buffer.from(fillIn(body, t), 'utf8') } : {}),
+  };
+}
+
+/** Every route of the person layer, with a body that is valid apart from what a case changes. */
+export const PERSON_ROUTES: readonly { id: string; method: string; path: string; body?: Record<string, unknown> }[] = [
+  { id: 'createPerson', method: 'POST', path: '/groups/{group}/persons', body: { name: 'fuzz' } },
+  { id: 'listPersons', method: 'GET', path: '/groups/{group}/persons?limit=5' },
+  { id: 'getPerson', method: 'GET', path: '/groups/{group}/persons/{person}' },
+  { id: 'updatePerson', method: 'PATCH', path: '/groups/{group}/persons/{person}', body: { name: 'fuzz' } },
+  { id: 'deletePerson', method: 'DELETE', path: `/groups/{group}/persons/${NO_SUCH_ID}` },
+  { id: 'associate', method: 'POST', path: '/groups/{group}/persons/{person}/associate', body: { faceIds: ['{face}'] } },
+  { id: 'disassociate', method: 'POST', path: `/groups/{group}/persons/{person}/disassociate`, body: { faceIds: [NO_SUCH_ID] } },
+  { id: 'registerPerson', method: 'POST', path: '/groups/{group}/persons/register', body: { images: [{ bytes: 'AAAA' }] } },
+  { id: 'searchPersons', method: 'POST', path: '/groups/{group}/persons/search', body: { image: { bytes: 'AAAA' }, threshold: 50 } },
+  { id: 'verifyPerson', method: 'POST', path: '/groups/{group}/persons/{person}/verify', body: { image: { bytes: 'AAAA' } } },
+  { id: 'findPhotos', method: 'POST', path: '/groups/{group}/photos/search', body: { personId: '{person}' } },
+  { id: 'startClustering', method: 'POST', path: '/groups/{group}/cluster-jobs', body: { threshold: 80 } },
+  { id: 'getClustering', method: 'GET', path: '/groups/{group}/cluster-jobs/{job}' },
+  { id: 'clusterToPerson', method: 'POST', path: '/groups/{group}/cluster-jobs/{job}/clusters/0/person', body: { name: 'fuzz' } },
+];
+
+/**
+ * Hostile requests on every `/x/v1` person, clustering and album route: auth on each, bad and
+ * foreign ids, wrong types, oversize names and metadata, malformed JSON, hostile images. No case
+ * takes the target face from the target person or deletes it, so cases may run in any order.
+ */
+export function personCases(valid: Uint8Array): FuzzCase[] {
+  const P = C.InvalidParam;
+  const AUTH = [C.UnauthorizedAppKeyOrSecretKey];
+  const img = Buffer.from(valid).toString('base64');
+  const cases: FuzzCase[] = [];
+  const add = (name: string, c: XCall, expect: readonly number[], status?: number) =>
+    cases.push({ name: `persons/${name}`, category: 'persons', call: (t) => xCall(t, c), expect, ...(status !== undefined ? { status } : {}) });
+  const json = (v: unknown) => JSON.stringify(v);
+
+  // Auth: every route refuses a missing, wrong or Bearer-wrapped secret before anything else.
+  for (const r of PERSON_ROUTES) {
+    const body = r.body ? json(r.body) : undefined;
+    add(`${r.id}/no-auth`, { method: r.method, path: r.path, body, auth: false }, AUTH);
+    add(`${r.id}/wrong-secret`, { method: r.method, path: r.path, body, auth: 'not-the-secret' }, AUTH);
+    add(`${r.id}/bearer`, { method: r.method, path: r.path, body, auth: 'Bearer x' }, AUTH);
+    // Bad group ids and an unknown group on every route.
+    add(`${r.id}/unknown-group`, { method: r.method, path: r.path.replace('{group}', 'no-such-group'), body }, [C.NotFoundGroupError]);
+    add(`${r.id}/bad-group-id`, { method: r.method, path: r.path.replace('{group}', 'a%00b'), body }, [P, C.NotFoundGroupError]);
+    add(`${r.id}/group-id-300`, { method: r.method, path: r.path.replace('{group}', 'g'.repeat(300)), body }, [P]);
+  }
+
+  // Bad person, job and cluster ids.
+  for (const [what, id] of [['not-a-uuid', 'not-a-uuid'], ['unknown', NO_SUCH_ID], ['upper-case', NO_SUCH_ID.toUpperCase()], ['nul', 'a%00b'], ['dot-dot', '..%2F..%2Fetc'], ['5000-chars', 'p'.repeat(5000)], ['bad-percent', '%E0%A4%A'], ['unicode', encodeURIComponent('사람')]] as const) {
+    const nf = [C.NotFoundPersonError, P];
+    add(`getPerson/${what}`, { method: 'GET', path: `/groups/{group}/persons/${id}` }, nf);
+    add(`updatePerson/${what}`, { method: 'PATCH', path: `/groups/{group}/persons/${id}`, body: json({ name: 'x' }) }, nf);
+    add(`deletePerson/${what}`, { method: 'DELETE', path: `/groups/{group}/persons/${id}?delete-faces=true` }, nf);
+    add(`associate/${what}`, { method: 'POST', path: `/groups/{group}/persons/${id}/associate`, body: json({ faceIds: [NO_SUCH_ID] }) }, nf);
+    add(`disassociate/${what}`, { method: 'POST', path: `/groups/{group}/persons/${id}/disassociate`, body: json({ faceIds: [NO_SUCH_ID] }) }, nf);
+    add(`verifyPerson/${what}`, { method: 'POST', path: `/groups/{group}/persons/${id}/verify`, body: json({ image: { bytes: img } }) }, nf);
+    add(`findPhotos/${what}`, { method: 'POST', path: '/groups/{group}/photos/search', body: json({ personId: decodeURIComponent(id.includes('%') ? 'x' : id) }) }, nf);
+    add(`getClustering/${what}`, { method: 'GET', path: `/groups/{group}/cluster-jobs/${id}` }, [C.NotFoundJobError, P]);
+    add(`clusterToPerson/job-${what}`, { method: 'POST', path: `/groups/{group}/cluster-jobs/${id}/clusters/0/person`, body: '{}' }, [C.NotFoundJobError, P]);
+  }
+  for (const [what, id] of [['negative', '-1'], ['huge', '99999999999999999999'], ['text', 'abc'], ['unknown', '4096']] as const) {
+    add(`clusterToPerson/cluster-${what}`, { method: 'POST', path: `/groups/{group}/cluster-jobs/{job}/clusters/${id}/person`, body: '{}' }, [P]);
+  }
+
+  // Names and metadata: wrong types, control characters, oversize, prototype keys.
+  const fieldCases: [string, unknown, readonly number[]][] = [
+    ['name-ok-unicode', { name: '홍길동 ✓ \u202e' }, [C.Success]],
+    ['name-255', { name: 'n'.repeat(255) }, [C.Success]],
+    ['name-256', { name: 'n'.repeat(256) }, [P]],
+    ['name-1mb', { name: 'n'.repeat(1_000_000) }, [P]],
+    ['name-nul', { name: 'a\u0000b' }, [P]],
+    ['name-newline', { name: 'a\nb' }, [P]],
+    ['name-c1', { name: 'a\u0085b' }, [P]],
+    ['name-number', { name: 7 }, [P]],
+    ['name-array', { name: ['a'] }, [P]],
+    ['name-object', { name: { $ne: '' } }, [P]],
+    ['name-bool', { name: true }, [P]],
+    ['metadata-ok', { metadata: { team: 'blue', tags: ['a', 1, null], nested: { deep: true } } }, [C.Success]],
+    ['metadata-string', { metadata: 'text' }, [P]],
+    ['metadata-array', { metadata: [1, 2] }, [P]],
+    ['metadata-number', { metadata: 42 }, [P]],
+    ['metadata-4097-bytes', { metadata: { blob: 'x'.repeat(4097) } }, [P]],
+    ['metadata-1mb', { metadata: { blob: 'x'.repeat(1_000_000) } }, [P]],
+    ['metadata-many-keys', { metadata: Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`k${i}`, i])) }, [P]],
+    ['metadata-proto', { metadata: JSON.parse('{"__proto__":{"isAdmin":true}}') }, [C.Success, P]],
+  ];
+  for (const [what, body, expect] of fieldCases) {
+    add(`createPerson/${what}`, { method: 'POST', path: '/groups/{group}/persons', body: json(body) }, expect);
+    add(`updatePerson/${what}`, { method: 'PATCH', path: '/groups/{group}/persons/{person}', body: json(body) }, expect);
+  }
+
+  // Malformed bodies on every route that takes one.
+  for (const r of PERSON_ROUTES.filter((r) => r.body)) {
+    add(`${r.id}/not-json`, { method: r.method, path: r.path, body: 'name=x' }, [P]);
+    add(`${r.id}/truncated`, { method: r.method, path: r.path, body: '{"name":"x' }, [P]);
+    add(`${r.id}/array-body`, { method: r.method, path: r.path, body: '[{"name":"x"}]' }, [P]);
+    // A null body is no body (as a null field is an absent one): fine where every field is optional.
+    const allOptional = ['createPerson', 'updatePerson', 'startClustering', 'clusterToPerson'].includes(r.id);
+    add(`${r.id}/null-body`, { method: r.method, path: r.path, body: 'null' }, allOptional ? [P, C.Success] : [P]);
+    // Unknown fields are ignored (clustering takes no name): there the nesting is refused by the parser or not read at all.
+    add(`${r.id}/deep-nesting`, { method: r.method, path: r.path, body: () => `{"name":${'['.repeat(100_000)}${']'.repeat(100_000)}}` }, r.id === 'startClustering' ? [P, C.Success] : [P]);
+    add(`${r.id}/utf16`, { method: r.method, path: r.path, body: Buffer.from(json(r.body), 'utf16le'), contentType: 'application/json; charset=utf-16' }, [P]);
+    add(`${r.id}/text-plain`, { method: r.method, path: r.path, body: json(r.body), contentType: 'text/plain' }, [P, C.Success, C.InvalidImageBytesException]);
+  }
+  add('createPerson/empty-object', { method: 'POST', path: '/groups/{group}/persons', body: '{}' }, [C.Success]);
+  add('createPerson/no-body', { method: 'POST', path: '/groups/{group}/persons' }, [C.Success, P]);
+  add('createPerson/duplicate-key-last-bad', { method: 'POST', path: '/groups/{group}/persons', body: '{"name":"ok","name":""}' }, [P]);
+  add('updatePerson/empty-object', { method: 'PATCH', path: '/groups/{group}/persons/{person}', body: '{}' }, [C.Success]);
+
+  // faceIds: wrong types, unknown, too many, a face of another person.
+  const faceIdCases: [string, unknown, readonly number[]][] = [
+    ['missing', {}, [P]],
+    ['empty', { faceIds: [] }, [P]],
+    ['string', { faceIds: '{face}' }, [P]],
+    ['numbers', { faceIds: [1, 2] }, [P]],
+    ['null-item', { faceIds: [null] }, [P]],
+    ['object-item', { faceIds: [{ $ne: '' }] }, [P]],
+    ['not-uuids', { faceIds: ['x', '../../etc'] }, [P, C.NotFoundFaceIDError]],
+    ['unknown', { faceIds: [NO_SUCH_ID] }, [C.NotFoundFaceIDError]],
+    ['ten-thousand', { faceIds: Array.from({ length: 10_000 }, () => NO_SUCH_ID) }, [P]],
+    ['huge-string', { faceIds: ['f'.repeat(1_000_000)] }, [P, C.NotFoundFaceIDError]],
+  ];
+  for (const [what, body, expect] of faceIdCases) {
+    add(`associate/faceIds-${what}`, { method: 'POST', path: '/groups/{group}/persons/{person}/associate', body: json(body) }, expect);
+    // Disassociating a face the person does not have is harmless (and answers which were removed).
+    add(`disassociate/faceIds-${what}`, { method: 'POST', path: '/groups/{group}/persons/{person}/disassociate', body: json(body) }, what === 'unknown' || what === 'not-uuids' || what === 'huge-string' ? [C.Success, P, C.NotFoundFaceIDError] : expect);
+    if (what !== 'missing') add(`startClustering/faceIds-${what}`, { method: 'POST', path: '/groups/{group}/cluster-jobs', body: json(body) }, [P, C.NotFoundFaceIDError, C.Success]);
+  }
+  add('associate/target-face-again', { method: 'POST', path: '/groups/{group}/persons/{person}/associate', body: json({ faceIds: ['{face}'] }) }, [C.Success]);
+  // The target face belongs to the target person: no other person may take it.
+  add('associate/face-of-another-person', { method: 'POST', path: `/groups/{group}/persons/${NO_SUCH_ID}/associate`, body: json({ faceIds: ['{face}'] }) }, [C.NotFoundPersonError]);
+  add('deletePerson/delete-faces-text', { method: 'DELETE', path: `/groups/{group}/persons/${NO_SUCH_ID}?delete-faces=maybe` }, [P, C.NotFoundPersonError]);
+  add('deletePerson/delete-faces-twice', { method: 'DELETE', path: `/groups/{group}/persons/${NO_SUCH_ID}?delete-faces=true&delete-faces=false` }, [P, C.NotFoundPersonError]);
+
+  // Listing: limits and tokens.
+  for (const [what, q, expect] of [
+    ['limit-0', 'limit=0', [P]], ['limit-201', 'limit=201', [P]], ['limit-negative', 'limit=-1', [P]], ['limit-text', 'limit=ten', [P]],
+    ['limit-huge', 'limit=999999999999999999999', [P]], ['limit-twice', 'limit=1&limit=2', [P]], ['limit-array', 'limit[]=1', [P, C.Success]],
+    ['token-forged', 'next-token=forged.token', [C.InvalidTokenError]], ['token-huge', `next-token=${'A'.repeat(6000)}`, [C.InvalidTokenError]],
+    ['token-bytes', `next-token=${'%FF'.repeat(50)}`, [C.InvalidTokenError, P]],
+  ] as const) {
+    add(`listPersons/${what}`, { method: 'GET', path: `/groups/{group}/persons?${q}` }, expect);
+  }
+
+  // Thresholds and limits of search, album search and clustering.
+  for (const [what, v] of [['zero', 0], ['101', 101], ['negative', -5], ['float', 50.5], ['string', '"80"'], ['null', null], ['huge', 1e300], ['array', [80]]] as const) {
+    const value = typeof v === 'string' ? v : json(v);
+    const nullable = v === null ? [P, C.Success] : [P];
+    add(`findPhotos/threshold-${what}`, { method: 'POST', path: '/groups/{group}/photos/search', body: `{"personId":"{person}","threshold":${value}}` }, v === null || what === 'string' ? [P, C.Success] : nullable);
+    add(`findPhotos/limit-${what}`, { method: 'POST', path: '/groups/{group}/photos/search', body: `{"personId":"{person}","limit":${value}}` }, v === null || what === 'string' || what === '101' ? [P, C.Success] : nullable);
+    add(`searchPersons/threshold-${what}`, { method: 'POST', path: '/groups/{group}/persons/search', body: `{"image":{"bytes":"${img}"},"threshold":${value}}` }, v === null || what === 'string' ? [P, C.Success] : nullable);
+    add(`startClustering/threshold-${what}`, { method: 'POST', path: '/groups/{group}/cluster-jobs', body: `{"threshold":${value}}` }, v === null || what === 'string' ? [P, C.Success] : nullable);
+    add(`startClustering/attach-${what}`, { method: 'POST', path: '/groups/{group}/cluster-jobs', body: `{"attachThreshold":${value}}` }, v === null || what === 'string' ? [P, C.Success] : nullable);
+  }
+  add('startClustering/attach-above-threshold', { method: 'POST', path: '/groups/{group}/cluster-jobs', body: '{"threshold":60,"attachThreshold":70}' }, [P]);
+
+  // Album search: exactly one of personId and image.
+  add('findPhotos/neither', { method: 'POST', path: '/groups/{group}/photos/search', body: '{}' }, [P]);
+  add('findPhotos/both', { method: 'POST', path: '/groups/{group}/photos/search', body: `{"personId":"{person}","image":{"bytes":"${img}"}}` }, [P]);
+  add('findPhotos/personId-number', { method: 'POST', path: '/groups/{group}/photos/search', body: '{"personId":7}' }, [P, C.NotFoundPersonError]);
+  add('findPhotos/ok-by-person', { method: 'POST', path: '/groups/{group}/photos/search', body: '{"personId":"{person}"}' }, [C.Success]);
+  add('findPhotos/ok-by-image', { method: 'POST', path: '/groups/{group}/photos/search', body: `{"image":{"bytes":"${img}"}}` }, [C.Success]);
+  add('findPhotos/image-bad-base64', { method: 'POST', path: '/groups/{group}/photos/search', body: '{"image":{"bytes":"@@@@"}}' }, [C.InvalidImageBytesException]);
+  add('findPhotos/image-not-an-image', { method: 'POST', path: '/groups/{group}/photos/search', body: '{"image":{"bytes":"bm90IGFuIGltYWdl"}}' }, [C.InvalidImageFormatException, C.InvalidImageFileException]);
+  add('findPhotos/image-url-loopback', { method: 'POST', path: '/groups/{group}/photos/search', body: '{"image":{"url":"http://127.0.0.1/x.jpg"}}' }, [C.InvalidImageURLException]);
+
+  // registerPerson: images of every wrong kind; an image that cannot be read is reported in its place.
+  const registerBodies: [string, string | (() => string), readonly number[]][] = [
+    ['images-missing', '{"name":"x"}', [P]],
+    ['images-empty', '{"images":[]}', [P]],
+    ['images-object', '{"images":{"bytes":"AAAA"}}', [P]],
+    ['images-eleven', () => json({ images: Array.from({ length: 11 }, () => ({ bytes: 'AAAA' })) }), [P]],
+    ['images-all-bad', '{"images":[{"bytes":"@@@@"},{"bytes":""},null,7,{"url":"http://10.0.0.1/x.jpg"}]}', [P, C.InvalidImageBytesException]],
+    ['images-one-good', `{"images":[{"bytes":"${img}"},{"bytes":"@@@@"}],"name":"fuzz-registered"}`, [C.Success]],
+    ['personId-unknown', `{"images":[{"bytes":"${img}"}],"personId":"${NO_SUCH_ID}"}`, [C.NotFoundPersonError]],
+    ['personId-number', `{"images":[{"bytes":"${img}"}],"personId":7}`, [P, C.NotFoundPersonError]],
+    ['name-bad', `{"images":[{"bytes":"${img}"}],"name":"a\\u0000b"}`, [P]],
+    ['metadata-bad', `{"images":[{"bytes":"${img}"}],"metadata":"x"}`, [P]],
+    ['externalImageId-bad', `{"images":[{"bytes":"${img}"}],"externalImageId":"a b"}`, [P]],
+  ];
+  for (const [what, body, expect] of registerBodies) add(`registerPerson/${what}`, { method: 'POST', path: '/groups/{group}/persons/register', body }, expect);
+  add('registerPerson/multipart', { method: 'POST', path: '/groups/{group}/persons/register', ...multipartOf([{ name: 'imageFile', file: valid }]) }, [P]);
+
+  // Search and verify: JSON and multipart, no face, hostile image fields.
+  for (const [id, path] of [['searchPersons', '/groups/{group}/persons/search'], ['verifyPerson', '/groups/{group}/persons/{person}/verify']] as const) {
+    const extra = id === 'searchPersons' ? ',"threshold":50' : '';
+    add(`${id}/ok`, { method: 'POST', path, body: `{"image":{"bytes":"${img}"}${extra}}` }, [C.Success]);
+    add(`${id}/multipart-ok`, { method: 'POST', path, ...multipartOf([...(extra ? [{ name: 'threshold', value: '50' }] : []), { name: 'imageFile', file: valid }]) }, [C.Success]);
+    add(`${id}/multipart-two-files`, { method: 'POST', path, ...multipartOf([{ name: 'imageFile', file: valid }, { name: 'imageFile', file: valid }]) }, [P]);
+    add(`${id}/image-missing`, { method: 'POST', path, body: `{"threshold":50}` }, [P]);
+    add(`${id}/image-string`, { method: 'POST', path, body: `{"image":"photo.jpg"${extra}}` }, [P]);
+    add(`${id}/image-bad-base64`, { method: 'POST', path, body: `{"image":{"bytes":"@@@@"}${extra}}` }, [C.InvalidImageBytesException]);
+    add(`${id}/image-url-and-bytes`, { method: 'POST', path, body: `{"image":{"url":"http://127.0.0.1/x.jpg","bytes":"AAAA"}${extra}}` }, [P]);
+    add(`${id}/image-url-private`, { method: 'POST', path, body: `{"image":{"url":"http://192.168.0.1/x.jpg"}${extra}}` }, [C.InvalidImageURLException]);
+    add(`${id}/spoofing-not-bool`, { method: 'POST', path, body: `{"image":{"bytes":"${img}"},"spoofing":"maybe"${extra}}` }, [P]);
+  }
+
+  // Clustering: a job of the target group that succeeded; clusters by index.
+  add('getClustering/ok', { method: 'GET', path: '/groups/{group}/cluster-jobs/{job}' }, [C.Success]);
+  add('clusterToPerson/name-bad', { method: 'POST', path: '/groups/{group}/cluster-jobs/{job}/clusters/0/person', body: '{"name":7}' }, [P]);
+  add('clusterToPerson/metadata-bad', { method: 'POST', path: '/groups/{group}/cluster-jobs/{job}/clusters/0/person', body: '{"metadata":[1]}' }, [P]);
+
+  // Methods and paths the layer does not have.
+  add('put-person', { method: 'PUT', path: '/groups/{group}/persons/{person}', body: '{}' }, [P], 404);
+  add('get-cluster-jobs-list', { method: 'DELETE', path: '/groups/{group}/cluster-jobs/{job}' }, [P], 404);
+  add('get-photos-search', { method: 'GET', path: '/groups/{group}/photos/search' }, [P], 404);
+  return cases;
+}
+
+function multipartOf(parts: Part[]): Pick<XCall, 'body' | 'contentType'> {
+  const { payload, contentType } = multipartBody(parts);
+  return { body: payload, contentType };
+}
+
+/** Random JSON bodies on random person-layer routes: only never -50000 and always a documented code. */
+export function randomPersonCases(seed: number, count: number): FuzzCase[] {
+  const names = ['name', 'metadata', 'faceIds', 'images', 'image', 'personId', 'threshold', 'attachThreshold', 'limit', 'externalImageId', 'spoofing'];
+  const value = fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }),
+    fc.string({ unit: 'binary', maxLength: 60 }),
+    fc.array(fc.constantFrom(NO_SUCH_ID, '{face}', 'x', ''), { maxLength: 4 }),
+    fc.constantFrom('{face}', NO_SUCH_ID, '', 'AAAA', 80, -1, 1e308, true, null),
+  );
+  // Deletes go to no real person: a random case never takes the target face away.
+  const routes = PERSON_ROUTES.filter((r) => r.id !== 'deletePerson');
+  return fc.sample(
+    fc.record({ route: fc.constantFrom(...routes), body: fc.dictionary(fc.oneof(fc.constantFrom(...names), fc.string({ maxLength: 8 })), value, { maxKeys: 4 }) }).map(({ route, body }): FuzzCase => {
+      // Disassociate only faces the target person does not have.
+      const safe = route.id === 'disassociate' ? { ...body, faceIds: [NO_SUCH_ID] } : body;
+      const text = JSON.stringify(safe);
+      return { name: `random-persons/${route.id}+${text.slice(0, 100)}`, category: 'random', call: (t) => xCall(t, { method: route.method, path: route.path, body: route.method === 'GET' ? undefined : text }) };
+    }),
+    { seed, numRuns: count },
+  );
 }

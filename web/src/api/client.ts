@@ -1,4 +1,5 @@
 import type {
+  ClusterJob,
   CompareData,
   DetailOptions,
   DetectData,
@@ -7,9 +8,15 @@ import type {
   FacesData,
   GroupDetails,
   GroupsData,
+  ListPersonsResult,
   NhnHeader,
   Page,
+  Person,
+  PersonFields,
+  PersonWithFaces,
+  PhotosData,
   RegisterData,
+  RegisterPersonData,
   SearchData,
   StoredFace,
   SubjectData,
@@ -78,6 +85,12 @@ export class FaceApi {
     return { items: d.faces, nextToken: d.nextToken };
   }
 
+  /** One stored face by id (the list with its face-id filter); null when the group has no such face. */
+  async getFace(groupId: string, faceId: string): Promise<StoredFace | null> {
+    const d = await this.call<FacesData>('GET', `/groups/${encodeURIComponent(groupId)}/faces`, { limit: 1, 'face-id': faceId });
+    return d.faces[0] ?? null;
+  }
+
   async deleteFace(groupId: string, faceId: string): Promise<void> {
     await this.call('DELETE', `/groups/${encodeURIComponent(groupId)}/faces/${encodeURIComponent(faceId)}`);
   }
@@ -128,6 +141,65 @@ export class FaceApi {
     return this.call('DELETE', `/subjects/${encodeURIComponent(externalImageId)}`, undefined, undefined, 'x');
   }
 
+  // ── persons, clustering, album search (/x/v1, docs/persons.md) ──────────
+
+  async listPersons(groupId: string, limit: number, nextToken?: string): Promise<Page<Person>> {
+    const d = await this.call<ListPersonsResult>('GET', `${personsPath(groupId)}`, { limit, 'next-token': nextToken }, undefined, 'x');
+    return { items: d.persons, nextToken: d.nextToken || undefined };
+  }
+
+  getPerson(groupId: string, personId: string): Promise<PersonWithFaces> {
+    return this.call('GET', `${personsPath(groupId)}/${encodeURIComponent(personId)}`, undefined, undefined, 'x');
+  }
+
+  createPerson(groupId: string, fields: PersonFields): Promise<Person> {
+    return this.call('POST', personsPath(groupId), undefined, fields, 'x');
+  }
+
+  /** Absent fields stay; `name: ""` clears the name. */
+  updatePerson(groupId: string, personId: string, fields: PersonFields): Promise<Person> {
+    return this.call('PATCH', `${personsPath(groupId)}/${encodeURIComponent(personId)}`, undefined, fields, 'x');
+  }
+
+  deletePerson(groupId: string, personId: string, deleteFaces: boolean): Promise<{ deletedFaceCount: number }> {
+    return this.call('DELETE', `${personsPath(groupId)}/${encodeURIComponent(personId)}`, { 'delete-faces': deleteFaces ? 'true' : undefined }, undefined, 'x');
+  }
+
+  /** All or none: one face of another person refuses the call (-40090). */
+  associate(groupId: string, personId: string, faceIds: string[]): Promise<Person> {
+    return this.call('POST', `${personsPath(groupId)}/${encodeURIComponent(personId)}/associate`, undefined, { faceIds }, 'x');
+  }
+
+  disassociate(groupId: string, personId: string, faceIds: string[]): Promise<{ disassociatedFaceIds: string[] }> {
+    return this.call('POST', `${personsPath(groupId)}/${encodeURIComponent(personId)}/disassociate`, undefined, { faceIds }, 'x');
+  }
+
+  /** The largest face of each image (at most 10) becomes a face of one new person. JSON only: images go as base64. */
+  async registerPerson(groupId: string, images: Blob[], fields: PersonFields & { externalImageId?: string }): Promise<RegisterPersonData> {
+    const encoded = await Promise.all(images.map(async (im) => ({ bytes: await base64Of(im) })));
+    return this.call('POST', `${personsPath(groupId)}/register`, undefined, { ...fields, images: encoded }, 'x');
+  }
+
+  /** Album search: every photo of a person, by personId or by the largest face of a probe image. */
+  findPhotos(groupId: string, query: { personId: string } | { image: Blob }, threshold: number, limit: number): Promise<PhotosData> {
+    const path = `/groups/${encodeURIComponent(groupId)}/photos/search`;
+    const body = 'personId' in query ? { personId: query.personId, threshold, limit } : imageForm({ imageFile: query.image }, { threshold, limit });
+    return this.call('POST', path, undefined, body, 'x');
+  }
+
+  startClustering(groupId: string, threshold: number, attachThreshold: number): Promise<ClusterJob> {
+    return this.call('POST', `/groups/${encodeURIComponent(groupId)}/cluster-jobs`, undefined, { threshold, attachThreshold }, 'x');
+  }
+
+  getClusterJob(groupId: string, jobId: string): Promise<ClusterJob> {
+    return this.call('GET', `/groups/${encodeURIComponent(groupId)}/cluster-jobs/${encodeURIComponent(jobId)}`, undefined, undefined, 'x');
+  }
+
+  clusterToPerson(groupId: string, jobId: string, clusterId: string, fields: PersonFields): Promise<Person> {
+    const path = `/groups/${encodeURIComponent(groupId)}/cluster-jobs/${encodeURIComponent(jobId)}/clusters/${encodeURIComponent(clusterId)}/person`;
+    return this.call('POST', path, undefined, fields, 'x');
+  }
+
   // ── transport ───────────────────────────────────────────────────────────
 
   private root(api: 'v2' | 'x'): string {
@@ -170,6 +242,16 @@ async function readEnvelope<T>(res: Response): Promise<Envelope<T>> {
     // not JSON: fall through to the generic error below
   }
   throw new ApiError(`unexpected answer (HTTP ${res.status}): ${text.slice(0, 200)}`, res.status);
+}
+
+const personsPath = (groupId: string) => `/groups/${encodeURIComponent(groupId)}/persons`;
+
+/** A file's bytes as base64 (the JSON register of a person takes no multipart). */
+async function base64Of(blob: Blob): Promise<string> {
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 function queryString(query: Query | undefined): string {

@@ -97,3 +97,16 @@ export interface Page<T> {
 
 // facerec's privacy extension (/x/v1, docs/privacy.md), as the TypeScript client types it.
 export type { ErasureResult as ErasureData, SubjectAccessResult as SubjectData, SubjectFace } from '../../../src/client/types';
+
+// facerec's person layer, clustering and album search (/x/v1, docs/persons.md), as the client types them.
+export type {
+  AlbumPhoto,
+  Cluster,
+  ClusterJob,
+  FindPhotosResult as PhotosData,
+  ListPersonsResult,
+  Person,
+  PersonFields,
+  PersonWithFaces,
+  RegisterPersonResult as RegisterPersonData,
+} from '../../../src/client/person-types';

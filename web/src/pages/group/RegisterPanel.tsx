@@ -6,12 +6,12 @@ import { FaceOverlay } from '../../components/FaceOverlay';
 import { ImagePicker } from '../../components/ImagePicker';
 import { useAction } from '../../hooks/useAction';
 import { useObjectUrl } from '../../hooks/useObjectUrl';
+// externalImageId allows [a-zA-Z0-9_.\-:]; a file name is a good default once cleaned.
+import { externalIdFromFileName } from '../../lib/albumFiles';
 import { faceColor, NO_MATCH_COLOR } from '../../lib/colors';
 import { shortId } from '../../lib/format';
 import { useApi } from '../../session/keys';
 
-/** externalImageId allows [a-zA-Z0-9_.\-:]; a file name is a good default once cleaned. */
-const externalIdFromFileName = (name: string) => name.replace(/[^a-zA-Z0-9_.\-:]/g, '_').slice(0, 255);
 
 /** POST /groups/{id}/faces: the largest `limit` faces of an image are added, the rest reported. */
 export function RegisterPanel({ groupId, onRegistered }: { groupId: string; onRegistered(): void }) {

@@ -41,11 +41,15 @@ export class PgFaceSearch implements FaceSearch {
     const params = [group.appKey, group.groupId, q, exclude ?? null];
     let rows: { face_id: string; embedding: string }[];
     if (group.faceCount < this.settings.exactBelow) {
+      // The vectors are turned into text only for the rows kept: converting every row of the
+      // group before the sort cost more than the scan itself (50 ms against 19 at 2,000 faces).
       ({ rows } = await this.db.query<{ face_id: string; embedding: string }>(
-        'SELECT face_id, embedding::text AS embedding FROM faces ' +
+        'SELECT f.face_id, f.embedding::text AS embedding FROM (' +
+        'SELECT seq, (embedding <=> $3::vector) + 0 AS distance FROM faces ' +
         'WHERE app_key = $1 AND group_id = $2 AND ($4::text IS NULL OR face_id <> $4) ' +
         // "+ 0": an expression the HNSW index does not match, so this is an exact scan of the group.
-        'ORDER BY (embedding <=> $3::vector) + 0 LIMIT $5', [...params, 2 * k + 8]));
+        'ORDER BY distance LIMIT $5) AS nearest JOIN faces f ON f.seq = nearest.seq ORDER BY nearest.distance',
+        [...params, 2 * k + 8]));
     } else {
       const candidates = Math.max(this.settings.minCandidates, k * this.settings.candidatesPerHit);
       rows = await this.db.transaction(async (tx) => {

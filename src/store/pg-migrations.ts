@@ -152,6 +152,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX cluster_jobs_unfinished ON cluster_jobs (create_time) WHERE state IN ('queued', 'running');
     `,
   },
+  {
+    version: 4,
+    description: 'face vectors stored in the row, not out of line (TOAST): one read per face instead of several',
+    sql: /* sql */ `
+      -- A vector(512) is 2,056 bytes, just over the 2 kB at which PostgreSQL moves values out of
+      -- line; a search then reads each candidate's vector from the TOAST table, chunk by chunk.
+      -- PLAIN keeps it in the row (a face row stays well under a page). Applies to rows written
+      -- from now on; existing rows move when they are next written (or by VACUUM FULL faces).
+      ALTER TABLE faces ALTER COLUMN embedding SET STORAGE PLAIN;
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;

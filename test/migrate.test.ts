@@ -139,6 +139,10 @@ describe('facerec migrate: SQLite data dir → PostgreSQL', { skip }, () => {
     assert.equal(report.faces, total);
     assert.equal(report.facesInserted, total - half);
     assert.equal(report.groups, 3);
+    // Into an empty database the search graph is built once, after the copy; it exists at the end.
+    assert.match(run.stderr, /building the search graph/);
+    const graph = await queryDatabase<{ n: number }>(url, "SELECT count(*)::int AS n FROM pg_indexes WHERE indexname = 'faces_embedding_hnsw'");
+    assert.equal(graph[0].n, 1);
     // Consent goes with its faces' batch (here: copied before the interruption).
     const [{ n: consents }] = await queryDatabase<{ n: number }>(url, 'SELECT count(*)::int AS n FROM face_consent');
     assert.equal(consents, guestFaces.length);

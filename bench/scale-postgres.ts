@@ -43,7 +43,17 @@ const BATCH = 1000;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export async function benchPostgres(o: PgBenchOptions): Promise<void> {
+  const ownServer = !process.env.FACEREC_DATABASE_URL;
   const serverUrl = process.env.FACEREC_DATABASE_URL || startLocalPostgres(o.dataRoot);
+  try {
+    await benchSizes(serverUrl, o);
+  } finally {
+    // The data stays under <--data>/pg for the next run; the server does not outlive the bench.
+    if (ownServer) spawnSync('bash', [join(ROOT, 'scripts', 'pg-local.sh'), 'stop', join(o.dataRoot, 'pg')], { stdio: 'ignore' });
+  }
+}
+
+async function benchSizes(serverUrl: string, o: PgBenchOptions): Promise<void> {
   const info = await one<{ version: string; vector: string; shared_buffers: string; work_mem: string }>(serverUrl,
     "SELECT current_setting('server_version') AS version, (SELECT default_version FROM pg_available_extensions WHERE name = 'vector') AS vector, " +
     "current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem");

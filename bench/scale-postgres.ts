@@ -21,6 +21,7 @@ import { ExactIndex } from '../src/index/exact-index.js';
 import { DEFAULT_PG_SEARCH } from '../src/index/pg-face-search.js';
 import type { PgStore } from '../src/store/pg-store.js';
 import { ClusteredVectors } from '../test/support/clustered-vectors.js';
+import { createDatabaseIfMissing } from '../test/support/test-database.js';
 import { progress, quantile } from './common.js';
 import { dataSetFaces, personOf } from './scale-data.js';
 
@@ -250,14 +251,7 @@ function startLocalPostgres(dataRoot: string): string {
 }
 
 async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
+  await createDatabaseIfMissing(serverUrl, name);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();

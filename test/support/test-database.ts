@@ -27,14 +27,7 @@ function urlFor(name: string): string {
 export async function databaseEnv(dataDir: string): Promise<Record<string, string>> {
   if (!TEST_DATABASE_URL) return {};
   const name = databaseName(dataDir);
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
+  await createDatabaseIfMissing(TEST_DATABASE_URL, name);
   return { FACEREC_DATABASE_URL: urlFor(name) };
 }
 
@@ -58,5 +51,17 @@ export async function queryDatabase<R extends pg.QueryResultRow>(url: string, sq
     return (await client.query<R>(sql, values)).rows;
   } finally {
     await client.end();
+  }
+}
+
+/** Creates database `name` on the server `serverUrl` points at, unless it exists (tests, bench:scale). */
+export async function createDatabaseIfMissing(serverUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
   }
 }

@@ -19,11 +19,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { FaceEngine } from '../src/engine/engine.js';
+import { ALIGNED_FACE_SIZE, FaceEngine } from '../src/engine/engine.js';
 import { ImageError } from '../src/engine/errors.js';
 import { decodeImage } from '../src/engine/decode.js';
 import { alignFace } from '../src/engine/align.js';
-import { ALIGNED_FACE_SIZE } from '../src/engine/engine.js';
 import { SPOOF_CONDITIONS, SPOOF_THRESHOLDS, isSpoof, type SpoofCondition } from '../src/engine/spoof.js';
 import { evalDir, pct, printHeader, progress, table } from './common.js';
 

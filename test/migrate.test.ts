@@ -149,6 +149,7 @@ describe('facerec migrate: SQLite data dir → PostgreSQL', { skip }, () => {
     assert.ok(report.auditEntries >= 7, `audit entries copied: ${report.auditEntries}`);
     assert.equal(report.ok, true);
     assert.deepEqual(report.verification.counts, []);
+    assert.deepEqual(report.verification.persons, []);
     assert.ok(report.verification.searches >= 5);
     assert.deepEqual(report.verification.searchMismatches, []);
 

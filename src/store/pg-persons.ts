@@ -138,20 +138,17 @@ export class PgPersons implements PersonStore, ClusterJobs {
           WHERE f.face_id = ANY($1::text[]) AND f.app_key = $2 AND f.group_id = $3 FOR UPDATE OF f`,
         [faceIds, appKey, groupId]);
       const found = new Map(rows.map((r) => [r.face_id, r.owner]));
-      let adding = 0;
-      const counted = new Set<string>();
+      const adding = new Set<string>();
       for (const faceId of faceIds) {
         if (!found.has(faceId)) return { ok: false, refusal: { reason: 'no-face', faceId } };
         const current = found.get(faceId);
-        if (current === null) {
-          if (!counted.has(faceId)) adding++;
-          counted.add(faceId);
-        } else if (current !== personId) return { ok: false, refusal: { reason: 'other-person', faceId, personId: current! } };
+        if (current === null) adding.add(faceId);
+        else if (current !== personId) return { ok: false, refusal: { reason: 'other-person', faceId, personId: current! } };
       }
-      if (person.faceCount + adding > maxFaces) return { ok: false, refusal: { reason: 'quota' } };
+      if (person.faceCount + adding.size > maxFaces) return { ok: false, refusal: { reason: 'quota' } };
       // A face another transaction gave to a person after our read fails the primary key: the
       // whole call is refused by the error rather than half done.
-      await tx.query('INSERT INTO person_faces (face_id, person_id) SELECT unnest($1::text[]), $2 ON CONFLICT (face_id) DO NOTHING', [[...counted], personId]);
+      await tx.query('INSERT INTO person_faces (face_id, person_id) SELECT unnest($1::text[]), $2 ON CONFLICT (face_id) DO NOTHING', [[...adding], personId]);
       await tx.query('UPDATE persons SET update_time = $2 WHERE person_id = $1', [personId, Date.now()]);
       return { ok: true, person: (await this.#person(tx, appKey, groupId, personId))! };
     });
@@ -163,7 +160,7 @@ export class PgPersons implements PersonStore, ClusterJobs {
       const { rows } = await tx.query<{ face_id: string }>('DELETE FROM person_faces WHERE person_id = $1 AND face_id = ANY($2::text[]) RETURNING face_id', [personId, faceIds]);
       const gone = new Set(rows.map((r) => r.face_id));
       if (gone.size) await tx.query('UPDATE persons SET update_time = $2 WHERE person_id = $1', [personId, Date.now()]);
-      return faceIds.filter((faceId, i) => gone.has(faceId) && faceIds.indexOf(faceId) === i);
+      return [...new Set(faceIds)].filter((faceId) => gone.has(faceId));
     });
   }
 
@@ -205,6 +202,15 @@ export class PgPersons implements PersonStore, ClusterJobs {
          ON CONFLICT (face_id) DO NOTHING`,
         [faceIds, person.personId, appKey, groupId]);
     });
+  }
+
+  /** How many persons a group has, and how many faces are associated with them. */
+  async groupCounts(appKey: string, groupId: string): Promise<{ persons: number; faces: number }> {
+    const { rows } = await this.db.query<{ persons: number; faces: number }>(
+      `SELECT count(DISTINCT p.person_id)::int AS persons, count(pf.face_id)::int AS faces
+         FROM persons p LEFT JOIN person_faces pf ON pf.person_id = p.person_id
+        WHERE p.app_key = $1 AND p.group_id = $2`, [appKey, groupId]);
+    return rows[0];
   }
 
   /** A clustering job as another store holds it; one already here is left as it is. */

@@ -102,11 +102,12 @@ Example:
       emit(opts.json, { ...report, notes }, (r) => [
         `migrated ${config.dataDir} → PostgreSQL: ${r.apps} apps, ${r.groups} groups, ${r.faces} faces (${r.facesInserted} copied by this run), ` +
           `${r.consents} consent records, ${r.auditEntries} audit entries`,
-        `persons: ${r.persons} with their faces, ${r.clusterJobs} clustering jobs`,
+        `persons: ${r.persons} with their faces${v.persons.length ? ` — ${v.persons.length} groups DIFFER` : ''}, ${r.clusterJobs} clustering jobs`,
         `verified: face counts of ${r.groups} groups${v.counts.length ? ` — ${v.counts.length} DIFFER` : ' equal'}; ` +
           `${v.searches} sampled searches by faceId${v.searchMismatches.length ? ` — ${v.searchMismatches.length} with another top-1` : ' with the same top-1'}`,
         ...v.apps.map((a) => `  app ${a}: missing or with another secret key in the database`),
         ...v.counts.map((c) => `  group ${c.groupId} (app ${c.appKey}): ${c.source} faces in the data dir, ${c.target ?? 'no group'} in the database`),
+        ...v.persons.map((p) => `  group ${p.groupId} (app ${p.appKey}): ${p.source.persons} persons holding ${p.source.faces} faces in the data dir, ${p.target.persons} holding ${p.target.faces} in the database`),
         ...v.searchMismatches.map((m) => `  search by ${m.faceId} in ${m.groupId} (app ${m.appKey}): top-1 ${m.source ?? 'none'} in the data dir, ${m.target ?? 'none'} in the database`),
       ].join('\n'));
       if (!report.ok) {

@@ -27,7 +27,7 @@ import { PgPersons } from './store/pg-persons.js';
 import type { ClusterJobs, PersonStore } from './store/person-store.js';
 import { PersonService } from './domain/persons.js';
 import { ClusterService } from './domain/clusters.js';
-import { UsearchNeighbours } from './index/cluster/knn.js';
+import { UsearchClusterer } from './index/cluster/usearch-clusterer.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -179,7 +179,7 @@ export async function createRuntime(config: Config, analyzer: FaceAnalyzer, opti
   const service: FaceService = new AuditedFaceService(audit, store, images, faceSearch, tokens, analyzer.modelVersion, config.limits);
   const privacy = new PrivacyService(store, reach, audit, privacyStore);
   const persons = new PersonService(store, ports.persons, service, images, faceSearch, tokens, audit);
-  const clusters = new ClusterService(store, ports.persons, persons, new UsearchNeighbours(), EMBEDDING_SIZE, options.indexLog);
+  const clusters = new ClusterService(store, ports.persons, persons, new UsearchClusterer(), EMBEDDING_SIZE, options.indexLog);
   void clusters.resume().catch((err: unknown) => options.indexLog?.warn({ err }, 'clustering: could not resume interrupted jobs'));
   const retention = new RetentionService(store, privacyStore, reach, audit, options.clock);
   const sweep = () => retention.sweep().catch((err: unknown) => options.indexLog?.warn({ err }, 'retention: the sweep failed; it runs again within the hour'));

@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { fromSimilarity } from '../engine/similarity.js';
 import type { ClusterJobRecord, ClusterJobs, PersonRecord } from '../store/person-store.js';
 import type { Store } from '../store/store.js';
-import { clusterGraph, CLUSTER_K, type NeighbourSearch } from './clustering.js';
+import type { FaceClusterer } from './clustering.js';
 import { FaceApiError, invalidParam } from './errors.js';
 import type { PersonService } from './persons.js';
 import { checkIntRange } from './validation.js';
 
-/** Documented defaults (docs/persons.md), on the 0–100 similarity scale of search. */
-export const CLUSTER_DEFAULTS = { threshold: 80, attachThreshold: 70 };
+/**
+ * Documented defaults (docs/persons.md), on the 0–100 similarity scale of search: the server's
+ * match threshold, and no attach step (`attachThreshold` = `threshold`) unless asked for.
+ */
+export const CLUSTER_DEFAULTS = { threshold: 80 };
 
 /** Faces clustered per job at most: the group quota's default. */
 const MAX_JOB_FACES = 100_000;
@@ -40,7 +43,7 @@ export class ClusterService {
     private readonly store: Store,
     private readonly jobs: ClusterJobs,
     private readonly persons: PersonService,
-    private readonly search: NeighbourSearch,
+    private readonly clusterer: FaceClusterer,
     private readonly dimensions: number,
     private readonly log?: Logger,
   ) {}
@@ -48,7 +51,7 @@ export class ClusterService {
   async start(appKey: string, groupId: string, body: { faceIds?: unknown; threshold?: number; attachThreshold?: number }): Promise<ClusterJobRecord> {
     await this.persons.requireGroup(appKey, groupId);
     const threshold = checkIntRange('threshold', body.threshold ?? CLUSTER_DEFAULTS.threshold, 1, 100);
-    const attachThreshold = checkIntRange('attachThreshold', body.attachThreshold ?? Math.min(threshold, CLUSTER_DEFAULTS.attachThreshold), 1, 100);
+    const attachThreshold = checkIntRange('attachThreshold', body.attachThreshold ?? threshold, 1, 100);
     if (attachThreshold > threshold) throw invalidParam(`attachThreshold (${attachThreshold}) must not be above threshold (${threshold})`);
     let faceIds: string[] | undefined;
     if (body.faceIds !== undefined) {
@@ -123,7 +126,7 @@ export class ClusterService {
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;
-    await this.search.close?.();
+    await this.clusterer.close?.();
   }
 
   private enqueue(job: ClusterJobRecord): void {
@@ -143,14 +146,14 @@ export class ClusterService {
       faces.forEach((f, i) => vectors.set(f.vector, i * this.dimensions));
       await this.jobs.updateJob(job.jobId, { percent: 10 });
       let lastPercent = 10;
-      const graph = await this.search.neighbours(vectors, faces.length, this.dimensions, CLUSTER_K, (fraction) => {
-        const percent = 10 + Math.floor(fraction * 80);
+      const settings = { linkCosine: fromSimilarity(params.threshold), attachCosine: fromSimilarity(params.attachThreshold) };
+      const c = await this.clusterer.cluster(vectors, faces.length, this.dimensions, settings, (fraction) => {
+        const percent = 10 + Math.floor(fraction * 89);
         if (percent > lastPercent) {
           lastPercent = percent;
           void this.jobs.updateJob(job.jobId, { percent }).catch(() => {});
         }
       });
-      const c = clusterGraph(faces.length, graph, { linkCosine: fromSimilarity(params.threshold), attachCosine: fromSimilarity(params.attachThreshold) });
       const result: JobResult = {
         faceCount: faces.length,
         clusters: c.clusters.map((members, i) => ({ clusterId: String(i), faceCount: members.length, representativeFaceId: faces[members[0]].faceId, faceIds: members.map((m) => faces[m].faceId) })),

@@ -187,8 +187,8 @@ export function addPersonsCommands(program: Command): void {
   program
     .command('cluster <groupId>')
     .description('cluster the faces of a group into identities and wait for the result (facerec extension)')
-    .option('--threshold <n>', 'similarity at which two faces link (1-100)', intIn(1, 100), 80)
-    .option('--attach-threshold <n>', 'similarity at which a lone face joins a cluster (1-100)', intIn(1, 100), 70)
+    .option('--threshold <n>', 'mean similarity at which two clusters merge (1-100)', intIn(1, 100), 80)
+    .option('--attach-threshold <n>', 'similarity at which a face left alone joins a cluster (1-100; default: the threshold, i.e. no attach step)', intIn(1, 100))
     .option('--to-persons', 'make a person of every cluster', false)
     .action((groupId: string, _o: object, cmd: Command) => {
       const opts = globals(cmd);

@@ -164,7 +164,7 @@ export const xV1PersonSchemas = {
   startClustering: x({
     operationId: 'startClustering',
     summary: 'Start clustering the faces of a group (all, or the listed ones) into identities',
-    description: 'Runs in the background; poll the job. Thresholds are similarities (0–100): faces link at `threshold` (default 80), a face left alone joins a cluster at `attachThreshold` (default 70).',
+    description: 'Runs in the background; poll the job. Thresholds are similarities (0–100): two clusters merge while the mean similarity over all pairs of their faces is at least `threshold` (default 80); with `attachThreshold` below it, a face left alone joins the cluster it is most alike on average at or above `attachThreshold` (default: equal to `threshold`, no attach step).',
     json: fields({ faceIds: { ...faceIds, maxItems: 100000 }, threshold, attachThreshold: threshold }),
     data: job,
     codes: ['NotFoundGroupError'],

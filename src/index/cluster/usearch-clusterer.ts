@@ -1,0 +1,64 @@
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { ClusterSettings, Clustering, FaceClusterer } from '../../domain/clustering.js';
+import type { ClusterInput, ClusterMessage } from './cluster-worker.js';
+
+/** Exact neighbour search up to this many faces; an HNSW graph above (usearch's brute force is slow past a few thousand). */
+export const EXACT_KNN_UP_TO = 2_000;
+
+/** Neighbours looked at per face: more than the photos one person has in most albums' clusters. */
+export const NEIGHBOURS_PER_FACE = 16;
+
+/**
+ * Clustering on a thread of its own (cluster-worker.ts): usearch for the neighbours, average
+ * linkage over them. Started on first use and ended when idle (docs/persons.md, "Clustering").
+ */
+export class UsearchClusterer implements FaceClusterer {
+  private started?: Piscina<ClusterInput, Clustering>;
+
+  constructor(private readonly options: { threads?: number; exactUpTo?: number } = {}) {}
+
+  private get pool() {
+    if (this.started) return this.started;
+    const here = fileURLToPath(import.meta.url);
+    const fromSource = extname(here) === '.ts';
+    this.started = new Piscina({
+      // From TypeScript sources (npm start, tests) the thread needs the tsx loader too.
+      ...(fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? { execArgv: [...process.execArgv, '--import', import.meta.resolve('tsx')] } : {}),
+      filename: new URL(`./cluster-worker${extname(here)}`, import.meta.url).href,
+      minThreads: 0,
+      maxThreads: 1,
+      // A job's vectors and graph are freed with the thread once the jobs are done.
+      idleTimeout: 1000,
+    });
+    return this.started;
+  }
+
+  async cluster(vectors: Float32Array, count: number, dimensions: number, settings: ClusterSettings, onProgress?: (fraction: number) => void): Promise<Clustering> {
+    const channel = new MessageChannel();
+    channel.port1.on('message', (m: ClusterMessage) => onProgress?.(m.fraction));
+    try {
+      const input: ClusterInput = {
+        vectors,
+        count,
+        dimensions,
+        settings,
+        k: NEIGHBOURS_PER_FACE,
+        exactUpTo: this.options.exactUpTo ?? EXACT_KNN_UP_TO,
+        threads: this.options.threads ?? availableParallelism(),
+        port: channel.port2,
+      };
+      return await this.pool.run(input, { transferList: [channel.port2] });
+    } finally {
+      channel.port1.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.started?.destroy();
+    this.started = undefined;
+  }
+}

@@ -6,15 +6,20 @@
  * rate of 1e-4 a 100,000-face album has about 500,000 such pairs. A mean over all pairs is not
  * moved by one of them.
  *
- * Only clusters joined by a neighbour edge at or above the threshold are candidates (a mean at
- * or above it needs at least one pair at or above it), so the work follows the graph, not n².
- * Sums of cosines between two clusters are exact: kept for neighbouring clusters and added up on
- * a merge (sum(A∪B, X) = sum(A, X) + sum(B, X)), computed from the vectors when a merge makes two
- * clusters neighbours for the first time. Hand-written because no maintained JavaScript library
- * does average linkage on a sparse graph (the ones there are build the full n² matrix).
+ * The mean is exact and cheap at any size: for unit vectors the sum of cosines over all pairs of
+ * A and B is the dot product of their sums (Σp·Σq), so each cluster keeps the sum of its vectors
+ * and a merge adds two sums. Only clusters joined by a neighbour edge at or above the threshold
+ * are candidates (a mean at or above it needs at least one pair at or above it), so the work
+ * follows the graph, not n². After a merge the candidates of the two clusters are not
+ * recomputed at once: the mean of A∪B with X is the size-weighted average of A's and B's means
+ * with X, so it is at most the larger of the two, and a stale candidate is brought up to date only
+ * when it comes first in the queue (and dropped if it is then under the threshold). A person in
+ * 20,000 photos then costs one mean per merge, not one per photo of them still alone. Hand-written because no maintained JavaScript library does average
+ * linkage on a sparse graph (the ones there are build the full n² distance matrix).
  */
 import TinyQueue from 'tinyqueue';
 import type { ClusterSettings, Clustering } from '../../domain/clustering.js';
+import { rowDot } from '../../engine/vectors.js';
 
 /** For face i, its neighbours are `neighbours[i*k .. i*k+k)` (−1 = none), most alike first. */
 export interface NeighbourGraph {
@@ -33,87 +38,140 @@ interface Candidate {
   vb: number;
 }
 
+/** The clusters as they merge: members and the sum of the members' vectors. */
+class Clusters {
+  readonly members: number[][];
+  readonly owner: Int32Array;
+  readonly version: Int32Array;
+  /** A cluster merged away points at the cluster it went into (a chain ends at a live cluster). */
+  private readonly mergedInto: Int32Array;
+  /** Sums of clusters of two faces or more; a face alone is its own vector's row. */
+  private readonly sums = new Map<number, Float64Array>();
+
+  constructor(
+    private readonly vectors: Float32Array,
+    private readonly dimensions: number,
+    count: number,
+  ) {
+    this.members = Array.from({ length: count }, (_, i) => [i]);
+    this.owner = new Int32Array(count);
+    for (let i = 0; i < count; i++) this.owner[i] = i;
+    this.version = new Int32Array(count);
+    this.mergedInto = new Int32Array(count).fill(-1);
+  }
+
+  /** The live cluster that cluster c is now part of. */
+  live(c: number): number {
+    let root = c;
+    while (this.mergedInto[root] >= 0) root = this.mergedInto[root];
+    while (this.mergedInto[c] >= 0) {
+      const next = this.mergedInto[c];
+      this.mergedInto[c] = root;
+      c = next;
+    }
+    return root;
+  }
+
+  size(c: number): number {
+    return this.members[c].length;
+  }
+
+  /** Mean cosine over all pairs of faces of clusters a and b. */
+  mean(a: number, b: number): number {
+    const sa = this.sums.get(a);
+    const sb = this.sums.get(b);
+    let dot = 0;
+    if (!sa && !sb) dot = rowDot(this.vectors, this.dimensions, a, b);
+    else if (sa && sb) for (let d = 0; d < this.dimensions; d++) dot += sa[d] * sb[d];
+    else {
+      const sum = (sa ?? sb)!;
+      const row = (sa ? b : a) * this.dimensions;
+      for (let d = 0; d < this.dimensions; d++) dot += sum[d] * this.vectors[row + d];
+    }
+    return dot / (this.size(a) * this.size(b));
+  }
+
+  /** Mean cosine between face i and the faces of cluster c. */
+  faceMean(i: number, c: number): number {
+    const sc = this.sums.get(c);
+    if (!sc) return rowDot(this.vectors, this.dimensions, i, c);
+    let dot = 0;
+    const row = i * this.dimensions;
+    for (let d = 0; d < this.dimensions; d++) dot += sc[d] * this.vectors[row + d];
+    return dot / this.size(c);
+  }
+
+  /** Merges the smaller of a and b into the larger (each face moves O(log n) times at most); returns the one kept. */
+  merge(a: number, b: number): number {
+    const [keep, gone] = this.size(a) >= this.size(b) ? [a, b] : [b, a];
+    const sum = this.sums.get(keep) ?? this.rowCopy(keep);
+    const other = this.sums.get(gone);
+    if (other) for (let d = 0; d < this.dimensions; d++) sum[d] += other[d];
+    else for (let d = 0, row = gone * this.dimensions; d < this.dimensions; d++) sum[d] += this.vectors[row + d];
+    this.sums.set(keep, sum);
+    this.sums.delete(gone);
+    for (const f of this.members[gone]) {
+      this.members[keep].push(f);
+      this.owner[f] = keep;
+    }
+    this.members[gone] = [];
+    this.mergedInto[gone] = keep;
+    this.version[keep]++;
+    this.version[gone]++;
+    return keep;
+  }
+
+  private rowCopy(i: number): Float64Array {
+    return Float64Array.from(this.vectors.subarray(i * this.dimensions, (i + 1) * this.dimensions));
+  }
+}
+
 export function averageLinkage(vectors: Float32Array, dimensions: number, count: number, graph: NeighbourGraph, settings: ClusterSettings): Clustering {
   const { k, neighbours, cosines } = graph;
   const link = settings.linkCosine;
-  const members: number[][] = Array.from({ length: count }, (_, i) => [i]);
-  const owner = new Int32Array(count);
-  for (let i = 0; i < count; i++) owner[i] = i;
-  const version = new Int32Array(count);
-  /** Per cluster: neighbouring cluster → sum of cosines over all pairs of their faces. */
-  const sums: Map<number, number>[] = Array.from({ length: count }, () => new Map());
-  const dot = (p: number, q: number): number => {
-    let s = 0;
-    const o = p * dimensions;
-    const u = q * dimensions;
-    for (let d = 0; d < dimensions; d++) s += vectors[o + d] * vectors[u + d];
-    return s;
-  };
-  const sumBetween = (A: number[], B: number[]): number => {
-    let s = 0;
-    for (const p of A) for (const q of B) s += dot(p, q);
-    return s;
-  };
+  const c = new Clusters(vectors, dimensions, count);
   // Highest mean first; ties by cluster ids, so the result does not depend on insertion order.
   const queue = new TinyQueue<Candidate>([], (x, y) => y.mean - x.mean || x.a - y.a || x.b - y.b);
   const propose = (x: number, y: number, mean: number) => {
     const a = Math.min(x, y);
     const b = Math.max(x, y);
-    queue.push({ mean, a, b, va: version[a], vb: version[b] });
+    queue.push({ mean, a, b, va: c.version[a], vb: c.version[b] });
   };
 
   for (let i = 0; i < count; i++) {
     for (let r = 0; r < k; r++) {
       const j = neighbours[i * k + r];
-      const c = cosines[i * k + r];
-      if (j < 0 || c < link) break; // most alike first
-      if (sums[i].has(j)) continue; // j listed i too
-      sums[i].set(j, c);
-      sums[j].set(i, c);
-      propose(i, j, c);
+      const cos = cosines[i * k + r];
+      if (j < 0 || cos < link) break; // most alike first
+      // An edge both faces list is proposed twice; the second copy finds the pair merged or is re-scored.
+      propose(i, j, cos);
     }
   }
 
   for (let top = queue.pop(); top && top.mean >= link; top = queue.pop()) {
-    const { a, b } = top;
-    if (version[a] !== top.va || version[b] !== top.vb) continue;
-    // The larger cluster absorbs the smaller: each face moves O(log n) times at most.
-    const [keep, gone] = members[a].length >= members[b].length ? [a, b] : [b, a];
-    const kept = members[keep];
-    const moved = members[gone];
-    const merged = new Map<number, number>();
-    for (const x of new Set([...sums[keep].keys(), ...sums[gone].keys()])) {
-      if (x === keep || x === gone) continue;
-      merged.set(x, (sums[keep].get(x) ?? sumBetween(kept, members[x])) + (sums[gone].get(x) ?? sumBetween(moved, members[x])));
+    const a = c.live(top.a);
+    const b = c.live(top.b);
+    if (a === b) continue;
+    if (a === top.a && b === top.b && c.version[a] === top.va && c.version[b] === top.vb) {
+      c.merge(a, b);
+      continue;
     }
-    for (const f of moved) {
-      kept.push(f);
-      owner[f] = keep;
-    }
-    members[gone] = [];
-    sums[gone] = new Map();
-    sums[keep] = merged;
-    version[keep]++;
-    version[gone]++;
-    for (const [x, s] of merged) {
-      sums[x].delete(gone);
-      sums[x].set(keep, s);
-      const mean = s / (kept.length * members[x].length);
-      if (mean >= link) propose(keep, x, mean);
-    }
+    // Stale: its mean was an upper bound of the current one. Up to date, it goes back in the queue.
+    const mean = c.mean(a, b);
+    if (mean >= link) propose(a, b, mean);
   }
 
-  const joins = attachLoneFaces(count, graph, members, owner, settings.attachCosine, link, sumBetween);
+  const joins = attachLoneFaces(count, graph, c, settings.attachCosine, link);
   const clusters: number[][] = [];
   const unclustered: number[] = [];
-  for (let c = 0; c < count; c++) {
-    const m = members[c];
+  for (let id = 0; id < count; id++) {
+    const m = c.members[id];
     if (m.length === 0) continue;
     if (m.length === 1) {
       if (!joins.joined.has(m[0])) unclustered.push(m[0]);
       continue;
     }
-    clusters.push(withRepresentativeFirst([...m, ...(joins.into.get(c) ?? [])].sort((x, y) => x - y), graph));
+    clusters.push(withRepresentativeFirst([...m, ...(joins.into.get(id) ?? [])].sort((x, y) => x - y), graph));
   }
   clusters.sort((x, y) => y.length - x.length || x[0] - y[0]);
   return { clusters, unclustered };
@@ -124,34 +182,26 @@ export function averageLinkage(vectors: Float32Array, dimensions: number, count:
  * faces or more, among its neighbours' clusters) with the highest mean cosine to it, if that mean
  * is at least the attach threshold. Off by default (docs/persons.md says why).
  */
-function attachLoneFaces(
-  count: number,
-  graph: NeighbourGraph,
-  members: number[][],
-  owner: Int32Array,
-  attach: number,
-  link: number,
-  sumBetween: (A: number[], B: number[]) => number,
-): { joined: Set<number>; into: Map<number, number[]> } {
+function attachLoneFaces(count: number, graph: NeighbourGraph, c: Clusters, attach: number, link: number): { joined: Set<number>; into: Map<number, number[]> } {
   const joined = new Set<number>();
   const into = new Map<number, number[]>();
   if (attach >= link) return { joined, into };
   const { k, neighbours, cosines } = graph;
   for (let i = 0; i < count; i++) {
-    if (members[owner[i]].length > 1) continue;
+    if (c.size(c.owner[i]) > 1) continue;
     let best = attach;
     let target = -1;
     const tried = new Set<number>();
     for (let r = 0; r < k; r++) {
       const j = neighbours[i * k + r];
       if (j < 0 || cosines[i * k + r] < attach) break;
-      const c = owner[j];
-      if (members[c].length < 2 || tried.has(c)) continue;
-      tried.add(c);
-      const mean = sumBetween([i], members[c]) / members[c].length;
+      const to = c.owner[j];
+      if (c.size(to) < 2 || tried.has(to)) continue;
+      tried.add(to);
+      const mean = c.faceMean(i, to);
       if (mean >= best) {
         best = mean;
-        target = c;
+        target = to;
       }
     }
     if (target < 0) continue;

@@ -1,4 +1,4 @@
-import type { InferenceSession } from 'onnxruntime-node';
+import type { ModelRunner } from './solo.js';
 import { ort } from './models.js';
 import { boxDownscale, type Box, type RgbImage } from './image.js';
 
@@ -63,7 +63,7 @@ interface Region {
 /** Ultra-Light-Fast-Generic-Face-Detector RFB-320: outputs are already decoded corner boxes (0..1). */
 export class FaceDetector {
   constructor(
-    private readonly session: InferenceSession,
+    private readonly session: ModelRunner,
     private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS,
   ) {}
 

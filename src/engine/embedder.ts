@@ -1,4 +1,4 @@
-import type { InferenceSession } from 'onnxruntime-node';
+import type { ModelRunner } from './solo.js';
 import { ort } from './models.js';
 import { flipHorizontal } from './image.js';
 import { l2normalize } from './vectors.js';
@@ -9,7 +9,7 @@ const SIZE = 112;
 /** 512-d identity embedding of an ArcFace-aligned 112x112 RGB face, L2-normalised. */
 export class Embedder {
   constructor(
-    private readonly session: InferenceSession,
+    private readonly session: ModelRunner,
     /** Add the embedding of the mirrored face before normalising (measured in docs/engine.md). */
     private readonly flipAverage = true,
   ) {}

@@ -8,7 +8,7 @@ import type { WorkerReply, WorkerSelfCheck, WorkerSetup, WorkerTask } from './en
 import { flushDenormalsOnThisThread } from './denormal-probe.js';
 import { EngineBusyError, ImageError } from './errors.js';
 import { DEFAULT_TUNING, MODEL_VERSION, type SessionTuning } from './models.js';
-import { InFlight, type RunCounts } from './solo.js';
+import { DEFAULT_SOLO_THREADS, InFlight, type RunCounts } from './solo.js';
 
 export interface PoolOptions {
   /** Worker threads, each with its own single-threaded ONNX sessions. Default: one per core. */
@@ -28,8 +28,7 @@ export interface PoolOptions {
   soloThreads?: number;
 }
 
-/** Two threads for a lone request (two cores, the machine facerec is tuned on); one on a single core. */
-export const DEFAULT_SOLO_THREADS = Math.min(2, availableParallelism());
+export { DEFAULT_SOLO_THREADS };
 
 /** The engine behind a bounded pool of worker threads, so inference never blocks the event loop. */
 export class EnginePool {

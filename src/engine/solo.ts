@@ -13,8 +13,15 @@
  * operator over threads without changing any sum's order for these models), so the answer never
  * depends on the load.
  */
+import { availableParallelism } from 'node:os';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { SessionTuning } from './models.js';
+
+/**
+ * Threads of a lone request (FACEREC_LONE_REQUEST_THREADS): two, the cores of the machine facerec
+ * is tuned on; one (off) on a single core, where a second thread has nowhere to run.
+ */
+export const DEFAULT_SOLO_THREADS = Math.min(2, availableParallelism());
 
 /** What a model class needs of a session. */
 export type ModelRunner = Pick<InferenceSession, 'run'>;

@@ -8,7 +8,8 @@
  *
  *   npm run bench:throughput [-- --seconds 4] [-- --rounds 3] [-- --only default,1x2]
  *
- * "single": one request at a time, 20 of them (latency as one user sees it on an idle server).
+ * "single": one request at a time, 20 of them (latency as one user sees it on an idle server; a
+ * lone request runs on its worker's two-threaded sessions unless the variant says otherwise, solo.ts).
  * "sustained": 2 requests in flight per worker for --seconds (the pool's capacity in images/s).
  * A shared 2-core VM's speed drifts by tens of per cent within minutes, so the variants run
  * round-robin for --rounds rounds and each figure is the median over rounds (each round's
@@ -16,7 +17,7 @@
  */
 import { FaceEngine, type AnalyzeOptions } from '../src/engine/engine.js';
 import { DEFAULT_TUNING, type SessionTuning } from '../src/engine/models.js';
-import { EnginePool } from '../src/engine/pool.js';
+import { DEFAULT_SOLO_THREADS, EnginePool } from '../src/engine/pool.js';
 import { printHeader, quantile, table } from './common.js';
 import { singleFace } from './inputs.js';
 import { describeTuning, machineLine } from './machine.js';
@@ -25,10 +26,13 @@ interface Variant {
   name: string;
   workers: number;
   tuning: Partial<SessionTuning>;
+  /** Threads of a lone request's sessions (pool.ts soloThreads); the pool's default when absent. */
+  soloThreads?: number;
 }
 
 const VARIANTS: Variant[] = [
   { name: 'default', workers: 2, tuning: {} },
+  { name: 'no-solo', workers: 2, tuning: {}, soloThreads: 1 },
   { name: '1x2', workers: 1, tuning: { intraOpThreads: 2 } },
   { name: '2x2', workers: 2, tuning: { intraOpThreads: 2 } },
   { name: '1x1', workers: 1, tuning: {} },
@@ -81,11 +85,11 @@ interface Measured {
 }
 
 async function measureVariant(v: Variant, image: Uint8Array, seconds: number): Promise<Measured> {
-  const pool = new EnginePool({ threads: v.workers, maxQueue: 64, tuning: v.tuning });
+  const pool = new EnginePool({ threads: v.workers, maxQueue: 64, tuning: v.tuning, ...(v.soloThreads ? { soloThreads: v.soloThreads } : {}) });
   try {
     await pool.warmup();
     const checks = await pool.selfCheck();
-    const flushed = `${checks.filter((c) => c.flushesDenormals).length} of ${checks.length}`;
+    const flushed = `${checks.filter((c) => c.flushesDenormals && c.soloFlushesDenormals !== false).length} of ${checks.length}`;
     const single1 = await single((b) => pool.analyze(b, OPTIONS), image);
     const load = await sustained(pool, image, seconds);
     return { single: single1, perSecond: load.perSecond, latencies: load.latencies, flushed };
@@ -116,7 +120,7 @@ async function main(): Promise<void> {
     const m = results.get(v.name)!;
     return [
       v.name,
-      `${v.workers}×${v.tuning.intraOpThreads ?? DEFAULT_TUNING.intraOpThreads}`,
+      `${v.workers}×${v.tuning.intraOpThreads ?? DEFAULT_TUNING.intraOpThreads}, alone ${v.soloThreads ?? DEFAULT_SOLO_THREADS}`,
       describeTuning({ ...DEFAULT_TUNING, ...v.tuning }),
       m[0].flushed,
       `${ms(median(m.map((x) => quantile(x.single, 0.5))))} / ${ms(median(m.map((x) => quantile(x.single, 0.95))))}`,
@@ -125,7 +129,7 @@ async function main(): Promise<void> {
     ];
   });
   console.log(
-    table(['variant', 'workers × intra-op', 'sessions', 'workers flushing denormals', 'single p50 / p95 ms', 'sustained images/s (each round)', 'sustained p50 / p99 ms'], rows),
+    table(['variant', 'workers × intra-op, a lone request', 'sessions', 'workers flushing denormals', 'single p50 / p95 ms', 'sustained images/s (each round)', 'sustained p50 / p99 ms'], rows),
   );
 
   // The hop into a worker: the same analysis in this thread and through a 1-worker pool,

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { LeadFaceRule } from './engine/engine.js';
 import { DEFAULT_DETECTOR_SETTING, DETECTOR_SETTINGS, type DetectorSetting } from './engine/face-finder.js';
+import { DEFAULT_SOLO_THREADS } from './engine/solo.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_IMAGE_BYTES, type DomainLimits } from './domain/limits.js';
 import { DEFAULT_ANN_SETTINGS } from './index/ann/ann-face-search.js';
 
@@ -20,6 +21,8 @@ export interface Config {
   maxImageBytes: number;
   workers: number;
   queue: number;
+  /** Intra-op threads of a request while it is the only one in flight (engine/solo.ts); 1: off. */
+  loneRequestThreads: number;
   /** On-premise flag: image URLs may point at private (RFC 1918, loopback) addresses. */
   allowPrivateUrls: boolean;
   urlTimeoutMs: number;
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTty = p
     maxImageBytes: int(env, 'FACEREC_MAX_IMAGE_BYTES', DEFAULT_MAX_IMAGE_BYTES),
     workers,
     queue: int(env, 'FACEREC_QUEUE', workers * 16, 1),
+    loneRequestThreads: int(env, 'FACEREC_LONE_REQUEST_THREADS', DEFAULT_SOLO_THREADS),
     allowPrivateUrls: flag(env, 'FACEREC_ALLOW_PRIVATE_URLS'),
     urlTimeoutMs: int(env, 'FACEREC_URL_TIMEOUT_MS', 5000),
     pageTokenTtlMs: int(env, 'FACEREC_PAGE_TOKEN_TTL_S', 3600) * 1000,

@@ -19,7 +19,13 @@ const SHUTDOWN_GRACE_MS = 30_000;
  * worker pool and the store, and exit 0.
  */
 export async function serve(config: Config): Promise<void> {
-  const pool = new EnginePool({ threads: config.workers, maxQueue: config.queue, leadFace: config.leadFace, detectors: config.detectors });
+  const pool = new EnginePool({
+    threads: config.workers,
+    maxQueue: config.queue,
+    leadFace: config.leadFace,
+    detectors: config.detectors,
+    soloThreads: config.loneRequestThreads,
+  });
   const metrics = new ServerMetrics({
     queueDepth: () => pool.queueDepth,
     groupSizes: () => runtime.store.groupFaceCounts(), // read at scrape time, once runtime exists

@@ -15,13 +15,20 @@ test('every engine session is created to flush denormals, and every pool worker 
   const options = sessionOptions();
   assert.equal((options.extra as { session: Record<string, unknown> }).session.set_denormal_as_zero, '1');
 
-  const pool = new EnginePool({ threads: 3, maxQueue: 8 });
+  // With lone-request sessions (solo.ts): each worker then holds two sessions per model.
+  const pool = new EnginePool({ threads: 3, maxQueue: 8, soloThreads: 2 });
   try {
     await pool.warmup();
     const checks = await pool.selfCheck();
     assert.equal(checks.length, 3, 'each worker answers the self-check');
     for (const c of checks) {
       assert.equal(c.flushesDenormals, true, `worker thread ${c.threadId} computes with denormals`);
+      assert.equal(c.soloFlushesDenormals, true, `worker thread ${c.threadId}'s lone-request sessions compute with denormals`);
+      for (const s of c.sessions) assert.equal(s.denormalFlag, true, `worker thread ${c.threadId}: the ${s.model} session (intra-op ${s.intraOpThreads}) lacks the denormal flag`);
+      const models = new Set(c.sessions.map((s) => s.model));
+      for (const threads of [1, 2]) {
+        assert.deepEqual(new Set(c.sessions.filter((s) => s.intraOpThreads === threads).map((s) => s.model)), models, `every model has an intra-op ${threads} session`);
+      }
       for (const [stage, ms] of Object.entries(c.stageMs)) assert.ok(Number.isFinite(ms) && ms > 0, `${stage}: ${ms}`);
     }
     // A worker piscina would spawn later (to replace a crashed one) inherits the mode as well.

@@ -67,6 +67,7 @@ describe("README's settings table", () => {
     FACEREC_MAX_GROUPS: (c) => `\`${c.limits.maxGroupsPerApp}\``,
     FACEREC_WORKERS: (c) => (c.workers === availableParallelism() ? 'number of cores' : String(c.workers)),
     FACEREC_QUEUE: (c) => (c.queue === 16 * c.workers ? '`16 × workers`' : String(c.queue)),
+    FACEREC_LONE_REQUEST_THREADS: (c) => (c.loneRequestThreads === Math.min(2, availableParallelism()) ? '`2` (`1` on one core)' : String(c.loneRequestThreads)),
     FACEREC_ALLOW_PRIVATE_URLS: (c) => `\`${c.allowPrivateUrls}\``,
     FACEREC_URL_TIMEOUT_MS: (c) => `\`${c.urlTimeoutMs}\``,
     FACEREC_PAGE_TOKEN_TTL_S: (c) => `\`${c.pageTokenTtlMs / 1000}\``,

@@ -62,7 +62,7 @@ export async function startLocalServer(config: Config, options: { appKey?: strin
 
 /** A worker pool for `index --concurrency n`, with its models loaded before work starts. */
 async function startPool(threads: number, config: Config): Promise<EnginePool> {
-  const pool = new EnginePool({ threads, leadFace: config.leadFace, detectors: config.detectors });
+  const pool = new EnginePool({ threads, leadFace: config.leadFace, detectors: config.detectors, soloThreads: config.loneRequestThreads });
   try {
     await pool.warmup();
     return pool;

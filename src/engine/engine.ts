@@ -9,9 +9,10 @@ import { estimatePose, type Pose } from './pose.js';
 import { assessQuality, laplacianVariance, type Quality } from './quality.js';
 import { ARCFACE_TEMPLATE } from './align.js';
 import { flushDenormalsOnThisThread } from './denormal-probe.js';
-import { DEFAULT_TUNING, loadCommittedSession, loadSession, MODEL_VERSION, type SessionTuning } from './models.js';
+import { DEFAULT_TUNING, loadCommittedSession, loadSession, MODEL_VERSION, ort, type SessionTuning } from './models.js';
 import { DEFAULT_DETECTOR_SETTING, FaceFinder, type DetectorSetting } from './face-finder.js';
 import { YunetDetector } from './yunet.js';
+import { soloOrShared, soloTuning, type RunCounts } from './solo.js';
 import type { Point, RgbImage } from './image.js';
 import { ImageError } from './errors.js';
 
@@ -91,6 +92,13 @@ export interface EngineConfig {
   tuning: SessionTuning;
   /** Which face comes first (orderFaces). */
   leadFace: LeadFaceRule;
+  /**
+   * Intra-op threads of a second session per model, used while `alone()` says this engine's
+   * request is the only one in flight (solo.ts); 1: no second sessions.
+   */
+  soloThreads: number;
+  /** Whether the current request is alone in the pool (the pool's worker answers it). */
+  alone?: () => boolean;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -101,6 +109,8 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   flipAverage: false,
   tuning: DEFAULT_TUNING,
   leadFace: 'largest',
+  // An engine outside a pool has nobody to ask whether it is alone; the pool turns this on.
+  soloThreads: 1,
 };
 
 /** The model stages the start-up self-check times (decode and the mask rule are not models). */
@@ -112,6 +122,8 @@ export class FaceEngine {
   readonly modelVersion = MODEL_VERSION;
 
   private constructor(
+    /** Model runs through the lone-request and the single-threaded sessions (solo.ts). */
+    readonly runs: RunCounts,
     private readonly config: EngineConfig,
     private readonly finder: FaceFinder,
     private readonly landmarks: LandmarkModel,
@@ -127,14 +139,23 @@ export class FaceEngine {
     if (cfg.tuning.flushDenormals) await flushDenormalsOnThisThread();
     const useRfb = cfg.detectors !== 'yunet';
     const useYunet = cfg.detectors !== 'rfb320';
+    const alone = cfg.alone;
+    const solo = cfg.soloThreads > 1 && alone ? soloTuning(cfg.tuning, cfg.soloThreads) : undefined;
+    const runs: RunCounts = { solo: 0, shared: 0 };
+    // Each model: its single-threaded session, and with `solo` a second one for lone requests.
+    const both = async (load: (t: SessionTuning) => Promise<ort.InferenceSession>) => {
+      const [shared, lone] = await Promise.all([load(cfg.tuning), solo ? load(solo) : undefined]);
+      return soloOrShared(shared, lone, alone ?? (() => false), runs);
+    };
     const [det, yunet, lm, emb, live] = await Promise.all([
-      useRfb ? loadSession('detector', cfg.tuning) : undefined,
-      useYunet ? loadCommittedSession('yunet', cfg.tuning) : undefined,
-      loadSession('landmarks', cfg.tuning),
-      loadSession('embedder', cfg.tuning),
-      loadSession('liveness', cfg.tuning),
+      useRfb ? both((t) => loadSession('detector', t)) : undefined,
+      useYunet ? both((t) => loadCommittedSession('yunet', t)) : undefined,
+      both((t) => loadSession('landmarks', t)),
+      both((t) => loadSession('embedder', t)),
+      both((t) => loadSession('liveness', t)),
     ]);
     return new FaceEngine(
+      runs,
       cfg,
       new FaceFinder(cfg.detectors, det && new FaceDetector(det, cfg.detector), yunet && new YunetDetector(yunet)),
       new LandmarkModel(lm),

@@ -1,4 +1,4 @@
-import type { InferenceSession } from 'onnxruntime-node';
+import type { ModelRunner } from './solo.js';
 import { ort } from './models.js';
 import { cropResize, type Box, type Point, type RgbImage } from './image.js';
 
@@ -12,7 +12,7 @@ const SIZE = 64;
 
 /** 68-point landmark regressor on a 64x64 grey crop of the detector box. */
 export class LandmarkModel {
-  constructor(private readonly session: InferenceSession) {}
+  constructor(private readonly session: ModelRunner) {}
 
   async predict(image: RgbImage, box: Box): Promise<Point[]> {
     const w = box.x2 - box.x1;

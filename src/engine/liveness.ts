@@ -1,4 +1,4 @@
-import type { InferenceSession } from 'onnxruntime-node';
+import type { ModelRunner } from './solo.js';
 import { ort } from './models.js';
 import { cropResize, flipHorizontal, type Box, type RgbImage } from './image.js';
 
@@ -14,7 +14,7 @@ const LIVE_CLASS = 0;
 
 /** Silent-Face style passive anti-spoofing: probability that the face is live. */
 export class LivenessModel {
-  constructor(private readonly session: InferenceSession) {}
+  constructor(private readonly session: ModelRunner) {}
 
   /**
    * Mean of the live probability for the crop and its mirror image. A mirrored face is as valid

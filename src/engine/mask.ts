@@ -141,7 +141,9 @@ function* pixels(rgb: Uint8Array, [x0, y0, x1, y1]: Rect): Generator<Ycc | undef
 
 const median = (a: number[]): number => {
   if (a.length === 0) return 128;
-  const s = [...a].sort((p, q) => p - q);
+  // A typed array sorts numerically in native code: the comparator sort of ~1,700 chroma values
+  // was most of the rule's 0.7 ms a face (now ~0.27). The middle value is the same either way.
+  const s = Float64Array.from(a).sort();
   return s[s.length >> 1];
 };
 

@@ -90,9 +90,22 @@ export interface SessionTuning {
    * a spinning one burns a core while a sibling session (or the other worker) needs it.
    */
   spinning: boolean;
+  /**
+   * With `spinning`: stop the pool threads spinning as soon as a run ends
+   * (`session.force_spinning_stop`), so they spin only while there is work to hand them.
+   */
+  stopSpinningAfterRun: boolean;
 }
 
-export const DEFAULT_TUNING: SessionTuning = { intraOpThreads: 1, executionMode: 'sequential', graphOptimization: 'all', cpuArena: true, flushDenormals: true, spinning: false };
+export const DEFAULT_TUNING: SessionTuning = {
+  intraOpThreads: 1,
+  executionMode: 'sequential',
+  graphOptimization: 'all',
+  cpuArena: true,
+  flushDenormals: true,
+  spinning: false,
+  stopSpinningAfterRun: false,
+};
 
 /**
  * The options every inference session is created with.
@@ -120,6 +133,7 @@ export function sessionOptions(tuning: Partial<SessionTuning> = {}): ort.Inferen
     extra: {
       session: {
         ...(t.flushDenormals ? { set_denormal_as_zero: '1' } : {}),
+        ...(t.spinning && t.stopSpinningAfterRun ? { force_spinning_stop: '1' } : {}),
         intra_op: { allow_spinning: t.spinning ? '1' : '0' },
         inter_op: { allow_spinning: t.spinning ? '1' : '0' },
       },
@@ -127,15 +141,26 @@ export function sessionOptions(tuning: Partial<SessionTuning> = {}): ort.Inferen
   };
 }
 
+/**
+ * The options of every inference session this thread created, in order: the self-check reports
+ * them so a test can see that none (the lone-request sessions included) lacks the denormal flag.
+ */
+export const createdSessions: { model: string; options: ort.InferenceSession.SessionOptions }[] = [];
+
+function create(model: string, bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  createdSessions.push({ model, options });
+  return ort.InferenceSession.create(bytes, options);
+}
+
 export async function loadSession(name: ModelName, tuning: Partial<SessionTuning> = {}): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(readVerifiedModel(entry(name)), sessionOptions(tuning));
+  return create(name, readVerifiedModel(entry(name)), sessionOptions(tuning));
 }
 
 /** A session on a model committed under models/ (manifest `committed`), checked the same way. */
 export async function loadCommittedSession(name: CommittedModelName, tuning: Partial<SessionTuning> = {}): Promise<ort.InferenceSession> {
   const m = (MANIFEST.committed ?? []).find((x) => x.name === name);
   if (!m) throw new Error(`model ${name} missing from the manifest's committed section`);
-  return ort.InferenceSession.create(readVerifiedModel(m), sessionOptions(tuning));
+  return create(name, readVerifiedModel(m), sessionOptions(tuning));
 }
 
 export { ort };

@@ -8,6 +8,7 @@ import type { WorkerReply, WorkerSelfCheck, WorkerSetup, WorkerTask } from './en
 import { flushDenormalsOnThisThread } from './denormal-probe.js';
 import { EngineBusyError, ImageError } from './errors.js';
 import { DEFAULT_TUNING, MODEL_VERSION, type SessionTuning } from './models.js';
+import { DEFAULT_SOLO_THREADS, InFlight, type RunCounts } from './solo.js';
 
 export interface PoolOptions {
   /** Worker threads, each with its own single-threaded ONNX sessions. Default: one per core. */
@@ -20,7 +21,14 @@ export interface PoolOptions {
   leadFace?: LeadFaceRule;
   /** Which detectors find faces (face-finder.ts); the engine's default when not given. */
   detectors?: DetectorSetting;
+  /**
+   * Intra-op threads a request may use while it is the only one in flight (solo.ts); 1 turns
+   * lone-request sessions off. Default: DEFAULT_SOLO_THREADS.
+   */
+  soloThreads?: number;
 }
+
+export { DEFAULT_SOLO_THREADS };
 
 /** The engine behind a bounded pool of worker threads, so inference never blocks the event loop. */
 export class EnginePool {
@@ -28,6 +36,10 @@ export class EnginePool {
   readonly threads: number;
   readonly maxQueue: number;
   readonly tuning: SessionTuning;
+  readonly soloThreads: number;
+  /** Model runs through lone-request (solo) and single-threaded (shared) sessions, over all tasks. */
+  readonly runs: RunCounts = { solo: 0, shared: 0 };
+  private readonly inFlight = new InFlight();
   private readonly leadFace?: LeadFaceRule;
   private readonly detectors?: DetectorSetting;
   private readonly piscina: Promise<Piscina<WorkerTask, WorkerReply>>;
@@ -37,6 +49,7 @@ export class EnginePool {
     this.threads = options.threads ?? availableParallelism();
     this.maxQueue = options.maxQueue ?? this.threads * 16;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.soloThreads = options.soloThreads ?? DEFAULT_SOLO_THREADS;
     this.leadFace = options.leadFace;
     this.detectors = options.detectors;
     this.piscina = this.start();
@@ -54,6 +67,8 @@ export class EnginePool {
     // Only what was chosen travels: the engine's own defaults (DEFAULT_ENGINE_CONFIG) fill the rest.
     const setup: WorkerSetup = {
       tuning: this.tuning,
+      soloThreads: this.soloThreads,
+      inFlight: this.inFlight.buffer,
       ...(this.leadFace ? { leadFace: this.leadFace } : {}),
       ...(this.detectors ? { detectors: this.detectors } : {}),
     };
@@ -100,11 +115,19 @@ export class EnginePool {
     if (this.queueDepth >= this.maxQueue) throw new EngineBusyError();
     const piscina = await this.piscina;
     let reply: WorkerReply;
+    // Counted from hand-over to answer, queued or running: a worker goes solo only at count 1.
+    this.inFlight.enter();
     try {
       reply = await piscina.run({ kind: 'analyze', bytes, options });
     } catch (e) {
       if ((e as Error).message === 'Task queue is at limit') throw new EngineBusyError();
       throw e;
+    } finally {
+      this.inFlight.leave();
+    }
+    if ('runs' in reply && reply.runs) {
+      this.runs.solo += reply.runs.solo;
+      this.runs.shared += reply.runs.shared;
     }
     if (!reply.ok) throw new ImageError(reply.imageError.kind, reply.imageError.message, reply.imageError.libraryText);
     if (!('result' in reply) || !reply.result) throw new Error('engine worker answered an analyze task without a result');

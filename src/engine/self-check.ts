@@ -24,7 +24,7 @@ export interface SelfCheckReport {
 }
 
 /** Reads the workers' self-checks against the expected figures. */
-export function assessSelfCheck(checks: WorkerSelfCheck[], tuning: SessionTuning): SelfCheckReport {
+export function assessSelfCheck(checks: Pick<WorkerSelfCheck, 'threadId' | 'flushesDenormals' | 'stageMs'>[], tuning: SessionTuning): SelfCheckReport {
   const round = (x: number) => Math.round(x * 10) / 10;
   const warnings: string[] = [];
   for (const c of checks) {

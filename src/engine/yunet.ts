@@ -1,4 +1,4 @@
-import type { InferenceSession } from 'onnxruntime-node';
+import type { ModelRunner } from './solo.js';
 import { ort } from './models.js';
 import { cropResize, type Point, type RgbImage } from './image.js';
 import { iou, type Detection } from './detector.js';
@@ -39,7 +39,7 @@ const PAD_GREY = 127;
  */
 export class YunetDetector {
   constructor(
-    private readonly session: InferenceSession,
+    private readonly session: ModelRunner,
     private readonly options: YunetOptions = DEFAULT_YUNET_OPTIONS,
   ) {}
 

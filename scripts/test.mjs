@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 export const PG_SUITES = [
   'api', 'access', 'metrics', 'concurrency', 'privacy',
   'error-detail', 'ssrf-api', 'upload-limit', 'oversized', 'hard-faces', 'client',
-  'openapi', 'fuzz', 'docs-constants', 'persons', 'persons-client',
+  'openapi', 'fuzz', 'docs-constants', 'persons', 'persons-client', 'pg-search',
 ];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,5 +1,5 @@
 import type { PgConnection } from '../store/pg-connection.js';
-import { parseVector, vectorLiteral } from '../store/pg-store.js';
+import { FACE_GRAPH_KEY, parseVector, vectorLiteral } from '../store/pg-store.js';
 import { ExactIndex } from './exact-index.js';
 import type { FaceSearch, GroupRef, SearchHit } from './face-search.js';
 
@@ -11,7 +11,8 @@ import type { FaceSearch, GroupRef, SearchHit } from './face-search.js';
  * Per group: a group below `exactBelow` faces is scanned exactly (ordered by an expression the
  * HNSW index cannot serve, so the planner walks the group's rows); a larger one goes through the
  * HNSW index with pgvector 0.8's iterative scan (relaxed order), which keeps walking the graph
- * until enough of the group's faces passed the filter. Either way the candidates are re-ranked by
+ * until enough of the group's faces passed the filter. The graph is built over half-precision
+ * copies of the vectors (PostgreSQL migration 5): half the size, a third faster, the same recall. Either way the candidates are re-ranked by
  * the same exact cosine as the in-memory ExactIndex, so scores agree with the SQLite store's to
  * the last bit and the graph only decides which faces are candidates. docs/scale.md has figures.
  */
@@ -25,6 +26,16 @@ export interface PgSearchSettings {
   /** hnsw.ef_search: the graph search's breadth (at least the candidates fetched). */
   efSearch: number;
 }
+
+/**
+ * The graph path's query ($1 app, $2 group, $3 query vector, $4 face to leave out or null, $5
+ * candidates). It orders by the graph's own expression (a half-precision copy of the vector):
+ * with any other, the planner could not use the graph and would scan the whole table.
+ */
+export const GRAPH_SEARCH_SQL =
+  'SELECT face_id, embedding::text AS embedding FROM faces ' +
+  'WHERE app_key = $1 AND group_id = $2 AND ($4::text IS NULL OR face_id <> $4) ' +
+  `ORDER BY ${FACE_GRAPH_KEY} <=> $3::halfvec(512) LIMIT $5`;
 
 export const DEFAULT_PG_SEARCH: PgSearchSettings = { exactBelow: 5_000, candidatesPerHit: 4, minCandidates: 40, efSearch: 100 };
 
@@ -55,10 +66,7 @@ export class PgFaceSearch implements FaceSearch {
       rows = await this.db.transaction(async (tx) => {
         await tx.query('SET LOCAL hnsw.iterative_scan = relaxed_order');
         await tx.query(`SET LOCAL hnsw.ef_search = ${Math.max(this.settings.efSearch, candidates)}`);
-        const result = await tx.query<{ face_id: string; embedding: string }>(
-          'SELECT face_id, embedding::text AS embedding FROM faces ' +
-          'WHERE app_key = $1 AND group_id = $2 AND ($4::text IS NULL OR face_id <> $4) ' +
-          'ORDER BY embedding <=> $3::vector LIMIT $5', [...params, candidates]);
+        const result = await tx.query<{ face_id: string; embedding: string }>(GRAPH_SEARCH_SQL, [...params, candidates]);
         return result.rows;
       });
     }

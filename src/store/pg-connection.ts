@@ -22,6 +22,9 @@ const types = {
 
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
+/** The longest a Node timer waits (about 24.8 days): no read timeout, in effect. */
+const LONG_WORK_MS = 2 ** 31 - 1;
+
 export class PgConnection {
   readonly pool: pg.Pool;
 
@@ -43,6 +46,29 @@ export class PgConnection {
     // A connection that breaks while idle (PostgreSQL restarted) is dropped by the pool; without
     // a listener the 'error' event would end the process.
     this.pool.on('error', onIdleError);
+  }
+
+  /**
+   * Runs `work` on a connection of its own without the request timeouts: a migration or an index
+   * build on a large table takes minutes, and may first wait for the table lock autovacuum holds
+   * after a start. The connection is closed afterwards, not returned to the pool (its session
+   * settings were changed). Checked out, it has no pool listener: a connection the server ends
+   * meanwhile fails the next statement instead of ending the process.
+   */
+  async withoutTimeouts<T>(work: (query: <R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const ignore = () => {};
+    client.on('error', ignore);
+    try {
+      await client.query('SET statement_timeout = 0');
+      await client.query('SET lock_timeout = 0');
+      // The driver's own read timeout is per query; 0 would mean "the pool's", so the longest a timer allows.
+      // (query_timeout is read from the query's config by pg's Client.query, though its types omit it.)
+      return await work(<R extends pg.QueryResultRow>(text: string, values?: unknown[]) => client.query<R>({ text, values, query_timeout: LONG_WORK_MS } as pg.QueryConfig));
+    } finally {
+      client.off('error', ignore);
+      client.release(true);
+    }
   }
 
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {

@@ -18,8 +18,14 @@ import {
   type Store,
 } from './store.js';
 
-/** The HNSW graph over every face's vector (PostgreSQL migration 1 creates it). */
+/** The HNSW graph over every face's vector, as PostgreSQL migration 5 made it (1 made it over vector(512)). */
 const FACE_GRAPH_INDEX = 'faces_embedding_hnsw';
+/**
+ * What the graph indexes: a half-precision copy of each vector. A search orders by
+ * `${FACE_GRAPH_KEY} <=> $n::halfvec(512)` to use it (pg-face-search.ts) and re-ranks on the full vectors.
+ */
+export const FACE_GRAPH_KEY = 'embedding::halfvec(512)';
+const FACE_GRAPH_DDL = `CREATE INDEX IF NOT EXISTS ${FACE_GRAPH_INDEX} ON faces USING hnsw ((${FACE_GRAPH_KEY}) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`;
 
 /**
  * The Store on PostgreSQL with pgvector: what several stateless nodes share (README "PostgreSQL
@@ -309,21 +315,11 @@ export class PgStore implements Store {
   }
 
   /**
-   * Builds the graph as migration 1 made it, without a statement timeout (it may take minutes;
+   * Builds the graph as migration 5 made it, without a statement timeout (it may take minutes;
    * PostgreSQL's maintenance_work_mem decides how much of it is built in memory).
    */
   async buildFaceGraph(): Promise<void> {
-    const client = await this.db.pool.connect();
-    const ignore = () => {};
-    client.on('error', ignore);
-    try {
-      await client.query('SET statement_timeout = 0');
-      await client.query(`CREATE INDEX IF NOT EXISTS ${FACE_GRAPH_INDEX} ON faces USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)`);
-    } finally {
-      client.off('error', ignore);
-      // Not back into the pool: this session had its statement timeout lifted.
-      client.release(true);
-    }
+    await this.db.withoutTimeouts((query) => query(FACE_GRAPH_DDL));
   }
 
   /** A value of the installation-wide meta table (an import's checkpoint). */

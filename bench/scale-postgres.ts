@@ -60,7 +60,7 @@ async function benchSizes(serverUrl: string, o: PgBenchOptions): Promise<void> {
     "current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem");
   console.log(`postgres: PostgreSQL ${info.version}, pgvector ${info.vector}, shared_buffers ${info.shared_buffers}, work_mem ${info.work_mem}` +
     `${process.env.FACEREC_DATABASE_URL ? ' (FACEREC_DATABASE_URL)' : ` (scripts/pg-local.sh, ${join(o.dataRoot, 'pg')})`}; ` +
-    `HNSW m=16 ef_construction=64 over every group, vector_cosine_ops; search: exact scan below ${DEFAULT_PG_SEARCH.exactBelow} faces, else ` +
+    `HNSW m=16 ef_construction=64 over every group, on ${FACE_GRAPH_KEY} (halfvec_cosine_ops); search: exact scan below ${DEFAULT_PG_SEARCH.exactBelow} faces, else ` +
     `iterative scan (relaxed order) ef_search ${DEFAULT_PG_SEARCH.efSearch}, max(${DEFAULT_PG_SEARCH.minCandidates}, ${DEFAULT_PG_SEARCH.candidatesPerHit}×k) candidates re-ranked exactly`);
   for (const n of o.sizes) await benchSize(serverUrl, n, o);
 }

@@ -155,7 +155,7 @@ class Pyramid {
  * the arithmetic is the same expression in the same order, so the tensor is bit for bit the same
  * (÷128 is exact as ×1/128).
  */
-export function fillInput(img: RgbImage, x: number, y: number, w: number, h: number, out: Float32Array): void {
+function fillInput(img: RgbImage, x: number, y: number, w: number, h: number, out: Float32Array): void {
   const cols = taps(x, w / IN_W, IN_W, img.width);
   const rows = taps(y, h / IN_H, IN_H, img.height);
   const { data } = img;

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     ...[70, 75].map((a): [string, number, number, FaceClusterer] => [`threshold ${d}, attach ${a}`, d, a, clusterer]),
   ];
   for (const [name, t, a, how] of variants) {
-    const c = await how.cluster(vectors, embedded.length, EMBEDDING_SIZE, settings(t, a));
+    const c = await how.cluster(vectors.slice(), embedded.length, EMBEDDING_SIZE, settings(t, a));
     const pred = assignment(embedded.length, c);
     const all = bcubed(pred, truth);
     const idIdx = embedded.flatMap((e, i) => (e.path.startsWith('identities/') ? [i] : []));

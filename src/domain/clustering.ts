@@ -4,7 +4,11 @@
  * behind the `FaceClusterer` port (src/index/cluster), on a thread of its own.
  */
 
-/** Clusters the given vectors (`count` × `dimensions`, L2-normalised), reporting progress 0–1. */
+/**
+ * Clusters the given vectors (`count` × `dimensions`, L2-normalised), reporting progress 0–1. The
+ * vectors may be handed over to another thread (their buffer transferred, not copied): the caller
+ * must not use them afterwards.
+ */
 export interface FaceClusterer {
   cluster(vectors: Float32Array, count: number, dimensions: number, settings: ClusterSettings, onProgress?: (fraction: number) => void): Promise<Clustering>;
   close?(): Promise<void>;

@@ -51,7 +51,10 @@ export class UsearchClusterer implements FaceClusterer {
         threads: this.options.threads ?? availableParallelism(),
         port: channel.port2,
       };
-      return await this.pool.run(input, { transferList: [channel.port2] });
+      // A vector array that owns its whole buffer moves to the thread instead of being copied
+      // (205 MB at 100,000 faces: the copy is made on the event loop).
+      const ownsBuffer = vectors.byteOffset === 0 && vectors.byteLength === vectors.buffer.byteLength && vectors.buffer instanceof ArrayBuffer;
+      return await this.pool.run(input, { transferList: ownsBuffer ? [channel.port2, vectors.buffer as ArrayBuffer] : [channel.port2] });
     } finally {
       channel.port1.close();
     }

@@ -18,7 +18,7 @@ import { LazyEngine } from '../src/engine/lazy-engine.js';
 import { MODEL_VERSION } from '../src/engine/models.js';
 import { EMBEDDING_SIZE } from '../src/engine/vectors.js';
 import { ExactIndex } from '../src/index/exact-index.js';
-import { DEFAULT_PG_SEARCH } from '../src/index/pg-face-search.js';
+import { DEFAULT_PG_SEARCH, EXACT_SEARCH_SQL, GRAPH_SEARCH_SQL } from '../src/index/pg-face-search.js';
 import { FACE_GRAPH_KEY, type PgStore } from '../src/store/pg-store.js';
 import { ClusteredVectors } from '../test/support/clustered-vectors.js';
 import { createDatabaseIfMissing } from '../test/support/test-database.js';
@@ -34,6 +34,8 @@ export interface PgBenchOptions {
   otherGroupFaces: number;
   /** Also compare the graph (over halfvec(512) copies since migration 5) with one over the vector(512) column, by raw SQL (compareGraphs). */
   vectorGraph: boolean;
+  /** Also time the exact path's query on the same group, by raw SQL (compareGraphs): where the graph starts to pay. */
+  exactLine: boolean;
   /** hnsw.ef_search values the raw comparison also tries (recall against time). */
   efSearch: number[];
 }
@@ -98,7 +100,7 @@ async function benchSize(serverUrl: string, n: number, o: PgBenchOptions): Promi
     }
     console.log(`detail: store=postgres faces=${n} same_person1=${(samePerson1 / picks.length).toFixed(3)} p90_ms=${quantile(times, 0.9).toFixed(2)} max_ms=${Math.max(...times).toFixed(2)}`);
     if (o.otherGroups > 0) await benchOtherGroups(rt, o);
-    if (o.vectorGraph || o.efSearch.length) await compareGraphs(url, store, n, picks, truth, o);
+    if (o.vectorGraph || o.exactLine || o.efSearch.length) await compareGraphs(url, store, n, picks, truth, o);
     console.log(`scale: store=postgres faces=${n} p50_ms=${quantile(times, 0.5).toFixed(2)} p99_ms=${quantile(times, 0.99).toFixed(2)} ` +
       `recall1=${(same1 / picks.length).toFixed(3)} recall10=${(overlap10 / picks.length).toFixed(3)} bytes_per_face=${bytesPerFace.toFixed(0)}`);
   } finally {
@@ -139,16 +141,21 @@ async function compareGraphs(url: string, store: PgStore, n: number, picks: stri
     const sizes = (await client.query<{ v: number; h: number }>(
       `SELECT pg_relation_size('faces_embedding_hnsw')::float8 AS h, ${o.vectorGraph ? "pg_relation_size('bench_embedding_vector')::float8" : '0::float8'} AS v`)).rows[0];
     const candidates = Math.max(DEFAULT_PG_SEARCH.minCandidates, 10 * DEFAULT_PG_SEARCH.candidatesPerHit);
-    const kinds = [['halfvec', `${FACE_GRAPH_KEY} <=> $3::halfvec(512)`], ['vector', 'embedding <=> $3::vector']] as const;
+    // The store's own queries; the vector graph's differs from the halfvec one in its ORDER BY only.
+    const kinds = [
+      ['halfvec', GRAPH_SEARCH_SQL],
+      ['vector', GRAPH_SEARCH_SQL.replace(`${FACE_GRAPH_KEY} <=> $3::halfvec(512)`, 'embedding <=> $3::vector')],
+      ['exact', EXACT_SEARCH_SQL],
+    ] as const;
     const efs = [DEFAULT_PG_SEARCH.efSearch, ...o.efSearch.filter((e) => e !== DEFAULT_PG_SEARCH.efSearch)];
-    for (const [kind, order] of kinds.filter(([k]) => k === 'halfvec' || o.vectorGraph)) for (const ef of efs) {
+    const wanted = kinds.filter(([k]) => k === 'halfvec' || (k === 'vector' && o.vectorGraph) || (k === 'exact' && o.exactLine));
+    for (const [kind, sql] of wanted) for (const ef of kind === 'exact' ? [0] : efs) {
       const run = async (i: number) => {
         await client.query('BEGIN');
         await client.query('SET LOCAL hnsw.iterative_scan = relaxed_order');
         await client.query(`SET LOCAL hnsw.ef_search = ${Math.max(ef, candidates)}`);
-        const { rows } = await client.query<{ face_id: string; embedding: string }>(
-          `SELECT face_id, embedding::text AS embedding FROM faces WHERE app_key = $1 AND group_id = $2 AND face_id <> $4 ORDER BY ${order} LIMIT $5`,
-          [APP, GROUP, literal(queries[i]), picks[i], candidates]);
+        // The exact path keeps 2k + 8 rows (PgFaceSearch), the graph path its candidates.
+        const { rows } = await client.query<{ face_id: string; embedding: string }>(sql, [APP, GROUP, literal(queries[i]), picks[i], kind === 'exact' ? 2 * 10 + 8 : candidates]);
         await client.query('COMMIT');
         const exact = new ExactIndex(EMBEDDING_SIZE);
         for (const r of rows) exact.add(r.face_id, Float32Array.from(r.embedding.slice(1, -1).split(','), Number));
@@ -166,8 +173,8 @@ async function compareGraphs(url: string, store: PgStore, n: number, picks: stri
         const want = new Set(truth[i]);
         overlap10 += ids.filter((id) => want.has(id)).length / Math.max(1, want.size);
       }
-      console.log(`variant: store=postgres faces=${n} index=${kind} ef_search=${ef} raw_p50_ms=${quantile(times, 0.5).toFixed(2)} raw_p99_ms=${quantile(times, 0.99).toFixed(2)} ` +
-        `recall1=${(same1 / picks.length).toFixed(3)} recall10=${(overlap10 / picks.length).toFixed(3)} index_bytes_per_face=${((kind === 'vector' ? sizes.v : sizes.h) / n).toFixed(0)}` +
+      console.log(`variant: store=postgres faces=${n} index=${kind}${kind === 'exact' ? '' : ` ef_search=${ef}`} raw_p50_ms=${quantile(times, 0.5).toFixed(2)} raw_p99_ms=${quantile(times, 0.99).toFixed(2)} ` +
+        `recall1=${(same1 / picks.length).toFixed(3)} recall10=${(overlap10 / picks.length).toFixed(3)}${kind === 'exact' ? '' : ` index_bytes_per_face=${((kind === 'vector' ? sizes.v : sizes.h) / n).toFixed(0)}`}` +
         (kind === 'vector' && ef === efs[0] ? ` create_index_s=${buildS.toFixed(1)} (built on the filled table, maintenance_work_mem 1GB)` : ''));
     }
   } finally {
@@ -206,6 +213,7 @@ async function populate(store: PgStore, n: number, o: PgBenchOptions): Promise<{
       bar.tick();
     }
     bar.stop();
+    await store.analyzeFaces(); // what `facerec migrate` does after a bulk load
     return (count - have) / (ms / 1000);
   };
   for (let g = 0; g < o.otherGroups; g++) await fill(`o${g}`, o.otherGroupFaces, 1_000 + g, `o${g}-f`, `making group o${g} (${o.otherGroupFaces} faces)`);

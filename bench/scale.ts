@@ -6,7 +6,7 @@
  * bytes_per_face=…`. Figures are for the machine printed first.
  *
  *   npm run bench:scale -- --faces 10000,100000 [--queries 200] [--data /tmp/facerec-scale] [--breadths 64,128,256,512]
- *   npm run bench:scale -- --store postgres --faces 10000,100000 [--other-groups 100x10000] [--vector-graph] [--ef-search 200,400]
+ *   npm run bench:scale -- --store postgres --faces 10000,100000 [--other-groups 100x10000] [--vector-graph] [--exact-line] [--ef-search 200,400]
  *
  * `--store postgres` (bench/scale-postgres.ts): the same data in PostgreSQL + pgvector, started
  * with scripts/pg-local.sh under <--data>/pg unless FACEREC_DATABASE_URL is given; `--other-groups`
@@ -48,6 +48,8 @@ const { values } = parseArgs({
     'other-groups': { type: 'string', default: '0' },
     /** --store postgres: also compare the halfvec(512) graph with one over the vector(512) column. */
     'vector-graph': { type: 'boolean', default: false },
+    /** --store postgres: also time the exact path's query on the same group. */
+    'exact-line': { type: 'boolean', default: false },
     /** --store postgres: also search the graph(s) by raw SQL with these hnsw.ef_search values. */
     'ef-search': { type: 'string', default: '' },
   },
@@ -331,7 +333,7 @@ if (values.store === 'postgres') {
     process.exit(2);
   }
   const { benchPostgres } = await import('./scale-postgres.js');
-  await benchPostgres({ sizes, queries, dataRoot: values.data, otherGroups, otherGroupFaces, vectorGraph: values['vector-graph'],
+  await benchPostgres({ sizes, queries, dataRoot: values.data, otherGroups, otherGroupFaces, vectorGraph: values['vector-graph'], exactLine: values['exact-line'],
     efSearch: values['ef-search'].split(',').filter(Boolean).map(Number) });
   process.exit(0);
 }

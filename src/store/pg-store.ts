@@ -322,6 +322,15 @@ export class PgStore implements Store {
     await this.db.withoutTimeouts((query) => query(FACE_GRAPH_DDL));
   }
 
+  /**
+   * Refreshes the planner's statistics of the faces table. After a bulk load they describe the
+   * table as it was before (autovacuum catches up within minutes), and a plan chosen on them may
+   * read a group row by row instead of walking the graph: PostgreSQL advises ANALYZE after loading.
+   */
+  async analyzeFaces(): Promise<void> {
+    await this.db.withoutTimeouts((query) => query('ANALYZE faces'));
+  }
+
   /** A value of the installation-wide meta table (an import's checkpoint). */
   async metaValue(key: string): Promise<string | undefined> {
     const { rows } = await this.db.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]);

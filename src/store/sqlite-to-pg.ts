@@ -145,6 +145,7 @@ export async function migrateSqliteToPg(options: MigrateOptions): Promise<Migrat
       note('building the search graph over the copied faces (once, after the copy; PostgreSQL\'s maintenance_work_mem sets how fast)');
       await target.buildFaceGraph();
     }
+    await target.analyzeFaces();
 
     // Persons after the faces they hold; jobs with them (an unfinished one runs again on a node).
     const { persons, clusterJobs, personMismatches } = await copyPersons(options.dataDir, connection, groups);

@@ -74,7 +74,7 @@ export async function serve(config: Config): Promise<void> {
     await pool.warmup();
     // One look at this machine's speed before serving: a CPU several times slower than our figures
     // (denormals, an oversubscribed host) is said at start-up, not discovered from latency graphs.
-    const selfCheck = assessSelfCheck(await pool.selfCheck(), pool.tuning);
+    const selfCheck = assessSelfCheck(await pool.selfCheck(), pool.tuning, pool.soloThreads);
     server.log.info({ selfCheck: selfCheck.summary }, 'engine self-check');
     for (const warning of selfCheck.warnings) server.log.warn(warning);
   } catch (err) {

@@ -55,4 +55,10 @@ test('the self-check warns of a worker that keeps denormals and of a stage far s
   assert.equal(slow.warnings.length, 2);
   assert.match(slow.warnings[0], /worker 2 computes with denormal floats/);
   assert.match(slow.warnings[1], /"embed" takes 65.3 ms on worker 2/);
+
+  // The lone-request sessions are checked too, and their thread count is in the summary.
+  const solo = assessSelfCheck([{ threadId: 3, flushesDenormals: true, soloFlushesDenormals: false, stageMs: usual }], DEFAULT_TUNING, 2);
+  assert.equal(solo.summary.loneRequestThreads, 2);
+  assert.equal(solo.warnings.length, 1);
+  assert.match(solo.warnings[0], /worker 3 computes lone requests with denormal floats/);
 });

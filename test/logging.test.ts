@@ -116,6 +116,8 @@ describe('logs (real server, level trace)', () => {
     const { selfCheck } = JSON.parse(line);
     assert.equal(selfCheck.workers.length, 1);
     assert.equal(selfCheck.workers[0].flushesDenormals, true);
+    assert.equal(typeof selfCheck.loneRequestThreads, 'number');
+    if (selfCheck.loneRequestThreads > 1) assert.equal(selfCheck.workers[0].soloFlushesDenormals, true);
     assert.deepEqual(Object.keys(selfCheck.workers[0].stageMs).sort(), ['align', 'detect', 'embed', 'landmarks', 'liveness']);
     assert.ok(selfCheck.cpu && selfCheck.onnxruntime, 'machine facts missing');
   });

@@ -17,19 +17,28 @@ export interface SelfCheckReport {
     cpu: string;
     onnxruntime: string;
     tuning: SessionTuning;
-    workers: { thread: number; flushesDenormals: boolean; stageMs: Record<ModelStage, number> }[];
+    /** Intra-op threads of a request alone in the pool (FACEREC_LONE_REQUEST_THREADS; 1: none). */
+    loneRequestThreads: number;
+    workers: { thread: number; flushesDenormals: boolean; soloFlushesDenormals?: boolean; stageMs: Record<ModelStage, number> }[];
   };
   /** Each one logged at warn. */
   warnings: string[];
 }
 
 /** Reads the workers' self-checks against the expected figures. */
-export function assessSelfCheck(checks: Pick<WorkerSelfCheck, 'threadId' | 'flushesDenormals' | 'stageMs'>[], tuning: SessionTuning): SelfCheckReport {
+export function assessSelfCheck(
+  checks: Pick<WorkerSelfCheck, 'threadId' | 'flushesDenormals' | 'soloFlushesDenormals' | 'stageMs'>[],
+  tuning: SessionTuning,
+  loneRequestThreads = 1,
+): SelfCheckReport {
   const round = (x: number) => Math.round(x * 10) / 10;
   const warnings: string[] = [];
   for (const c of checks) {
     if (tuning.flushDenormals && !c.flushesDenormals) {
       warnings.push(`inference worker ${c.threadId} computes with denormal floats, which some CPUs run several times slower (docs/engine.md, "Denormals")`);
+    }
+    if (tuning.flushDenormals && c.soloFlushesDenormals === false) {
+      warnings.push(`inference worker ${c.threadId} computes lone requests with denormal floats, which some CPUs run several times slower (docs/engine.md, "Denormals")`);
     }
     for (const stage of MODEL_STAGES) {
       const limit = EXPECTED_STAGE_MS[stage] * FAR_SLOWER;
@@ -46,9 +55,11 @@ export function assessSelfCheck(checks: Pick<WorkerSelfCheck, 'threadId' | 'flus
       cpu: `${cpus()[0]?.model?.trim() ?? 'unknown'} × ${cpus().length}`,
       onnxruntime: ort.env.versions.node ?? 'unknown',
       tuning,
+      loneRequestThreads,
       workers: checks.map((c) => ({
         thread: c.threadId,
         flushesDenormals: c.flushesDenormals,
+        ...(c.soloFlushesDenormals !== undefined ? { soloFlushesDenormals: c.soloFlushesDenormals } : {}),
         stageMs: Object.fromEntries(MODEL_STAGES.map((s) => [s, round(c.stageMs[s])])) as Record<ModelStage, number>,
       })),
     },

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { withFreeBatch } from './free-batch.js';
 
 export type ModelName = 'detector' | 'landmarks' | 'embedder' | 'liveness' | 'pose';
 
@@ -153,7 +154,9 @@ function create(model: string, bytes: Uint8Array, options: ort.InferenceSession.
 }
 
 export async function loadSession(name: ModelName, tuning: Partial<SessionTuning> = {}): Promise<ort.InferenceSession> {
-  return create(name, readVerifiedModel(entry(name)), sessionOptions(tuning));
+  const bytes = readVerifiedModel(entry(name));
+  // The embedder runs a photo's faces as one batch (free-batch.ts).
+  return create(name, name === 'embedder' ? withFreeBatch(bytes) : bytes, sessionOptions(tuning));
 }
 
 /** A session on a model committed under models/ (manifest `committed`), checked the same way. */

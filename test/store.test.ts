@@ -185,7 +185,7 @@ describe('SqliteStore groups', () => {
 
     await store.createGroup('app', 'g', 'v1', 10);
     assert.equal(await store.getFace('app', 'g', face.faceId), undefined);
-    assert.deepEqual(await store.loadVectors('app', 'g'), []);
+    assert.deepEqual(await store.vectorBatch('app', 'g', 0, 1000), []);
     assert.equal((await store.getGroup('app', 'g'))?.faceCount, 0);
   });
 });
@@ -300,7 +300,7 @@ describe('SqliteStore faces', () => {
     const faces = [makeFace(), makeFace(), makeFace()];
     await store.addFaces('app', 'g', faces, 10);
     await store.addFaces('app', 'other', [makeFace()], 10);
-    const loaded = await store.loadVectors('app', 'g');
+    const loaded = await store.vectorBatch('app', 'g', 0, 1000);
     assert.deepEqual(loaded.map((l) => l.faceId).sort(), faces.map((f) => f.faceId).sort());
     for (const face of faces) {
       const match = loaded.find((l) => l.faceId === face.faceId)!;
@@ -318,7 +318,7 @@ describe('SqliteStore faces', () => {
     assert.equal(await store.deleteFace('app', 'g', a.faceId), undefined);
     assert.equal(await store.getFace('app', 'g', a.faceId), undefined);
     assert.equal((await store.getGroup('app', 'g'))?.faceCount, 1);
-    assert.deepEqual((await store.loadVectors('app', 'g')).map((l) => l.faceId), [b.faceId]);
+    assert.deepEqual((await store.vectorBatch('app', 'g', 0, 1000)).map((l) => l.faceId), [b.faceId]);
   });
 
   it('names faces by keys that vector indexes can page through and look up', async () => {
@@ -446,7 +446,7 @@ describe('SqliteStore durability and encryption', () => {
     const reopened = openStore(dataDir);
     await assert.rejects(reopened.getFace('app', 'g', b.faceId),
       (e: unknown) => e instanceof VectorDecryptionError && e.faceId === b.faceId && e.message.includes(b.faceId));
-    await assert.rejects(reopened.loadVectors('app', 'g'), VectorDecryptionError);
+    await assert.rejects(reopened.vectorBatch('app', 'g', 0, 1000), VectorDecryptionError);
     assert.ok(await reopened.getFace('app', 'g', a.faceId), 'the untouched face still decrypts');
   });
 

@@ -212,12 +212,6 @@ export class PgStore implements Store {
     return rows.map((r) => r.face_count);
   }
 
-  async loadVectors(appKey: string, groupId: string): Promise<{ faceId: string; vector: Float32Array }[]> {
-    const { rows } = await this.db.query<{ face_id: string; embedding: string }>(
-      'SELECT face_id, embedding::text AS embedding FROM faces WHERE app_key = $1 AND group_id = $2 ORDER BY create_time DESC, seq DESC', [appKey, groupId]);
-    return rows.map((r) => ({ faceId: r.face_id, vector: parseVector(r.embedding) }));
-  }
-
   async faceKeys(appKey: string, groupId: string): Promise<FaceKey[]> {
     const { rows } = await this.db.query<{ seq: number }>('SELECT seq FROM faces WHERE app_key = $1 AND group_id = $2 ORDER BY seq', [appKey, groupId]);
     return rows.map((r) => r.seq);

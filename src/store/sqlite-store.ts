@@ -236,15 +236,6 @@ export class SqliteStore implements Store {
     return this.#statements.groupFaceCounts.all() as number[];
   }
 
-  async loadVectors(appKey: string, groupId: string): Promise<{ faceId: string; vector: Float32Array }[]> {
-    const vectors: { faceId: string; vector: Float32Array }[] = [];
-    // iterate() rather than all(): decrypt row by row instead of holding every ciphertext at once.
-    for (const row of this.#statements.loadVectors.iterate(appKey, groupId) as Iterable<{ faceId: string; vector: Buffer }>) {
-      vectors.push({ faceId: row.faceId, vector: this.#cipher.decrypt(row.faceId, row.vector) });
-    }
-    return vectors;
-  }
-
   async faceKeys(appKey: string, groupId: string): Promise<FaceKey[]> {
     // A page at a time with a turn of the event loop between: a million keys in one synchronous
     // read would hold every other request for a few hundred milliseconds.
@@ -377,8 +368,6 @@ function prepareStatements(db: Database.Database) {
       'WHERE faces.appKey = @appKey AND faces.groupId = @groupId'),
     deleteFace: db.prepare('DELETE FROM faces WHERE faceId = ? AND appKey = ? AND groupId = ? RETURNING seq').pluck(),
     // Ordered like the index it walks, so no sort of every ciphertext is needed.
-    loadVectors: db.prepare(
-      'SELECT faceId, vector FROM faces WHERE appKey = ? AND groupId = ? ORDER BY createTime DESC, seq DESC'),
     faceKeys: db.prepare('SELECT seq FROM faces WHERE appKey = ? AND groupId = ? AND seq > ? ORDER BY seq LIMIT ?').pluck(),
     vectorBatch: db.prepare(
       'SELECT seq, faceId, vector FROM faces WHERE appKey = ? AND groupId = ? AND seq > ? ORDER BY seq LIMIT ?'),

@@ -137,8 +137,6 @@ export interface Store {
   deleteFace(appKey: string, groupId: string, faceId: string): Promise<FaceKey | undefined>;
   /** The face count of every group of every app (operations metrics; no ids leave the store). */
   groupFaceCounts(): Promise<number[]>;
-  /** Every face id and vector of a group, for building the search index. */
-  loadVectors(appKey: string, groupId: string): Promise<{ faceId: string; vector: Float32Array }[]>;
   /** The keys of every face of the group, ascending: what an index snapshot is reconciled against. */
   faceKeys(appKey: string, groupId: string): Promise<FaceKey[]>;
   /** Up to `limit` faces whose key is above `afterKey`, ascending by key: an index built in batches. */

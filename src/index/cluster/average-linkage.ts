@@ -19,7 +19,6 @@
  */
 import TinyQueue from 'tinyqueue';
 import type { ClusterSettings, Clustering } from '../../domain/clustering.js';
-import { rowDot } from '../../engine/vectors.js';
 
 /** For face i, its neighbours are `neighbours[i*k .. i*k+k)` (−1 = none), most alike first. */
 export interface NeighbourGraph {
@@ -41,7 +40,6 @@ interface Candidate {
 /** The clusters as they merge: members and the sum of the members' vectors. */
 class Clusters {
   readonly members: number[][];
-  readonly owner: Int32Array;
   readonly version: Int32Array;
   /** A cluster merged away points at the cluster it went into (a chain ends at a live cluster). */
   private readonly mergedInto: Int32Array;
@@ -54,8 +52,6 @@ class Clusters {
     count: number,
   ) {
     this.members = Array.from({ length: count }, (_, i) => [i]);
-    this.owner = new Int32Array(count);
-    for (let i = 0; i < count; i++) this.owner[i] = i;
     this.version = new Int32Array(count);
     this.mergedInto = new Int32Array(count).fill(-1);
   }
@@ -76,44 +72,24 @@ class Clusters {
     return this.members[c].length;
   }
 
-  /** Mean cosine over all pairs of faces of clusters a and b. */
+  /** Mean cosine over all pairs of faces of clusters a and b (a face alone is a cluster too). */
   mean(a: number, b: number): number {
-    const sa = this.sums.get(a);
-    const sb = this.sums.get(b);
+    const x = this.sumOf(a);
+    const y = this.sumOf(b);
     let dot = 0;
-    if (!sa && !sb) dot = rowDot(this.vectors, this.dimensions, a, b);
-    else if (sa && sb) for (let d = 0; d < this.dimensions; d++) dot += sa[d] * sb[d];
-    else {
-      const sum = (sa ?? sb)!;
-      const row = (sa ? b : a) * this.dimensions;
-      for (let d = 0; d < this.dimensions; d++) dot += sum[d] * this.vectors[row + d];
-    }
+    for (let d = 0; d < this.dimensions; d++) dot += x[d] * y[d];
     return dot / (this.size(a) * this.size(b));
-  }
-
-  /** Mean cosine between face i and the faces of cluster c. */
-  faceMean(i: number, c: number): number {
-    const sc = this.sums.get(c);
-    if (!sc) return rowDot(this.vectors, this.dimensions, i, c);
-    let dot = 0;
-    const row = i * this.dimensions;
-    for (let d = 0; d < this.dimensions; d++) dot += sc[d] * this.vectors[row + d];
-    return dot / this.size(c);
   }
 
   /** Merges the smaller of a and b into the larger (each face moves O(log n) times at most); returns the one kept. */
   merge(a: number, b: number): number {
     const [keep, gone] = this.size(a) >= this.size(b) ? [a, b] : [b, a];
-    const sum = this.sums.get(keep) ?? this.rowCopy(keep);
-    const other = this.sums.get(gone);
-    if (other) for (let d = 0; d < this.dimensions; d++) sum[d] += other[d];
-    else for (let d = 0, row = gone * this.dimensions; d < this.dimensions; d++) sum[d] += this.vectors[row + d];
+    const sum = this.sums.get(keep) ?? Float64Array.from(this.sumOf(keep));
+    const other = this.sumOf(gone);
+    for (let d = 0; d < this.dimensions; d++) sum[d] += other[d];
     this.sums.set(keep, sum);
     this.sums.delete(gone);
-    for (const f of this.members[gone]) {
-      this.members[keep].push(f);
-      this.owner[f] = keep;
-    }
+    for (const f of this.members[gone]) this.members[keep].push(f);
     this.members[gone] = [];
     this.mergedInto[gone] = keep;
     this.version[keep]++;
@@ -121,8 +97,9 @@ class Clusters {
     return keep;
   }
 
-  private rowCopy(i: number): Float64Array {
-    return Float64Array.from(this.vectors.subarray(i * this.dimensions, (i + 1) * this.dimensions));
+  /** The sum of the cluster's vectors; for a face alone, its own row. */
+  private sumOf(c: number): Float64Array | Float32Array {
+    return this.sums.get(c) ?? this.vectors.subarray(c * this.dimensions, (c + 1) * this.dimensions);
   }
 }
 
@@ -188,17 +165,17 @@ function attachLoneFaces(count: number, graph: NeighbourGraph, c: Clusters, atta
   if (attach >= link) return { joined, into };
   const { k, neighbours, cosines } = graph;
   for (let i = 0; i < count; i++) {
-    if (c.size(c.owner[i]) > 1) continue;
+    if (c.size(c.live(i)) > 1) continue; // alone, face i is still cluster i
     let best = attach;
     let target = -1;
     const tried = new Set<number>();
     for (let r = 0; r < k; r++) {
       const j = neighbours[i * k + r];
       if (j < 0 || cosines[i * k + r] < attach) break;
-      const to = c.owner[j];
+      const to = c.live(j);
       if (c.size(to) < 2 || tried.has(to)) continue;
       tried.add(to);
-      const mean = c.faceMean(i, to);
+      const mean = c.mean(i, to);
       if (mean >= best) {
         best = mean;
         target = to;

@@ -5,26 +5,27 @@
  * and ends each size with one line `scale: store=… faces=N p50_ms=… p99_ms=… recall1=… recall10=…
  * bytes_per_face=…`. Figures are for the machine printed first.
  *
- *   npm run bench:scale -- --faces 10000,100000 [--queries 200] [--data /tmp/facerec-scale] [--breadths 64,128,256,512]
+ *   npm run bench:scale -- --faces 10000,100000 [--queries 200] [--data /tmp/facerec-scale]
  *   npm run bench:scale -- --store postgres --faces 10000,100000 [--other-groups 100x10000] [--vector-graph] [--exact-line] [--ef-search 200,400]
  *
  * `--store postgres` (bench/scale-postgres.ts): the same data in PostgreSQL + pgvector, started
  * with scripts/pg-local.sh under <--data>/pg unless FACEREC_DATABASE_URL is given; `--other-groups`
  * puts that many groups of that many faces beside the measured one (issue 11: 1 M + 100 × 10 k).
  *
- * Data sets are kept under --data and reused (--prepare-only makes them and stops); the graph's
+ * Data sets are kept under --data and reused (--prepare-only makes them and stops); the index's
  * snapshot too, unless --rebuild.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, groupRef, INDEX_DIR, type Runtime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { LazyEngine } from '../src/engine/lazy-engine.js';
-import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, graphBytesPerFace, searchBreadth } from '../src/index/ann/ann-face-search.js';
+import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, CODES_BYTES_PER_FACE } from '../src/index/ann/ann-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../src/store/store.js';
 import { ClusteredVectors } from '../test/support/clustered-vectors.js';
@@ -42,8 +43,8 @@ const { values } = parseArgs({
     'skip-exact': { type: 'boolean', default: false },
     'prepare-only': { type: 'boolean', default: false },
     'restart-child': { type: 'string' },
-    /** Also search with each of these fixed graph breadths (recall against time). */
-    breadths: { type: 'string' },
+    /** Probe /health from this process, as runs before the external probe did (the client's own work then counts too). */
+    'in-process-probe': { type: 'boolean', default: false },
     store: { type: 'string', default: 'sqlite' },
     'other-groups': { type: 'string', default: '0' },
     /** --store postgres: also compare the halfvec(512) graph with one over the vector(512) column. */
@@ -67,8 +68,8 @@ const MASTER_KEY = 'a'.repeat(64);
 
 printHeader(`bench:scale — search top-10 through the domain API, synthetic clustered faces, store=${values.store}`);
 console.log(machineLine());
-if (values.store === 'sqlite') console.log(`graph: usearch HNSW, i8, connectivity ${DEFAULT_ANN_SETTINGS.hnsw.connectivity}, expansion add ${DEFAULT_ANN_SETTINGS.hnsw.expansionAdd} / search ${DEFAULT_ANN_SETTINGS.hnsw.expansionSearch}, ` +
-  `candidates max(${DEFAULT_ANN_SETTINGS.minCandidates}, ${DEFAULT_ANN_SETTINGS.candidatesPerResult}×k) re-ranked exactly, search breadth ${DEFAULT_ANN_SETTINGS.hnsw.expansionSearch} growing above ${DEFAULT_ANN_SETTINGS.breadthGrowsAbove} faces up to ${DEFAULT_ANN_SETTINGS.maxSearchBreadth}; est. ${graphBytesPerFace(DEFAULT_ANN_SETTINGS.hnsw)} B/face`);
+if (values.store === 'sqlite') console.log(`index: 512-bit sign codes scanned by Hamming distance in a worker thread, ` +
+  `candidates max(${DEFAULT_ANN_SETTINGS.minCandidates}, ${DEFAULT_ANN_SETTINGS.candidatesPerResult}×k) re-ranked exactly; est. ${CODES_BYTES_PER_FACE} B/face`);
 
 
 async function benchSize(n: number): Promise<void> {
@@ -99,8 +100,8 @@ async function benchSize(n: number): Promise<void> {
     console.log(`scale: store=sqlite mode=exact faces=${n} p50_ms=${quantile(exactTimes, 0.5).toFixed(2)} p99_ms=${quantile(exactTimes, 0.99).toFixed(2)}`);
   }
 
-  // The graph: first search of a cold group (a build if there is no snapshot, else a load).
-  const hadSnapshot = existsSync(join(dir, INDEX_DIR)) && readdirSync(join(dir, INDEX_DIR)).some((f) => f.endsWith('.hnsw'));
+  // The index: first search of a cold group (a build if there is no snapshot, else a load).
+  const hadSnapshot = existsSync(join(dir, INDEX_DIR)) && readdirSync(join(dir, INDEX_DIR)).some((f) => f.endsWith('.codes'));
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
   const loop = monitorEventLoopDelay({ resolution: 1 });
@@ -110,16 +111,16 @@ async function benchSize(n: number): Promise<void> {
   let t0 = performance.now();
   await rt.service.searchByFaceId(APP, GROUP, picks[0], { limit: 10, threshold: 1 });
   const firstAnswer = performance.now() - t0;
-  const ready = await untilGraphReady(rt);
+  const ready = await untilIndexReady(rt);
   loop.disable();
-  console.log(health.line(n, hadSnapshot ? 'cold-load' : 'cold-build'));
+  console.log(await health.line(n, hadSnapshot ? 'cold-load' : 'cold-build'));
   const opened = performance.now() - t0;
   global.gc?.();
   const bytesPerFace = (process.memoryUsage().rss - rssBefore) / n;
-  console.log(`scale: store=sqlite faces=${n} cold=${hadSnapshot ? 'snapshot' : 'build'} first_answer_ms=${firstAnswer.toFixed(0)} graph_ready_s=${(opened / 1000).toFixed(1)} ` +
-    `eventloop_p99_ms=${(loop.percentile(99) / 1e6).toFixed(1)} eventloop_max_ms=${(loop.max / 1e6).toFixed(1)}${ready ? '' : ' (graph not ready)'}`);
+  console.log(`scale: store=sqlite faces=${n} cold=${hadSnapshot ? 'snapshot' : 'build'} first_answer_ms=${firstAnswer.toFixed(0)} index_ready_s=${(opened / 1000).toFixed(1)} ` +
+    `eventloop_p99_ms=${(loop.percentile(99) / 1e6).toFixed(1)} eventloop_max_ms=${(loop.max / 1e6).toFixed(1)}${ready ? '' : ' (index not ready)'}`);
 
-  // Searches through the graph.
+  // Searches through the index.
   const times: number[] = [];
   let same1 = 0;
   let samePerson1 = 0;
@@ -149,14 +150,14 @@ async function benchSize(n: number): Promise<void> {
   }));
   loop.disable();
   const recall = truth.length ? `recall1=${(same1 / picks.length).toFixed(3)} same_person1=${(samePerson1 / picks.length).toFixed(3)} recall10=${(overlap10 / picks.length).toFixed(3)}` : 'recall1=n/a recall10=n/a';
-  console.log(`scale: store=sqlite faces=${n} p50_ms=${quantile(times, 0.5).toFixed(2)} p99_ms=${quantile(times, 0.99).toFixed(2)} ${recall} breadth=${searchBreadth(n, DEFAULT_ANN_SETTINGS)} bytes_per_face=${bytesPerFace.toFixed(0)}`);
+  console.log(`scale: store=sqlite faces=${n} p50_ms=${quantile(times, 0.5).toFixed(2)} p99_ms=${quantile(times, 0.99).toFixed(2)} ${recall} bytes_per_face=${bytesPerFace.toFixed(0)}`);
   console.log(`eventloop: faces=${n} searches_in_flight=8 searches_per_s=${(done / 3).toFixed(0)} p99_ms=${(loop.percentile(99) / 1e6).toFixed(1)} max_ms=${(loop.max / 1e6).toFixed(1)}`);
-  console.log(health.line(n, 'full-capacity'));
+  console.log(await health.line(n, 'full-capacity'));
   await health.stop();
 
   // Restart: a new process over the same data dir; its first search is answered from the snapshot.
   await rt.close();
-  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--restart-child', dir, '--faces', picks[1]], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--restart-child', dir, '--faces', picks[1], ...(values['in-process-probe'] ? ['--in-process-probe'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const restart = JSON.parse(child.stdout.trim().split('\n').pop()!) as { firstSearchMs: number; rssBytes: number; health: string };
   console.log(`startup: faces=${n} restart_to_first_search_ms=${restart.firstSearchMs.toFixed(0)} resident_bytes_per_face=${(restart.rssBytes / n).toFixed(0)} ` +
     '(a new process: runtime opened, the snapshot loaded and reconciled with the store, first search answered; resident = RSS growth over the process before it opened the store)');
@@ -188,13 +189,12 @@ async function benchSize(n: number): Promise<void> {
   rt.faceSearch.dropped({ appKey: APP, groupId: emptyGroup });
   console.log(`register: faces=${n} store_and_index_p50_ms empty_group=${intoEmpty.toFixed(2)} this_group=${intoLarge.toFixed(2)}`);
   await rt.close();
-  await breadthSweep(dir, n, picks, truth);
   // The size's summary, in the one format every store ends with.
   const r = (x: number) => (truth.length ? (x / picks.length).toFixed(3) : 'n/a');
   console.log(`scale: store=sqlite faces=${n} p50_ms=${quantile(times, 0.5).toFixed(2)} p99_ms=${quantile(times, 0.99).toFixed(2)} recall1=${r(same1)} recall10=${r(overlap10)} bytes_per_face=${bytesPerFace.toFixed(0)}`);
 }
 
-/** The restart, in a process of its own: time to the first search's answer, and what the graph made resident. */
+/** The restart, in a process of its own: time to the first search's answer, and what the index made resident. */
 async function restartChild(dir: string, faceId: string): Promise<void> {
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
@@ -206,52 +206,38 @@ async function restartChild(dir: string, faceId: string): Promise<void> {
   await health.stop();
   global.gc?.();
   const rssBytes = process.memoryUsage().rss - rssBefore;
-  console.log(JSON.stringify({ firstSearchMs, rssBytes, health: health.line(0, 'restart-load') }));
+  console.log(JSON.stringify({ firstSearchMs, rssBytes, health: await health.line(0, 'restart-load') }));
   await rt.close();
 }
 
-async function runtime(dir: string, exactBelow: number, searchBreadth?: number): Promise<Runtime> {
+async function runtime(dir: string, exactBelow: number): Promise<Runtime> {
   const config = loadConfig({ FACEREC_DATA_DIR: dir, FACEREC_MASTER_KEY: MASTER_KEY, FACEREC_INDEX_EXACT_BELOW: String(exactBelow), FACEREC_MAX_FACES_PER_GROUP: String(10_000_000) }, false);
-  return await createRuntime(config, new LazyEngine(), { searchBreadth });
-}
-
-/** Queries through a graph searched with a fixed breadth, against the exact truth. */
-async function breadthSweep(dir: string, n: number, picks: string[], truth: string[][]): Promise<void> {
-  for (const breadth of (values.breadths ?? '').split(',').filter(Boolean).map(Number)) {
-    const rt = await runtime(dir, 1, breadth);
-    await rt.service.searchByFaceId(APP, GROUP, picks[0], { limit: 10, threshold: 1 });
-    await untilGraphReady(rt);
-    const times: number[] = [];
-    let same1 = 0;
-    let samePerson1 = 0;
-    for (let i = 0; i < picks.length; i++) {
-      const t0 = performance.now();
-      const hits = await rt.service.searchByFaceId(APP, GROUP, picks[i], { limit: 10, threshold: 1 });
-      times.push(performance.now() - t0);
-      if (hits[0]?.face.faceId === truth[i]?.[0]) same1++;
-      if (hits[0] && personOf(hits[0].face.faceId) === personOf(picks[i])) samePerson1++;
-    }
-    await rt.close();
-    console.log(`breadth: faces=${n} breadth=${breadth} p50_ms=${quantile(times, 0.5).toFixed(2)} p99_ms=${quantile(times, 0.99).toFixed(2)} ` +
-      `recall1=${(same1 / picks.length).toFixed(3)} same_person1=${(samePerson1 / picks.length).toFixed(3)}`);
-  }
+  return await createRuntime(config, new LazyEngine());
 }
 
 /**
- * GET /health every 20 ms on the server the runtime would serve, from this process: a probe's
- * time includes any stretch the event loop was held, which is what a load balancer would see.
+ * GET /health every 20 ms on the server the runtime would serve. From a process of its own
+ * (bench/health-probe.mjs), as a load balancer would: a probe's time includes any stretch the
+ * event loop was held. `--in-process-probe` probes from this process instead, as runs before
+ * binary codes did; a client sharing the event loop then adds turns of its own to each probe.
  */
 class HealthProbe {
-  private times: number[] = [];
+  private local: number[] = [];
   private running = true;
-  private readonly looping: Promise<void>;
+  private looping?: Promise<void>;
+  private child?: ChildProcess;
+  private final?: number[];
 
   private constructor(private readonly server: ReturnType<typeof buildServer>, url: string) {
+    if (!values['in-process-probe']) {
+      this.child = fork(fileURLToPath(new URL('./health-probe.mjs', import.meta.url)), [url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      return;
+    }
     this.looping = (async () => {
       while (this.running) {
         const t0 = performance.now();
         await fetch(url).then((r) => r.arrayBuffer());
-        this.times.push(performance.now() - t0);
+        this.local.push(performance.now() - t0);
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
@@ -264,26 +250,42 @@ class HealthProbe {
   }
 
   reset(): void {
-    this.times = [];
+    if (this.child) this.child.send('reset');
+    else this.local = [];
   }
 
-  line(n: number, phase: string): string {
-    const t = this.times;
+  async line(n: number, phase: string): Promise<string> {
+    const t = this.final ?? (this.child ? await ask(this.child, 'report') : this.local);
     return `health: faces=${n} phase=${phase} probes=${t.length} p99_ms=${t.length ? quantile(t, 0.99).toFixed(1) : 'n/a'} max_ms=${t.length ? Math.max(...t).toFixed(1) : 'n/a'}`;
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    await this.looping;
+    if (this.child) {
+      const exited = once(this.child, 'exit');
+      this.final = await ask(this.child, 'stop');
+      await exited;
+    } else {
+      this.running = false;
+      await this.looping;
+      this.final = this.local;
+    }
     await this.server.close();
   }
 }
 
-async function untilGraphReady(rt: Runtime): Promise<boolean> {
+/** Sends the probe a message and waits for the times it answers with. */
+function ask(child: ChildProcess, message: 'report' | 'stop'): Promise<number[]> {
+  return new Promise((resolve) => {
+    child.once('message', (times) => resolve(times as number[]));
+    child.send(message);
+  });
+}
+
+async function untilIndexReady(rt: Runtime): Promise<boolean> {
   if (!(rt.faceSearch instanceof AnnFaceSearch)) return false;
   for (let i = 0; i < 36_000; i++) {
-    if (rt.faceSearch.isGraphReady((await groupRef(rt.store, APP, GROUP))!)) return true;
-    // A search asks for the group's graph; the build runs behind it.
+    if (rt.faceSearch.isIndexReady((await groupRef(rt.store, APP, GROUP))!)) return true;
+    // A search asks for the group's index; the build runs behind it.
     if (i % 50 === 0) await rt.service.searchByFaceId(APP, GROUP, 'f0', { limit: 1, threshold: 1 }).catch(() => {});
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -94,13 +94,11 @@ type RuntimeOptions = {
   indexLog?: AnnLogger;
   /** The retention sweep's time (tests inject it). */
   clock?: () => Date;
-  /** A fixed graph search breadth instead of the one that grows with a group (benches compare them). */
-  searchBreadth?: number;
 };
 
 /**
  * SQLite mode (the default): one file under the data directory; small groups scanned exactly in
- * memory, large ones through HNSW graphs in a worker thread, persisted encrypted under
+ * memory, large ones by a scan of binary codes in a worker thread, persisted encrypted under
  * <dataDir>/index (docs/scale.md).
  */
 function sqlitePorts(config: Config, options: RuntimeOptions): StoragePorts {
@@ -113,7 +111,6 @@ function sqlitePorts(config: Config, options: RuntimeOptions): StoragePorts {
       ...DEFAULT_ANN_SETTINGS,
       exactBelow: config.indexExactBelow,
       memoryBudgetBytes: config.indexMemoryBytes,
-      ...(options.searchBreadth ? { breadthGrowsAbove: 1, maxSearchBreadth: options.searchBreadth } : {}),
     },
     options.indexLog,
   );

@@ -1,4 +1,4 @@
-// Search graphs survive kill -9: a child process registers and deletes faces while its graph's
+// Search indexes survive kill -9: a child process registers and deletes faces while its index's
 // snapshot is rewritten every 50 ms, and is killed with SIGKILL at several moments. Each restart
 // loads whatever snapshot was last renamed into place and reconciles it with the store, so every
 // face the store holds is found and no deleted one is ever returned.
@@ -36,7 +36,7 @@ async function runAndKill(dir: string, seed: number, writes: number, log: { adde
   await exited;
 }
 
-test('a graph killed with SIGKILL mid-write comes back complete: every stored face found, no deleted one returned', async () => {
+test('an index killed with SIGKILL mid-write comes back complete: every stored face found, no deleted one returned', async () => {
   const dir = join(root, 'data');
   const store = SqliteStore.open(dir, { masterKey: MASTER_KEY });
   await store.createApp('app', 'h');
@@ -59,9 +59,9 @@ test('a graph killed with SIGKILL mid-write comes back complete: every stored fa
   try {
     const g = () => groupOf(reopened, 'g');
     const stored = await reopened.vectorsByKeys('app', 'g', await reopened.faceKeys('app', 'g'));
-    // The first search waits for the snapshot, so the graph answers from here on.
+    // The first search waits for the snapshot, so the index answers from here on.
     await ann.search(await g(), stored[0].vector, 1, 0);
-    assert.ok(ann.isGraphReady(await g()));
+    assert.ok(ann.isIndexReady(await g()));
     for (const face of stored) {
       const [top] = await ann.search(await g(), face.vector, 1, 0);
       assert.equal(top?.faceId, face.faceId, `stored face ${face.faceId} is found`);

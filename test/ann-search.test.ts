@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, searchBreadth, type AnnSettings } from '../src/index/ann/ann-face-search.js';
+import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnSettings } from '../src/index/ann/ann-face-search.js';
+import { BinaryCodes, signCode } from '../src/index/ann/binary-codes.js';
+import { KeySlots } from '../src/index/ann/key-slots.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../src/store/store.js';
-import { faceOf, groupOf, untilGraphReady } from './support/ann-fixtures.js';
+import { faceOf, groupOf, untilIndexReady } from './support/ann-fixtures.js';
 import { ClusteredVectors } from './support/clustered-vectors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'facerec-ann-test-'));
@@ -16,15 +18,68 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const SMALL: AnnSettings = { ...DEFAULT_ANN_SETTINGS, exactBelow: 100, buildBatch: 250 };
 
 
-describe('searchBreadth', () => {
-  it('keeps usearch\'s expansion for groups up to breadthGrowsAbove faces, then grows with the group, up to its cap', () => {
-    const s = { ...DEFAULT_ANN_SETTINGS, breadthGrowsAbove: 100_000, maxSearchBreadth: 512, hnsw: { ...DEFAULT_ANN_SETTINGS.hnsw, expansionSearch: 64 } };
-    assert.equal(searchBreadth(0, s), 64);
-    assert.equal(searchBreadth(100_000, s), 64);
-    assert.equal(searchBreadth(400_000, s), 256);
-    assert.equal(searchBreadth(5_000_000, s), 512);
+describe('BinaryCodes', () => {
+  it('proposes the nearest codes by Hamming distance, like a brute-force count of differing sign bits', () => {
+    const gen = new ClusteredVectors(512, 13);
+    const codes = new BinaryCodes(8); // grows past its first capacity
+    const vectors = Array.from({ length: 3_000 }, (_, i) => gen.face(Math.floor(i / 3)));
+    vectors.forEach((v, i) => codes.add(i + 1, v));
+    const bits = vectors.map((v) => signCode(v));
+    const hamming = (a: Uint8Array, b: Uint8Array) => a.reduce((sum, x, j) => sum + popcount(x ^ b[j]), 0);
+    for (const q of [0, 7, 1_234, 2_999]) {
+      const { keys, distances } = codes.search(vectors[q], 20);
+      const brute = bits.map((b, i) => ({ key: i + 1, d: hamming(b, bits[q]) })).sort((a, b) => a.d - b.d || a.key - b.key).slice(0, 20);
+      assert.deepEqual(distances, brute.map((x) => x.d));
+      assert.deepEqual(keys, brute.map((x) => x.key));
+    }
+    assert.equal(codes.search(vectors[0], 10_000).keys.length, 3_000, 'asking for more than it holds gives all');
+  });
+
+  it('fills a removed face\'s slot at once and zeroes the freed one, so no removed code stays', () => {
+    const gen = new ClusteredVectors(512, 17);
+    const codes = new BinaryCodes();
+    const vectors = Array.from({ length: 50 }, (_, i) => gen.face(i));
+    vectors.forEach((v, i) => codes.add(i + 1, v));
+    for (const key of [1, 25, 50]) assert.ok(codes.remove(key));
+    assert.equal(codes.remove(25), false);
+    assert.equal(codes.count, 47);
+    const held = Buffer.from(codes.codes());
+    assert.equal(held.length, 47 * 64, 'the codes stay packed');
+    for (const key of [1, 25, 50]) assert.ok(!held.includes(Buffer.from(signCode(vectors[key - 1]))));
+    for (const key of [2, 24, 26, 49]) assert.equal(codes.search(vectors[key - 1], 1).keys[0], key);
+    assert.ok(!codes.search(vectors[24], 47).keys.some((k) => [1, 25, 50].includes(k)));
+    assert.equal(codes.add(2, vectors[1]), false, 'a key is held once');
+    const copy = BinaryCodes.from(codes.keys().slice(), codes.codes().slice());
+    assert.deepEqual(copy.search(vectors[30], 10), codes.search(vectors[30], 10));
   });
 });
+
+describe('KeySlots', () => {
+  it('agrees with a Map through random inserts, updates and deletions, across growth', () => {
+    const table = new KeySlots();
+    const model = new Map<number, number>();
+    let state = 12345;
+    const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let step = 0; step < 50_000; step++) {
+      // Keys near each other (as the store numbers them) and a few far apart.
+      const key = random() < 0.9 ? Math.floor(random() * 5_000) : Math.floor(random() * 2 ** 52);
+      if (random() < 0.35) assert.equal(table.delete(key), model.delete(key));
+      else {
+        table.set(key, step);
+        model.set(key, step);
+      }
+    }
+    assert.equal(table.size, model.size);
+    for (const [key, slot] of model) assert.equal(table.get(key), slot);
+    for (let key = 0; key < 5_000; key++) assert.equal(table.get(key), model.get(key));
+  });
+});
+
+function popcount(byte: number): number {
+  let n = 0;
+  for (let b = byte; b; b &= b - 1) n++;
+  return n;
+}
 
 describe('AnnFaceSearch', () => {
   it('answers like the exact scan: same top face in at least 99 % of queries, exact scores', async () => {
@@ -39,7 +94,7 @@ describe('AnnFaceSearch', () => {
     const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), undefined, SMALL);
     try {
       const g = () => groupOf(store, 'g');
-      await untilGraphReady(ann, g, gen.face(0));
+      await untilIndexReady(ann, g, gen.face(0));
       let same = 0;
       const queries = 200;
       for (let q = 0; q < queries; q++) {
@@ -70,7 +125,7 @@ describe('AnnFaceSearch', () => {
     const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), undefined, SMALL);
     try {
       const g = () => groupOf(store, 'g');
-      await untilGraphReady(ann, g, gen.face(0));
+      await untilIndexReady(ann, g, gen.face(0));
 
       const target = faces[30];
       assert.equal((await ann.search(await g(), target.vector, 1, 0))[0].faceId, target.faceId);
@@ -94,46 +149,14 @@ describe('AnnFaceSearch', () => {
   });
 });
 
-describe('HNSW graph thread', () => {
-  it('gives each new face a deleted face\'s placeholder slot, so deletions do not pile up placeholders', async () => {
-    const { default: run, PLACEHOLDER_KEY_BASE } = await import('../src/index/ann/hnsw-worker.js');
-    const gen = new ClusteredVectors(512, 3);
-    const group = 'placeholders';
-    const pack = (ids: number[]) => {
-      const out = new Float32Array(ids.length * 512);
-      ids.forEach((id, i) => out.set(gen.face(id), i * 512));
-      return out;
-    };
-    const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
-    const stats = () => run({ op: 'stats', group }) as { size: number; placeholders: number };
-    run({ op: 'create', group, options: DEFAULT_ANN_SETTINGS.hnsw });
-    try {
-      run({ op: 'add', group, keys: Float64Array.from(range(1, 50)), vectors: pack(range(1, 50)), threads: 2 });
-      run({ op: 'remove', group, keys: Float64Array.from(range(1, 10)) });
-      assert.deepEqual(stats(), { size: 40, placeholders: 10 });
-      run({ op: 'add', group, keys: Float64Array.from(range(100, 15)), vectors: pack(range(100, 15)), threads: 2 });
-      assert.deepEqual(stats(), { size: 55, placeholders: 0 });
-      for (const id of [100, 107, 114, 30]) {
-        const { keys } = run({ op: 'search', group, query: gen.face(id), k: 60 }) as { keys: number[] };
-        assert.equal(keys[0], id);
-        assert.ok(keys.every((k) => k >= 11 && k < Number(PLACEHOLDER_KEY_BASE)), 'no deleted face and no placeholder is returned');
-      }
-      // A wider search still answers k keys, the best first.
-      const wide = run({ op: 'search', group, query: gen.face(107), k: 5, breadth: 200 }) as { keys: number[] };
-      assert.equal(wide.keys.length, 5);
-      assert.equal(wide.keys[0], 107);
-    } finally {
-      run({ op: 'drop', group });
-    }
-  });
-
+describe('scan thread', () => {
   it('runs requests in the order they were sent, also when several queue up behind a busy thread', async () => {
-    const { HnswHost } = await import('../src/index/ann/hnsw-host.js');
-    const host = new HnswHost();
+    const { ScanHost } = await import('../src/index/ann/scan-host.js');
+    const host = new ScanHost();
     const gen = new ClusteredVectors(512, 5);
     const group = 'order';
     try {
-      await host.create(group, DEFAULT_ANN_SETTINGS.hnsw);
+      await host.create(group, DEFAULT_ANN_SETTINGS.codes);
       const many = new Float32Array(2_000 * 512);
       for (let i = 0; i < 2_000; i++) many.set(gen.face(i), i * 512);
       const x = gen.face(9_999);

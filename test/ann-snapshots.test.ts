@@ -9,12 +9,13 @@ import { createRuntime } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { Apps } from '../src/domain/apps.js';
 import { LazyEngine } from '../src/engine/lazy-engine.js';
-import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, graphBytesPerFace, groupName, type AnnSettings } from '../src/index/ann/ann-face-search.js';
+import { signCode } from '../src/index/ann/binary-codes.js';
+import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, CODES_BYTES_PER_FACE, groupName, type AnnSettings } from '../src/index/ann/ann-face-search.js';
 import { SnapshotFiles } from '../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../src/store/store.js';
-import { faceOf, groupOf, untilGraphReady } from './support/ann-fixtures.js';
+import { faceOf, groupOf, untilIndexReady } from './support/ann-fixtures.js';
 import { ClusteredVectors } from './support/clustered-vectors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'facerec-ann-snap-'));
@@ -41,7 +42,7 @@ async function fixture(dir: string) {
 /** The decrypted contents of a group's snapshot. */
 async function plaintext(snapshots: SnapshotFiles, group: string): Promise<Buffer> {
   let bytes = Buffer.alloc(0);
-  await snapshots.read(group, 2, async (fifo, sections) => {
+  await snapshots.read(group, 1, async (fifo, sections) => {
     bytes = Buffer.concat([...sections, await readFile(fifo)]);
   });
   return bytes;
@@ -52,8 +53,8 @@ async function until(condition: () => boolean): Promise<void> {
   assert.ok(condition(), 'condition not reached in 5 s');
 }
 
-/** How usearch stores a unit vector at i8: each component × 127, truncated. */
-const i8Bytes = (v: Float32Array) => Buffer.from(Int8Array.from(v, (x) => Math.trunc(x * 127)).buffer);
+/** How a snapshot holds a face: its 512-bit sign code. */
+const codeBytes = (v: Float32Array) => Buffer.from(signCode(v));
 
 describe('AnnFaceSearch snapshots', () => {
   it('restarts from its snapshot, with the faces added and deleted while it was down', async () => {
@@ -61,9 +62,9 @@ describe('AnnFaceSearch snapshots', () => {
     const { store, gen, faces, snapshots } = await fixture(dir);
     const g = () => groupOf(store, 'g');
     const first = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
-    await untilGraphReady(first, g, gen.face(0));
+    await untilIndexReady(first, g, gen.face(0));
     await first.close(); // writes the snapshot
-    assert.equal(readdirSync(join(dir, 'index')).filter((f) => f.endsWith('.hnsw')).length, 1);
+    assert.equal(readdirSync(join(dir, 'index')).filter((f) => f.endsWith('.codes')).length, 1);
 
     // While no search runs: one face deleted, one registered.
     const gone = faces[10];
@@ -75,7 +76,7 @@ describe('AnnFaceSearch snapshots', () => {
     try {
       // A snapshot exists, so the first search waits for it rather than scanning exactly.
       const hits = await second.search(await g(), late.vector, 1, 0);
-      assert.ok(second.isGraphReady(await g()), 'the first search is answered by the loaded graph');
+      assert.ok(second.isIndexReady(await g()), 'the first search is answered by the loaded index');
       assert.equal(hits[0].faceId, late.faceId);
       assert.ok(!(await second.search(await g(), gone.vector, 10, -1)).some((h) => h.faceId === gone.faceId));
       assert.equal((await second.search(await g(), faces[20].vector, 1, 0))[0].faceId, faces[20].faceId);
@@ -92,12 +93,12 @@ describe('AnnFaceSearch snapshots', () => {
     const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
     const name = 'app\u0000g';
     try {
-      await untilGraphReady(ann, g, gen.face(0));
+      await untilIndexReady(ann, g, gen.face(0));
       await ann.saveChanged();
       const file = readFileSync(snapshots.pathOf(name));
       const kept = faces[40];
-      assert.ok(plaintext && (await plaintext(snapshots, name)).includes(i8Bytes(kept.vector)), 'the graph holds the quantised vector');
-      assert.ok(!file.includes(i8Bytes(kept.vector)), 'but the file holds it only encrypted');
+      assert.ok(plaintext && (await plaintext(snapshots, name)).includes(codeBytes(kept.vector)), 'the snapshot holds the face\'s code');
+      assert.ok(!file.includes(codeBytes(kept.vector)), 'but the file holds it only encrypted');
       assert.ok(!file.includes(Buffer.from('app\u0000g')), 'and names no group');
 
       const gone = faces[41];
@@ -105,8 +106,8 @@ describe('AnnFaceSearch snapshots', () => {
       ann.removed(await g(), { key, faceId: gone.faceId });
       await ann.saveChanged();
       const after = await plaintext(snapshots, name);
-      assert.ok(!after.includes(i8Bytes(gone.vector)), 'a deleted face leaves no bytes in the next snapshot');
-      assert.ok(after.includes(i8Bytes(kept.vector)));
+      assert.ok(!after.includes(codeBytes(gone.vector)), 'a deleted face leaves no bytes in the next snapshot');
+      assert.ok(after.includes(codeBytes(kept.vector)));
 
       // Another group's snapshot copied in place of this one is refused, as is an altered file.
       const other = new SnapshotFiles(join(dir, 'index'), store.indexSecret());
@@ -136,12 +137,12 @@ describe('AnnFaceSearch snapshots', () => {
     // The first search starts the build and is answered exactly.
     assert.equal((await first.search(await g(), faces[3].vector, 1, 0))[0].faceId, faces[3].faceId);
     await first.close();
-    assert.equal(first.isGraphReady(await g()), false);
+    assert.equal(first.isIndexReady(await g()), false);
     assert.equal(snapshots.exists('app\u0000g'), false, 'an abandoned build writes nothing');
 
     const second = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
     try {
-      await untilGraphReady(second, g, gen.face(2));
+      await untilIndexReady(second, g, gen.face(2));
       assert.equal((await second.search(await g(), faces[4].vector, 1, 0))[0].faceId, faces[4].faceId);
     } finally {
       await second.close();
@@ -155,7 +156,7 @@ describe('AnnFaceSearch snapshots', () => {
     const g = () => groupOf(store, 'g');
     const build = async () => {
       const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
-      await untilGraphReady(ann, g, gen.face(0));
+      await untilIndexReady(ann, g, gen.face(0));
       await ann.close();
       assert.ok(snapshots.exists('app\u0000g'));
     };
@@ -177,7 +178,7 @@ describe('AnnFaceSearch snapshots', () => {
     await store.close();
   });
 
-  it('writes a changed graph when searches pause, or when its oldest change has waited too long', async () => {
+  it('writes a changed index when searches pause, or when its oldest change has waited too long', async () => {
     const dir = join(root, 'quiet');
     const { store, gen, faces, snapshots } = await fixture(dir);
     const g = () => groupOf(store, 'g');
@@ -191,7 +192,7 @@ describe('AnnFaceSearch snapshots', () => {
     const patient = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots,
       { ...SMALL, snapshotIntervalMs: 20, snapshotQuietMs: 400, snapshotMaxDelayMs: 3_600_000 }, log);
     try {
-      await untilGraphReady(patient, g, gen.face(0));
+      await untilIndexReady(patient, g, gen.face(0));
       await searchFor(patient, 800);
       assert.equal(snapshots.exists(name), false, 'no snapshot is written while searches keep coming');
       await new Promise((r) => setTimeout(r, 1_000));
@@ -204,7 +205,7 @@ describe('AnnFaceSearch snapshots', () => {
     const hurried = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots,
       { ...SMALL, snapshotIntervalMs: 20, snapshotQuietMs: 3_600_000, snapshotMaxDelayMs: 300 }, log);
     try {
-      await untilGraphReady(hurried, g, gen.face(0));
+      await untilIndexReady(hurried, g, gen.face(0));
       await searchFor(hurried, 1_500);
       assert.ok(snapshots.exists(name), 'written while searches run, once the change had waited its longest');
     } finally {
@@ -213,7 +214,7 @@ describe('AnnFaceSearch snapshots', () => {
     }
   });
 
-  it('keeps resident graphs within the memory budget, evicting the least recently searched and loading it again when asked', async () => {
+  it('keeps resident indexes within the memory budget, evicting the least recently searched and loading it again when asked', async () => {
     const dir = join(root, 'evict');
     const { store, gen, faces, snapshots } = await fixture(dir);
     await store.createGroup('app', 'h', 'v', 10);
@@ -222,28 +223,28 @@ describe('AnnFaceSearch snapshots', () => {
     const [a, b] = [() => groupOf(store, 'g'), () => groupOf(store, 'h')];
     const evictions: object[] = [];
     const watching = { info: (fields: object, message: string) => void (message.includes('evicted') && evictions.push(fields)), warn: log.warn };
-    // Room for one graph of 300 faces, not two.
-    const oneGraph = 300 * graphBytesPerFace(SMALL.hnsw);
+    // Room for one group of 300 faces, not two.
+    const oneGraph = 300 * CODES_BYTES_PER_FACE;
     const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, { ...SMALL, memoryBudgetBytes: oneGraph * 1.5 }, watching);
     try {
-      await untilGraphReady(ann, a, gen.face(0));
-      // A face registered into the first graph before it is evicted must survive the round trip.
+      await untilIndexReady(ann, a, gen.face(0));
+      // A face registered into the first index before it is evicted must survive the round trip.
       const late = faceOf(gen.face(2_000));
       const { keys } = (await store.addFaces('app', 'g', [late], 1e9))!;
       ann.added(await a(), [{ key: keys[0], faceId: late.faceId, vector: late.vector }]);
 
-      await untilGraphReady(ann, b, gen.face(1_000));
-      // The new graph is searched at once; the eviction (a snapshot write first) follows it.
+      await untilIndexReady(ann, b, gen.face(1_000));
+      // The new index is searched at once; the eviction (a snapshot write first) follows it.
       await until(() => evictions.length === 1);
-      assert.equal(ann.isGraphReady(await a()), false, 'the least recently searched graph left memory');
+      assert.equal(ann.isIndexReady(await a()), false, 'the least recently searched index left memory');
       assert.ok(snapshots.exists('app\u0000g'), 'after being written to its snapshot');
 
       // Asked again, it is loaded from that snapshot (the search waits for it) and evicts the other.
       const hits = await ann.search(await a(), late.vector, 1, 0);
       assert.equal(hits[0].faceId, late.faceId);
-      assert.ok(ann.isGraphReady(await a()));
+      assert.ok(ann.isIndexReady(await a()));
       await until(() => evictions.length === 2);
-      assert.equal(ann.isGraphReady(await b()), false);
+      assert.equal(ann.isIndexReady(await b()), false);
       assert.equal((await ann.search(await a(), faces[9].vector, 1, 0))[0].faceId, faces[9].faceId);
       assert.equal((await ann.search(await b(), others[9].vector, 1, 0))[0].faceId, others[9].faceId, 'the evicted group is still answered');
     } finally {
@@ -257,7 +258,7 @@ describe('AnnFaceSearch snapshots', () => {
     const { store, gen, faces, snapshots } = await fixture(dir);
     const g = () => groupOf(store, 'g');
     const first = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
-    await untilGraphReady(first, g, gen.face(0));
+    await untilIndexReady(first, g, gen.face(0));
     await first.close();
     const path = snapshots.pathOf('app\u0000g');
     const bytes = readFileSync(path);
@@ -266,9 +267,9 @@ describe('AnnFaceSearch snapshots', () => {
 
     const second = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
     try {
-      // Answered (exactly) even though the snapshot is refused; the graph is rebuilt behind it.
+      // Answered (exactly) even though the snapshot is refused; the index is rebuilt behind it.
       assert.equal((await second.search(await g(), faces[5].vector, 1, 0))[0].faceId, faces[5].faceId);
-      await untilGraphReady(second, g, gen.face(1));
+      await untilIndexReady(second, g, gen.face(1));
       assert.equal((await second.search(await g(), faces[6].vector, 1, 0))[0].faceId, faces[6].faceId);
     } finally {
       await second.close();

@@ -37,7 +37,7 @@ async function register(groupId: string, image: string, externalImageId: string,
 }
 
 before(async () => {
-  // Graphs from the first face on, so erasure must also reach graphs and their snapshots.
+  // Indexes from the first face on, so erasure must also reach indexes and their snapshots.
   api = await startApi({ indexExactBelow: 1 });
   other = await api.runtime.apps.create({ secretKey: 'other-secret' });
   for (const g of GROUPS) assert.ok(ok(await api.v2('POST', '/groups', { groupId: g })));
@@ -83,7 +83,7 @@ describe('privacy extension: subject access and erasure', () => {
     assert.equal(code(await xJson('DELETE', '/subjects/a%2Fb')), -40000);
   });
 
-  test('erasure deletes the subject everywhere: store files, graphs, their snapshots, search results', async () => {
+  test('erasure deletes the subject everywhere: store files, indexes, their snapshots, search results', async () => {
     if (api.config.database) {
       // PostgreSQL mode: the database is the store and the index; its rows are what must go.
       const url = api.config.database.url;
@@ -101,18 +101,18 @@ describe('privacy extension: subject access and erasure', () => {
       assert.equal((await xJson('GET', '/subjects/bob')).data.faceCount, bob.length);
       return;
     }
-    // Build the graphs and write their snapshots, so there is something on disk to erase from.
+    // Build the indexes and write their snapshots, so there is something on disk to erase from.
     const search = api.runtime.faceSearch as AnnFaceSearch;
     for (const g of GROUPS) {
       await api.v2('POST', `/groups/${g}/faces/search`, { image: { bytes: b64(fixture('sample1.jpg')) }, limit: 10, threshold: 1 });
       const ref = toGroupRef((await api.runtime.store.getGroup(api.appKey, g))!);
-      for (let i = 0; !search.isGraphReady(ref); i++) {
-        assert.ok(i < 1000, `the graph of ${g} was built`);
+      for (let i = 0; !search.isIndexReady(ref); i++) {
+        assert.ok(i < 1000, `the index of ${g} was built`);
         await new Promise((r) => setTimeout(r, 20));
       }
     }
     await search.saveChanged();
-    const snapshotsBefore = readdirSync(join(api.dataDir, INDEX_DIR)).filter((f) => f.endsWith('.hnsw'));
+    const snapshotsBefore = readdirSync(join(api.dataDir, INDEX_DIR)).filter((f) => f.endsWith('.codes'));
     assert.equal(snapshotsBefore.length, GROUPS.length);
     const before = new Map(snapshotsBefore.map((f) => [f, readFileSync(join(api.dataDir, INDEX_DIR, f))]));
     assert.ok(dataFiles().some((b) => b.includes(alice[0])), 'the faceId is on disk before erasure (the check can see it)');

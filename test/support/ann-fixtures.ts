@@ -18,12 +18,12 @@ export async function groupOf(store: SqliteStore, groupId: string): Promise<Grou
   return toGroupRef((await store.getGroup('app', groupId))!);
 }
 
-/** Searches until the group's graph is ready (searches are answered exactly until then). */
-export async function untilGraphReady(ann: AnnFaceSearch, group: () => Promise<GroupRef>, query: Float32Array): Promise<void> {
+/** Searches until the group's index is ready (searches are answered exactly until then). */
+export async function untilIndexReady(ann: AnnFaceSearch, group: () => Promise<GroupRef>, query: Float32Array): Promise<void> {
   for (let i = 0; i < 400; i++) {
     await ann.search(await group(), query, 1, -1);
-    if (ann.isGraphReady(await group())) return;
+    if (ann.isIndexReady(await group())) return;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error('graph not ready');
+  throw new Error('index not ready');
 }

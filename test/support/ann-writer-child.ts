@@ -7,7 +7,7 @@ import { AnnFaceSearch, DEFAULT_ANN_SETTINGS } from '../../src/index/ann/ann-fac
 import { SnapshotFiles } from '../../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../../src/index/exact-face-search.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { faceOf, groupOf, untilGraphReady } from './ann-fixtures.js';
+import { faceOf, groupOf, untilIndexReady } from './ann-fixtures.js';
 import { ClusteredVectors } from './clustered-vectors.js';
 import { join } from 'node:path';
 
@@ -17,7 +17,7 @@ const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), new Snapsh
   { ...DEFAULT_ANN_SETTINGS, exactBelow: 100, buildBatch: 50, snapshotIntervalMs: 50, snapshotQuietMs: 0 });
 const g = () => groupOf(store, 'g');
 const gen = new ClusteredVectors(512, seed);
-await untilGraphReady(ann, g, gen.face(0));
+await untilIndexReady(ann, g, gen.face(0));
 process.stdout.write(JSON.stringify({ ready: true }) + '\n');
 for (let i = 0; ; i++) {
   const face = { ...faceOf(gen.face(10_000 + i)), faceId: `s${seed}-${i}` };

@@ -1,63 +1,47 @@
-import { availableParallelism } from 'node:os';
 import { cosine } from '../../engine/vectors.js';
 import type { FaceKey, KeyedVector, Store } from '../../store/store.js';
 import type { FaceSearch, GroupRef, SearchHit } from '../face-search.js';
-import { HnswHost } from './hnsw-host.js';
-import type { HnswOptions, SnapshotMeta } from './hnsw-worker.js';
+import { ScanHost } from './scan-host.js';
+import type { ScanOptions, SnapshotMeta } from './scan-worker.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 
 export interface AnnSettings {
   /** Groups with fewer faces are searched by the exact scan (measured crossover: docs/scale.md). */
   exactBelow: number;
-  /** Candidates fetched from the graph per result wanted, before exact re-ranking. */
+  /** Candidates proposed by the binary scan per result wanted, before exact re-ranking. */
   candidatesPerResult: number;
   /** Fewest candidates fetched, however few results are wanted. */
   minCandidates: number;
   /**
-   * A graph search keeps `hnsw.expansionSearch` nodes in view up to this many faces, and
-   * proportionally more above it, up to `maxSearchBreadth`: a fixed breadth finds the person in
-   * every query at 100,000 faces but in 72 % at 1,000,000 (docs/scale.md).
-   */
-  breadthGrowsAbove: number;
-  maxSearchBreadth: number;
-  /**
-   * Faces read from the store and added to a graph per step of a build. Decrypting a vector costs
-   * 35–80 µs here, so 200 keep each turn of the event loop near 10 ms.
+   * Faces read from the store and added to a group's codes per step of a build. Decrypting a
+   * vector costs 35–80 µs here, so 200 keep each turn of the event loop near 10 ms.
    */
   buildBatch: number;
-  /** Threads a build inserts with: all cores but one, which stays with the requests being served. */
-  buildThreads: number;
-  /** Resident graphs may hold about this many bytes; past it the least recently searched are evicted. */
+  /** Resident codes may hold about this many bytes; past it the least recently searched groups' are evicted. */
   memoryBudgetBytes: number;
-  /** How often changed graphs are considered for writing to their snapshots. */
+  /** How often changed groups are considered for writing to their snapshots. */
   snapshotIntervalMs: number;
   /**
-   * A changed graph is written only once no search has come in for this long: the graph thread
-   * does one thing at a time, so searches would wait behind the write (about 1 s per 100,000 faces).
+   * A changed group is written only once no search has come in for this long: the scan thread
+   * does one thing at a time, so searches would wait behind the write.
    */
   snapshotQuietMs: number;
   /** ...unless its oldest unsaved change is this old: then it is written even while searches run. */
   snapshotMaxDelayMs: number;
-  hnsw: HnswOptions;
+  codes: ScanOptions;
 }
 
 export const DEFAULT_ANN_SETTINGS: AnnSettings = {
-  // Measured (docs/scale.md, "Small groups"): the graph's median is lower from 2,000 faces on,
-  // its p99 (a thread hop, a re-rank) catches up with the exact scan's between 10,000 and 20,000.
+  // Measured (docs/scale.md, "Small groups"): see there for the crossover.
   exactBelow: 10_000,
   candidatesPerResult: 2,
   minCandidates: 32,
-  breadthGrowsAbove: 125_000,
-  maxSearchBreadth: 512,
   buildBatch: 200,
-  buildThreads: Math.max(1, availableParallelism() - 1),
   memoryBudgetBytes: 2 * 1024 ** 3,
   snapshotIntervalMs: 30_000,
   snapshotQuietMs: 2_000,
   snapshotMaxDelayMs: 10 * 60_000,
-  // Measured at 100 k clustered faces (docs/scale.md): connectivity 16 left the true best face out
-  // of 32 candidates in 1 query of 10; 32 found it in every query, for 128 more bytes a face.
-  hnsw: { dimensions: 512, connectivity: 32, expansionAdd: 128, expansionSearch: 64 },
+  codes: { dimensions: 512 },
 };
 
 type VectorSource = Pick<Store, 'vectorBatch' | 'vectorsByKeys' | 'faceKeys'>;
@@ -68,15 +52,15 @@ export interface AnnLogger {
 }
 
 /**
- * A group's graph goes through three states. `opening`: the worker holds no graph yet, so writes
+ * A group's codes go through three states. `opening`: the worker holds none yet, so writes
  * are not forwarded (whatever the load or build then reads from the store includes them).
- * `filling`: the graph exists and every write is forwarded, in order. `ready`: complete, searched.
+ * `filling`: the codes exist and every write is forwarded, in order. `ready`: complete, searched.
  */
 interface AnnGroup {
   name: string;
   ref: GroupRef;
   state: 'opening' | 'filling' | 'ready';
-  /** Settles when the graph is ready (or failed). */
+  /** Settles when the codes are ready (or failed). */
   opened: Promise<void>;
   /** Writes forwarded since the last snapshot was queued. */
   dirty: number;
@@ -91,18 +75,18 @@ interface AnnGroup {
 }
 
 /**
- * Large groups searched through an HNSW graph in a worker thread (hnsw-worker.ts), small ones by
- * the exact scan it is tested against. The graph only proposes candidates: their vectors are
+ * Large groups searched by a scan of binary codes in a worker thread (scan-worker.ts), small ones
+ * by the exact scan it is tested against. The codes only propose candidates: their vectors are
  * read from the store and scored exactly, so every score is the exact cosine, a face deleted
- * from the store is never returned, and quantisation (i8 in the graph) costs recall, never the
- * figures. Graphs persist in encrypted snapshots (snapshot-files.ts) and are reconciled with the
- * store when loaded, so a crash at any moment costs at most the writes since the last snapshot,
- * which the reconciliation restores from the store.
+ * from the store is never returned, and quantisation (one bit a dimension) costs recall, never
+ * the figures. Codes persist in encrypted snapshots (snapshot-files.ts) and are reconciled with
+ * the store when loaded, so a crash at any moment costs at most the writes since the last
+ * snapshot, which the reconciliation restores from the store.
  */
 export class AnnFaceSearch implements FaceSearch {
   private readonly groups = new Map<string, AnnGroup>();
-  private readonly host = new HnswHost();
-  /** Graphs being dropped in the worker; closing waits for them. */
+  private readonly host = new ScanHost();
+  /** Groups being dropped in the worker; closing waits for them. */
   private readonly drops = new Set<Promise<void>>();
   private readonly timer: NodeJS.Timeout;
   private clock = 0;
@@ -123,21 +107,27 @@ export class AnnFaceSearch implements FaceSearch {
     this.lastSearch = Date.now();
     let g = this.current(group);
     if (!g && group.faceCount >= this.settings.exactBelow) g = this.open(group);
-    // A snapshot loads in about a second or two per million faces: worth waiting for. A build
-    // takes minutes, so meanwhile the exact scan answers.
+    // A snapshot loads in well under a second per million faces: worth waiting for. A build
+    // reads and decrypts every vector (about a minute per million), so meanwhile the exact scan answers.
     if (g && g.state !== 'ready' && g.fromSnapshot) await g.opened;
-    // A group without a usable graph yet is answered exactly, so a build never costs an answer.
+    // A group without usable codes yet is answered exactly, so a build never costs an answer.
     if (!g || g.state !== 'ready') return this.exact.search(group, query, k, minScore, exclude);
 
     g.lastUsed = ++this.clock;
     const wanted = Math.max(this.settings.minCandidates, (k + (exclude ? 1 : 0)) * this.settings.candidatesPerResult);
-    const { keys } = await this.host.search(g.name, query, wanted, searchBreadth(g.faces, this.settings));
+    const { keys } = await this.host.search(g.name, query, wanted);
+    // The scan thread's answers arrive as messages, and Node drains a port's messages (and the
+    // promise reactions each one starts) in one go: searches whose continuation sent the next
+    // request, answered quickly, kept the event loop in that drain for up to 280 ms (100,000
+    // faces, 8 searches in flight), with /health and every timer waiting. Continuing in the check
+    // phase lets the drain end; a lone search loses a few microseconds.
+    await new Promise((resolve) => setImmediate(resolve));
     const candidates = await this.store.vectorsByKeys(group.appKey, group.groupId, keys);
     return rerank(candidates, query, k, minScore, exclude);
   }
 
-  /** Whether searches of the group go through its graph (false while the exact scan answers). */
-  isGraphReady(group: GroupRef): boolean {
+  /** Whether searches of the group go through its codes (false while the exact scan answers). */
+  isIndexReady(group: GroupRef): boolean {
     return this.current(group)?.state === 'ready';
   }
 
@@ -147,7 +137,7 @@ export class AnnFaceSearch implements FaceSearch {
     if (!g || g.state === 'opening' || faces.length === 0) return;
     markDirty(g, faces.length);
     g.faces += faces.length;
-    this.quietly(this.host.add(g.name, Float64Array.from(faces, (f) => f.key), packVectors(faces, this.settings.hnsw.dimensions)), g);
+    this.quietly(this.host.add(g.name, Float64Array.from(faces, (f) => f.key), packVectors(faces, this.settings.codes.dimensions)), g);
   }
 
   removed(group: GroupRef, face: { key: FaceKey; faceId: string }): void {
@@ -166,7 +156,7 @@ export class AnnFaceSearch implements FaceSearch {
     if (this.snapshots) this.quietly(this.snapshots.remove(name));
   }
 
-  /** Writes every changed graph to its snapshot, then stops the worker. */
+  /** Writes every changed group's codes to its snapshot, then stops the worker. */
   async close(): Promise<void> {
     clearInterval(this.timer);
     // A build in flight could take minutes, longer than a shutdown may: it is abandoned (it stops
@@ -190,7 +180,7 @@ export class AnnFaceSearch implements FaceSearch {
   }
 
   /**
-   * Writes the changed graphs that are due: all of them once searches have paused, and any
+   * Writes the changed groups that are due: all of them once searches have paused, and any
    * whose oldest unsaved change has waited too long even if they have not.
    */
   async saveDue(): Promise<void> {
@@ -202,7 +192,7 @@ export class AnnFaceSearch implements FaceSearch {
     }
   }
 
-  /** Resolves when every ready graph's snapshot holds every change made before the call. */
+  /** Resolves when every ready group's snapshot holds every change made before the call. */
   async saveChanged(): Promise<void> {
     for (const g of [...this.groups.values()]) {
       if (g.state !== 'ready' || this.groups.get(g.name) !== g) continue;
@@ -250,7 +240,7 @@ export class AnnFaceSearch implements FaceSearch {
       // Its first snapshot is written by the timer, like any change (saveDue).
     })().catch((error: unknown) => {
       // The group falls back to the exact scan; the next search tries again.
-      this.log?.warn({ err: error }, 'vector index: opening a group graph failed; searching it exactly');
+      this.log?.warn({ err: error }, "vector index: opening a group's codes failed; searching it exactly");
       if (this.groups.get(name) === g) this.forget(name);
     });
     return g;
@@ -263,19 +253,19 @@ export class AnnFaceSearch implements FaceSearch {
     const started = Date.now();
     let meta: SnapshotMeta | undefined;
     try {
-      const found = await snapshots.read(g.name, 2, async (fifo, [head, bits]) => {
-        meta = await this.host.load(g.name, fifo, [head, bits]);
+      const found = await snapshots.read(g.name, 1, async (fifo, [head]) => {
+        meta = await this.host.load(g.name, fifo, head);
       });
       if (!found) return false;
     } catch (error) {
-      this.log?.warn({ err: error }, 'vector index: a snapshot could not be read; rebuilding the graph from the store');
+      this.log?.warn({ err: error }, 'vector index: a snapshot could not be read; rebuilding the codes from the store');
       await this.host.drop(g.name);
       await snapshots.remove(g.name);
       return false;
     }
     // Abandoned meanwhile (dropped, or the server is closing): the caller sees that and stops.
     if (this.groups.get(g.name) !== g) return true;
-    if (!meta || meta.generation !== g.ref.generation || !sameOptions(meta.options, this.settings.hnsw)) {
+    if (!meta || meta.generation !== g.ref.generation || meta.format !== 2 || meta.options.dimensions !== this.settings.codes.dimensions) {
       await this.host.drop(g.name);
       await snapshots.remove(g.name);
       return false;
@@ -284,22 +274,22 @@ export class AnnFaceSearch implements FaceSearch {
     const { missing, removed } = await this.host.reconcile(g.name, await this.store.faceKeys(g.ref.appKey, g.ref.groupId));
     for (let i = 0; i < missing.length; i += this.settings.buildBatch) {
       const batch = await this.store.vectorsByKeys(g.ref.appKey, g.ref.groupId, missing.slice(i, i + this.settings.buildBatch));
-      await this.host.add(g.name, Float64Array.from(batch, (f) => f.key), packVectors(batch, this.settings.hnsw.dimensions));
+      await this.host.add(g.name, Float64Array.from(batch, (f) => f.key), packVectors(batch, this.settings.codes.dimensions));
     }
     markDirty(g, missing.length + removed);
     g.faces = (await this.host.stats(g.name)).size;
-    this.log?.info({ faces: g.faces, added: missing.length, removed, ms: Date.now() - started }, 'vector index: group graph loaded');
+    this.log?.info({ faces: g.faces, added: missing.length, removed, ms: Date.now() - started }, 'vector index: group codes loaded');
     return true;
   }
 
   /**
-   * Reads the group from the store in key order into a new graph, one batch per turn of the
+   * Reads the group from the store in key order into new codes, one batch per turn of the
    * event loop. A face registered meanwhile may be read by the build and told by `added`; the
    * worker adds a key once.
    */
   private async build(g: AnnGroup): Promise<void> {
     const started = Date.now();
-    await this.host.create(g.name, this.settings.hnsw);
+    await this.host.create(g.name, this.settings.codes);
     g.state = 'filling';
     let after = 0;
     for (;;) {
@@ -307,13 +297,13 @@ export class AnnFaceSearch implements FaceSearch {
       const batch = await this.store.vectorBatch(g.ref.appKey, g.ref.groupId, after, this.settings.buildBatch);
       if (batch.length === 0) break;
       // Sent in the same turn as the read, so a removal told after the read reaches the worker after this add.
-      const sent = this.host.add(g.name, Float64Array.from(batch, (f) => f.key), packVectors(batch, this.settings.hnsw.dimensions), this.settings.buildThreads);
+      const sent = this.host.add(g.name, Float64Array.from(batch, (f) => f.key), packVectors(batch, this.settings.codes.dimensions));
       after = batch[batch.length - 1].key;
       markDirty(g, batch.length);
       await sent;
     }
     g.faces = (await this.host.stats(g.name)).size;
-    this.log?.info({ faces: g.faces, ms: Date.now() - started }, 'vector index: group graph built');
+    this.log?.info({ faces: g.faces, ms: Date.now() - started }, 'vector index: group codes built');
   }
 
   private async save(g: AnnGroup): Promise<void> {
@@ -321,7 +311,7 @@ export class AnnFaceSearch implements FaceSearch {
     while (g.saving) await g.saving;
     if (g.dirty === 0 || this.groups.get(g.name) !== g) return;
     const snapshots = this.snapshots;
-    const meta: SnapshotMeta = { format: 1, generation: g.ref.generation, options: this.settings.hnsw };
+    const meta: SnapshotMeta = { format: 2, generation: g.ref.generation, options: this.settings.codes };
     // Writes after this point are not in this snapshot: they count towards the next one.
     const changes = g.dirty;
     const since = g.dirtySince;
@@ -342,7 +332,7 @@ export class AnnFaceSearch implements FaceSearch {
   }
 
   private async evictBeyondBudget(keep: AnnGroup): Promise<void> {
-    const bytesPerFace = graphBytesPerFace(this.settings.hnsw);
+    const bytesPerFace = CODES_BYTES_PER_FACE;
     const resident = () => [...this.groups.values()].reduce((sum, g) => sum + g.faces * bytesPerFace, 0);
     while (resident() > this.settings.memoryBudgetBytes) {
       const victim = [...this.groups.values()]
@@ -351,11 +341,11 @@ export class AnnFaceSearch implements FaceSearch {
       if (!victim) return;
       await this.save(victim);
       if (this.groups.get(victim.name) === victim) this.forget(victim.name);
-      this.log?.info({ faces: victim.faces }, 'vector index: least recently searched group graph evicted');
+      this.log?.info({ faces: victim.faces }, "vector index: least recently searched group's codes evicted");
     }
   }
 
-  /** Fire-and-forget work must not become an unhandled rejection; a failed write drops the graph. */
+  /** Fire-and-forget work must not become an unhandled rejection; a failed write drops the codes. */
   private quietly(work: Promise<unknown>, g?: AnnGroup): void {
     work.catch((error: unknown) => {
       this.log?.warn({ err: error }, 'vector index: an update failed; the group will be reloaded');
@@ -370,14 +360,11 @@ function markDirty(g: AnnGroup, changes: number): void {
   g.dirtySince ??= Date.now();
 }
 
-/** Resident bytes per face: i8 vector, level-0 neighbour slots (2 × connectivity × 4 bytes), key and bookkeeping. */
-export function graphBytesPerFace(o: HnswOptions): number {
-  return o.dimensions + 2 * o.connectivity * 4 + 32;
-}
-
-function sameOptions(a: HnswOptions, b: HnswOptions): boolean {
-  return a.dimensions === b.dimensions && a.connectivity === b.connectivity && a.expansionAdd === b.expansionAdd && a.expansionSearch === b.expansionSearch;
-}
+/**
+ * Resident bytes per face: a 64-byte code, its 2-byte distance scratch, an 8-byte key and the
+ * key's map entry (about 40 bytes); capacity grows by doubling, so up to twice that just after a growth.
+ */
+export const CODES_BYTES_PER_FACE = 64 + 2 + 8 + 40;
 
 function rerank(candidates: KeyedVector[], query: Float32Array, k: number, minScore: number, exclude?: string): SearchHit[] {
   const hits: SearchHit[] = [];
@@ -389,17 +376,11 @@ function rerank(candidates: KeyedVector[], query: Float32Array, k: number, minSc
   return hits.sort((a, b) => b.score - a.score).slice(0, k);
 }
 
-/** How many nodes a search of a graph of `faces` keeps in view (see `AnnSettings.breadthGrowsAbove`). */
-export function searchBreadth(faces: number, s: Pick<AnnSettings, 'breadthGrowsAbove' | 'maxSearchBreadth' | 'hnsw'>): number {
-  const base = s.hnsw.expansionSearch;
-  return Math.min(s.maxSearchBreadth, Math.max(base, Math.ceil((base * faces) / s.breadthGrowsAbove)));
-}
-
 function packVectors(faces: { vector: Float32Array }[], dimensions: number): Float32Array {
   const out = new Float32Array(faces.length * dimensions);
   faces.forEach((f, i) => out.set(f.vector, i * dimensions));
   return out;
 }
 
-/** How a group is named to the graph thread and to its snapshot file. */
+/** How a group is named to the scan thread and to its snapshot file. */
 export const groupName = (g: { appKey: string; groupId: string }) => `${g.appKey}\u0000${g.groupId}`;

@@ -7,21 +7,24 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 
-/** Where persisted search graphs live, inside the data directory. */
+/** Where persisted search indexes live, inside the data directory. */
 export const INDEX_DIR = 'index';
 const PIPE_PREFIX = '.pipe-';
 const MAGIC = Buffer.from('FRIDX1\n\0', 'latin1');
+const EXTENSION = '.codes';
+/** Snapshots of the HNSW graphs that binary codes replaced: never read, removed at start. */
+const LEGACY_EXTENSION = '.hnsw';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const PREAMBLE = MAGIC.length + IV_BYTES;
-/** Large reads and writes: the FIFO between this thread and the graph's thread is the bottleneck. */
+/** Large reads and writes: the FIFO between this thread and the scan thread is the bottleneck. */
 const CHUNK = 1 << 20;
-/** A key bitmap spans at most a few MB; anything larger is a damaged file, not a section. */
+/** A section is a few hundred bytes of JSON; anything larger is a damaged file. */
 const MAX_SECTION_BYTES = 64 << 20;
 
 /**
- * Persisted graphs, one file per group, AES-256-GCM under a key derived from the master key.
- * A graph holds quantised face vectors, so it never touches the disk in clear: the graph's thread
+ * Persisted indexes, one file per group, AES-256-GCM under a key derived from the master key.
+ * An index holds quantised face vectors, so it never touches the disk in clear: the scan thread
  * writes its bytes into a FIFO (a pipe with a name, kernel memory only), this thread encrypts
  * them on their way to the file, and a load runs the same way backwards.
  *
@@ -37,14 +40,15 @@ export class SnapshotFiles {
   ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // A process killed while writing leaves its temporary file and its FIFO behind; neither is
-    // ever read (a snapshot is only what was renamed into place), so they go.
+    // ever read (a snapshot is only what was renamed into place), so they go, as do the graph
+    // snapshots of versions before binary codes (rebuilt from the store on first search).
     for (const name of readdirSync(dir)) {
       if (name.endsWith('.tmp') || name.startsWith(PIPE_PREFIX)) rmSync(join(dir, name), { force: true });
     }
   }
 
   pathOf(group: string): string {
-    return join(this.dir, `${createHash('sha256').update(group).digest('hex').slice(0, 40)}.hnsw`);
+    return join(this.dir, `${createHash('sha256').update(group).digest('hex').slice(0, 40)}${EXTENSION}`);
   }
 
   /** `produce` writes the plaintext into the FIFO it is given (and resolves when done). Returns the file's size. */
@@ -120,7 +124,7 @@ export class SnapshotFiles {
           started = true;
           consume(fifo, parts).then(resolve, reject);
         });
-        writing.then(() => started || reject(new Error('index snapshot holds no graph')), reject);
+        writing.then(() => started || reject(new Error('index snapshot holds no codes')), reject);
       });
       await settleBoth(consuming, writing, () => unblockWriter(fifo));
       return true;
@@ -138,7 +142,7 @@ export class SnapshotFiles {
     const keep = new Set([...groups].map((g) => basename(this.pathOf(g))));
     let removed = 0;
     for (const name of await readdir(this.dir)) {
-      if (!name.endsWith('.hnsw') || keep.has(name)) continue;
+      if (!name.endsWith(EXTENSION) || keep.has(name)) continue;
       await rm(join(this.dir, name), { force: true });
       removed++;
     }

@@ -1,28 +1,28 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { HnswOptions, HnswStats, HnswTask, SnapshotMeta } from './hnsw-worker.js';
+import type { ScanOptions, ScanStats, ScanTask, SnapshotMeta } from './scan-worker.js';
 
 /**
- * The server's handle on the HNSW thread (hnsw-worker.ts). One thread: its requests run in the
+ * The server's handle on the scan thread (scan-worker.ts). One thread: its requests run in the
  * order they are sent, which is what keeps a search behind the adds that preceded it.
  */
-export class HnswHost {
+export class ScanHost {
   /** Started on first use: a server whose groups all stay small never starts the thread. */
-  private started?: Piscina<HnswTask, unknown>;
+  private started?: Piscina<ScanTask, unknown>;
 
-  private get pool(): Piscina<HnswTask, unknown> {
-    this.started ??= HnswHost.start();
+  private get pool(): Piscina<ScanTask, unknown> {
+    this.started ??= ScanHost.start();
     return this.started;
   }
 
-  private static start(): Piscina<HnswTask, unknown> {
+  private static start(): Piscina<ScanTask, unknown> {
     const here = fileURLToPath(import.meta.url);
     const fromSource = extname(here) === '.ts';
     return new Piscina({
       // Run from TypeScript sources (npm start, tests): the worker needs the tsx loader too.
       ...(fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? { execArgv: [...process.execArgv, '--import', import.meta.resolve('tsx')] } : {}),
-      filename: new URL(`./hnsw-worker${extname(here)}`, import.meta.url).href,
+      filename: new URL(`./scan-worker${extname(here)}`, import.meta.url).href,
       minThreads: 1,
       maxThreads: 1,
       concurrentTasksPerWorker: 1,
@@ -34,43 +34,45 @@ export class HnswHost {
     });
   }
 
-  create(group: string, options: HnswOptions): Promise<void> {
+  create(group: string, options: ScanOptions): Promise<void> {
     return this.run({ op: 'create', group, options });
   }
 
-  /** `vectors` holds the vectors of `keys` back to back; `threads` > 1 inserts a batch in parallel. */
-  add(group: string, keys: Float64Array, vectors: Float32Array, threads = 1): Promise<void> {
-    return this.run({ op: 'add', group, keys, vectors, threads });
+  /** `vectors` holds the vectors of `keys` back to back. */
+  add(group: string, keys: Float64Array, vectors: Float32Array): Promise<void> {
+    return this.run({ op: 'add', group, keys, vectors });
   }
 
   remove(group: string, keys: number[]): Promise<void> {
     return this.run({ op: 'remove', group, keys: Float64Array.from(keys) });
   }
 
-  search(group: string, query: Float32Array, k: number, breadth?: number): Promise<{ keys: number[]; distances: number[] }> {
-    return this.run({ op: 'search', group, query, k, breadth });
+  search(group: string, query: Float32Array, k: number): Promise<{ keys: number[]; distances: number[] }> {
+    return this.run({ op: 'search', group, query, k });
   }
 
-  /** Writes `meta`, the key set and the graph into `path`, a FIFO that the caller reads from. */
+  /** Writes `meta` and the codes into `path`, a FIFO that the caller reads from. */
   save(group: string, path: string, meta: SnapshotMeta): Promise<{ faces: number }> {
     return this.run({ op: 'save', group, path, meta });
   }
 
-  /** Reads a graph from `path`, a FIFO that the caller writes into, given the two sections `save` wrote before it. */
-  load(group: string, path: string, sections: [Uint8Array, Uint8Array]): Promise<SnapshotMeta> {
-    return this.run({ op: 'load', group, path, sections });
+  /** Reads codes from `path`, a FIFO that the caller writes into, given the section `save` wrote before them. */
+  load(group: string, path: string, head: Uint8Array): Promise<SnapshotMeta> {
+    return this.run({ op: 'load', group, path, head });
   }
 
-  /** Removes from the graph every face not in `storeKeys` (ascending); returns the keys it lacks. */
+  /** Removes every face not in `storeKeys` (ascending); returns the keys it lacks. */
   reconcile(group: string, storeKeys: number[]): Promise<{ missing: number[]; removed: number }> {
-    return this.run({ op: 'reconcile', group, storeKeys: Float64Array.from(storeKeys) });
+    // Handed over, not copied again by the message (8 MB at a million faces).
+    const keys = Float64Array.from(storeKeys);
+    return this.run({ op: 'reconcile', group, storeKeys: keys }, [keys.buffer]);
   }
 
   drop(group: string): Promise<void> {
     return this.run({ op: 'drop', group });
   }
 
-  stats(group: string): Promise<HnswStats> {
+  stats(group: string): Promise<ScanStats> {
     return this.run({ op: 'stats', group });
   }
 
@@ -78,7 +80,7 @@ export class HnswHost {
     await this.started?.destroy();
   }
 
-  private run<T>(task: HnswTask): Promise<T> {
-    return this.pool.run(task) as Promise<T>;
+  private run<T>(task: ScanTask, transferList?: ArrayBuffer[]): Promise<T> {
+    return this.pool.run(task, transferList ? { transferList } : {}) as Promise<T>;
   }
 }

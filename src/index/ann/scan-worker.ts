@@ -1,0 +1,141 @@
+/**
+ * The thread that holds every large group's binary codes (binary-codes.ts) and scans them. A
+ * scan of a million faces takes a few milliseconds and a snapshot load reads tens of megabytes,
+ * so both run here, never on the server's event loop.
+ *
+ * Requests arrive through piscina one at a time, in the order they were sent, so a search sent
+ * after an add sees it.
+ */
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { BinaryCodes, CODE_BITS } from './binary-codes.js';
+
+export interface ScanOptions {
+  dimensions: number;
+}
+
+export type ScanTask =
+  | { op: 'create'; group: string; options: ScanOptions }
+  | { op: 'add'; group: string; keys: Float64Array; vectors: Float32Array }
+  | { op: 'remove'; group: string; keys: Float64Array }
+  /** The `k` faces whose codes are nearest the query's, nearest first. */
+  | { op: 'search'; group: string; query: Float32Array; k: number }
+  | { op: 'save'; group: string; path: string; meta: SnapshotMeta }
+  | { op: 'load'; group: string; path: string; head: Uint8Array }
+  | { op: 'reconcile'; group: string; storeKeys: Float64Array }
+  | { op: 'drop'; group: string }
+  | { op: 'stats'; group: string };
+
+/** What a snapshot says about itself, ahead of the codes. */
+export interface SnapshotMeta {
+  format: 2;
+  /** The group incarnation (its creation time) the codes belong to. */
+  generation: number;
+  options: ScanOptions;
+}
+
+export interface ScanStats {
+  /** Faces searchable. */
+  size: number;
+  /** Bytes the group's codes, keys and scan scratch hold. */
+  residentBytes: number;
+}
+
+const groups = new Map<string, BinaryCodes>();
+
+function codesOf(group: string): BinaryCodes {
+  const g = groups.get(group);
+  if (!g) throw new Error('no binary codes for this group');
+  return g;
+}
+
+export default function run(task: ScanTask): unknown {
+  switch (task.op) {
+    case 'create': {
+      if (task.options.dimensions !== CODE_BITS) throw new Error(`binary codes are made of ${CODE_BITS}-d vectors`);
+      groups.set(task.group, new BinaryCodes());
+      return undefined;
+    }
+    case 'load':
+      return load(task.group, task.path, task.head);
+    case 'reconcile':
+      return reconcile(codesOf(task.group), task.storeKeys);
+    case 'add': {
+      const g = codesOf(task.group);
+      const d = task.keys.length === 0 ? 0 : task.vectors.length / task.keys.length;
+      // A face can be told twice (read by a build and announced by its registration); `add` keeps the first.
+      for (let i = 0; i < task.keys.length; i++) g.add(task.keys[i], task.vectors.subarray(i * d, (i + 1) * d));
+      return undefined;
+    }
+    case 'remove': {
+      const g = codesOf(task.group);
+      for (const key of task.keys) g.remove(key);
+      return undefined;
+    }
+    case 'search':
+      return codesOf(task.group).search(task.query, task.k);
+    case 'save':
+      return save(codesOf(task.group), task.path, task.meta);
+    case 'drop': {
+      groups.delete(task.group);
+      return undefined;
+    }
+    case 'stats': {
+      const g = codesOf(task.group);
+      return { size: g.count, residentBytes: g.residentBytes } satisfies ScanStats;
+    }
+  }
+}
+
+/**
+ * A snapshot's plaintext: one section (a u32 length, then the meta as JSON with the face count),
+ * then the keys (count × 8 bytes, float64) and the codes (count × 64 bytes).
+ */
+function save(g: BinaryCodes, path: string, meta: SnapshotMeta): { faces: number } {
+  const head = Buffer.from(JSON.stringify({ ...meta, count: g.count }), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(head.length);
+  const keys = g.keys();
+  const fd = openSync(path, 'w');
+  try {
+    for (const part of [length, head, new Uint8Array(keys.buffer, keys.byteOffset, keys.byteLength), g.codes()]) writeAll(fd, part);
+  } finally {
+    closeSync(fd);
+  }
+  return { faces: g.count };
+}
+
+/** The section comes split off by the reader (snapshot-files.ts); `path` carries the keys and codes. */
+function load(group: string, path: string, head: Uint8Array): SnapshotMeta {
+  const meta = JSON.parse(Buffer.from(head).toString('utf8')) as SnapshotMeta & { count: number };
+  const body = readFileSync(path);
+  const keyBytes = meta.count * 8;
+  if (body.length !== keyBytes + meta.count * (CODE_BITS / 8)) throw new Error('index snapshot: its size does not match its face count');
+  // Copied out: the body's offset in its buffer need not suit a Float64Array.
+  const keys = new Float64Array(meta.count);
+  new Uint8Array(keys.buffer).set(body.subarray(0, keyBytes));
+  groups.set(group, BinaryCodes.from(keys, body.subarray(keyBytes)));
+  return { format: meta.format, generation: meta.generation, options: meta.options };
+}
+
+/**
+ * Makes the codes hold exactly `storeKeys`: removes what the store no longer has and
+ * returns the keys the codes lack, for the caller to add with their vectors.
+ */
+function reconcile(g: BinaryCodes, storeKeys: Float64Array): { missing: number[]; removed: number } {
+  const held = new Uint8Array(g.count);
+  const missing: number[] = [];
+  for (const key of storeKeys) {
+    const slot = g.slotOf(key);
+    if (slot === undefined) missing.push(key);
+    else held[slot] = 1;
+  }
+  const keys = g.keys();
+  const extra: number[] = [];
+  for (let slot = 0; slot < keys.length; slot++) if (held[slot] === 0) extra.push(keys[slot]);
+  for (const key of extra) g.remove(key);
+  return { missing, removed: extra.length };
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
+}

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { Apps } from '../src/domain/apps.js';
 import { LazyEngine } from '../src/engine/lazy-engine.js';
 import { signCode } from '../src/index/ann/binary-codes.js';
 import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, CODES_BYTES_PER_FACE, groupName, type AnnSettings } from '../src/index/ann/ann-face-search.js';
-import { SnapshotFiles } from '../src/index/ann/snapshot-files.js';
+import { openSnapshot, SnapshotFiles } from '../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../src/store/store.js';
@@ -41,11 +40,9 @@ async function fixture(dir: string) {
 
 /** The decrypted contents of a group's snapshot. */
 async function plaintext(snapshots: SnapshotFiles, group: string): Promise<Buffer> {
-  let bytes = Buffer.alloc(0);
-  await snapshots.read(group, 1, async (fifo, sections) => {
-    bytes = Buffer.concat([...sections, await readFile(fifo)]);
-  });
-  return bytes;
+  const file = await snapshots.read(group);
+  assert.ok(file, 'the group has a snapshot');
+  return openSnapshot(snapshots.sealingKey, group, file);
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -111,17 +108,16 @@ describe('AnnFaceSearch snapshots', () => {
 
       // Another group's snapshot copied in place of this one is refused, as is an altered file.
       const other = new SnapshotFiles(join(dir, 'index'), store.indexSecret());
-      await assert.rejects(other.read('app\u0000h', 2, async () => {}).then(async () => {
-        writeFileSync(other.pathOf('app\u0000h'), readFileSync(snapshots.pathOf(name)));
-        await other.read('app\u0000h', 2, async (fifo) => void (await readFile(fifo)));
-      }));
+      assert.equal(await other.read('app\u0000h'), undefined, 'no snapshot yet');
+      writeFileSync(other.pathOf('app\u0000h'), readFileSync(snapshots.pathOf(name)));
+      assert.throws(() => openSnapshot(other.sealingKey, 'app\u0000h', readFileSync(other.pathOf('app\u0000h'))));
       const altered = Buffer.from(readFileSync(snapshots.pathOf(name)));
       altered[altered.length - 40] ^= 1;
       writeFileSync(snapshots.pathOf(name), altered);
-      await assert.rejects(snapshots.read(name, 2, async (fifo) => void (await readFile(fifo))));
+      assert.throws(() => openSnapshot(snapshots.sealingKey, name, readFileSync(snapshots.pathOf(name))));
       const wrongKey = new SnapshotFiles(join(dir, 'index'), randomBytes(32));
       writeFileSync(snapshots.pathOf(name), file);
-      await assert.rejects(wrongKey.read(name, 2, async (fifo) => void (await readFile(fifo))));
+      assert.throws(() => openSnapshot(wrongKey.sealingKey, name, readFileSync(snapshots.pathOf(name))));
     } finally {
       await ann.close();
       await store.close();

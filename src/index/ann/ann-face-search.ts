@@ -253,10 +253,9 @@ export class AnnFaceSearch implements FaceSearch {
     const started = Date.now();
     let meta: SnapshotMeta | undefined;
     try {
-      const found = await snapshots.read(g.name, 1, async (fifo, [head]) => {
-        meta = await this.host.load(g.name, fifo, head);
-      });
-      if (!found) return false;
+      const file = await snapshots.read(g.name);
+      if (!file) return false;
+      meta = await this.host.load(g.name, file, snapshots.sealingKey);
     } catch (error) {
       this.log?.warn({ err: error }, 'vector index: a snapshot could not be read; rebuilding the codes from the store');
       await this.host.drop(g.name);
@@ -319,7 +318,7 @@ export class AnnFaceSearch implements FaceSearch {
     g.dirtySince = undefined;
     g.saving = (async () => {
       try {
-        await snapshots.write(g.name, (fifo) => this.host.save(g.name, fifo, meta).then(() => undefined));
+        await snapshots.write(g.name, await this.host.save(g.name, meta, snapshots.sealingKey));
       } catch (error) {
         g.dirty += changes;
         g.dirtySince = Math.min(since ?? Date.now(), g.dirtySince ?? Date.now());

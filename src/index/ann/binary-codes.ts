@@ -130,10 +130,9 @@ export class BinaryCodes {
     const out = new BinaryCodes(keys.length);
     out.bytes().set(codes, CODES);
     out.slotKeys.set(keys);
-    for (let i = 0; i < keys.length; i++) {
-      if (out.slots.has(keys[i])) throw new Error('binary codes: a key appears twice');
-      out.slots.set(keys[i], i);
-    }
+    for (let i = 0; i < keys.length; i++) out.slots.set(keys[i], i);
+    // A key given twice would hold one slot and orphan the other.
+    if (out.slots.size !== keys.length) throw new Error('binary codes: a key appears twice');
     out.size = keys.length;
     return out;
   }

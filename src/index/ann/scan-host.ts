@@ -51,14 +51,18 @@ export class ScanHost {
     return this.run({ op: 'search', group, query, k });
   }
 
-  /** Writes `meta` and the codes into `path`, a FIFO that the caller reads from. */
-  save(group: string, path: string, meta: SnapshotMeta): Promise<{ faces: number }> {
-    return this.run({ op: 'save', group, path, meta });
+  /** The group's codes and `meta` as a snapshot file's bytes, sealed with `key` by the thread and handed over. */
+  save(group: string, meta: SnapshotMeta, key: Uint8Array): Promise<Uint8Array> {
+    return this.run({ op: 'save', group, meta, key });
   }
 
-  /** Reads codes from `path`, a FIFO that the caller writes into, given the section `save` wrote before them. */
-  load(group: string, path: string, head: Uint8Array): Promise<SnapshotMeta> {
-    return this.run({ op: 'load', group, path, head });
+  /**
+   * Replaces the group's codes by those of a snapshot file's bytes, opened with `key` by the
+   * thread. `file` is handed over (unusable here afterwards) when it owns its whole buffer.
+   */
+  load(group: string, file: Uint8Array, key: Uint8Array): Promise<SnapshotMeta> {
+    const owned = file.byteOffset === 0 && file.byteLength === file.buffer.byteLength;
+    return this.run({ op: 'load', group, file, key }, owned ? [file.buffer as ArrayBuffer] : undefined);
   }
 
   /** Removes every face not in `storeKeys` (ascending); returns the keys it lacks. */

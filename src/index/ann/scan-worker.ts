@@ -1,13 +1,14 @@
 /**
  * The thread that holds every large group's binary codes (binary-codes.ts) and scans them. A
- * scan of a million faces takes a few milliseconds and a snapshot load reads tens of megabytes,
- * so both run here, never on the server's event loop.
+ * scan of a million faces takes a few milliseconds and a snapshot's bytes are tens of megabytes,
+ * so both are handled here, never on the server's event loop.
  *
  * Requests arrive through piscina one at a time, in the order they were sent, so a search sent
  * after an add sees it.
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { move } from 'piscina';
 import { BinaryCodes, CODE_BITS } from './binary-codes.js';
+import { openSnapshot, sealSnapshot } from './snapshot-files.js';
 
 export interface ScanOptions {
   dimensions: number;
@@ -19,8 +20,10 @@ export type ScanTask =
   | { op: 'remove'; group: string; keys: Float64Array }
   /** The `k` faces whose codes are nearest the query's, nearest first. */
   | { op: 'search'; group: string; query: Float32Array; k: number }
-  | { op: 'save'; group: string; path: string; meta: SnapshotMeta }
-  | { op: 'load'; group: string; path: string; head: Uint8Array }
+  /** Answers the snapshot file's bytes, sealed with `key`. */
+  | { op: 'save'; group: string; meta: SnapshotMeta; key: Uint8Array }
+  /** `file`: a snapshot file's bytes, opened with `key`. */
+  | { op: 'load'; group: string; file: Uint8Array; key: Uint8Array }
   | { op: 'reconcile'; group: string; storeKeys: Float64Array }
   | { op: 'drop'; group: string }
   | { op: 'stats'; group: string };
@@ -56,7 +59,7 @@ export default function run(task: ScanTask): unknown {
       return undefined;
     }
     case 'load':
-      return load(task.group, task.path, task.head);
+      return load(task.group, openSnapshot(task.key, task.group, task.file));
     case 'reconcile':
       return reconcile(codesOf(task.group), task.storeKeys);
     case 'add': {
@@ -74,7 +77,8 @@ export default function run(task: ScanTask): unknown {
     case 'search':
       return codesOf(task.group).search(task.query, task.k);
     case 'save':
-      return save(codesOf(task.group), task.path, task.meta);
+      // piscina transfers a returned value only when it is the value itself that is moved.
+      return move(sealSnapshot(task.key, task.group, plaintext(codesOf(task.group), task.meta))) as Uint8Array;
     case 'drop': {
       groups.delete(task.group);
       return undefined;
@@ -87,33 +91,35 @@ export default function run(task: ScanTask): unknown {
 }
 
 /**
- * A snapshot's plaintext: one section (a u32 length, then the meta as JSON with the face count),
- * then the keys (count × 8 bytes, float64) and the codes (count × 64 bytes).
+ * A snapshot's plaintext: a u32 length and the meta as JSON with the face count, then the keys
+ * (count × 8 bytes, float64) and the codes (count × 64 bytes).
  */
-function save(g: BinaryCodes, path: string, meta: SnapshotMeta): { faces: number } {
+function plaintext(g: BinaryCodes, meta: SnapshotMeta): Buffer {
   const head = Buffer.from(JSON.stringify({ ...meta, count: g.count }), 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(head.length);
   const keys = g.keys();
-  const fd = openSync(path, 'w');
-  try {
-    for (const part of [length, head, new Uint8Array(keys.buffer, keys.byteOffset, keys.byteLength), g.codes()]) writeAll(fd, part);
-  } finally {
-    closeSync(fd);
-  }
-  return { faces: g.count };
+  const codes = g.codes();
+  const bytes = Buffer.from(new ArrayBuffer(4 + head.length + keys.byteLength + codes.length));
+  bytes.writeUInt32LE(head.length, 0);
+  head.copy(bytes, 4);
+  bytes.set(new Uint8Array(keys.buffer, keys.byteOffset, keys.byteLength), 4 + head.length);
+  bytes.set(codes, 4 + head.length + keys.byteLength);
+  return bytes;
 }
 
-/** The section comes split off by the reader (snapshot-files.ts); `path` carries the keys and codes. */
-function load(group: string, path: string, head: Uint8Array): SnapshotMeta {
-  const meta = JSON.parse(Buffer.from(head).toString('utf8')) as SnapshotMeta & { count: number };
-  const body = readFileSync(path);
+/** The inverse of `plaintext`; throws on bytes that do not add up. */
+function load(group: string, bytes: Uint8Array): SnapshotMeta {
+  const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (body.length < 4) throw new Error('index snapshot: no header');
+  const headLength = body.readUInt32LE(0);
+  if (headLength > 4096 || 4 + headLength > body.length) throw new Error('index snapshot: implausible header');
+  const meta = JSON.parse(body.subarray(4, 4 + headLength).toString('utf8')) as SnapshotMeta & { count: number };
+  const at = 4 + headLength;
   const keyBytes = meta.count * 8;
-  if (body.length !== keyBytes + meta.count * (CODE_BITS / 8)) throw new Error('index snapshot: its size does not match its face count');
-  // Copied out: the body's offset in its buffer need not suit a Float64Array.
+  if (body.length - at !== keyBytes + meta.count * (CODE_BITS / 8)) throw new Error('index snapshot: its size does not match its face count');
+  // Copied out: the keys' offset in the buffer need not suit a Float64Array.
   const keys = new Float64Array(meta.count);
-  new Uint8Array(keys.buffer).set(body.subarray(0, keyBytes));
-  groups.set(group, BinaryCodes.from(keys, body.subarray(keyBytes)));
+  new Uint8Array(keys.buffer).set(body.subarray(at, at + keyBytes));
+  groups.set(group, BinaryCodes.from(keys, body.subarray(at + keyBytes)));
   return { format: meta.format, generation: meta.generation, options: meta.options };
 }
 
@@ -134,8 +140,4 @@ function reconcile(g: BinaryCodes, storeKeys: Float64Array): { missing: number[]
   for (let slot = 0; slot < keys.length; slot++) if (held[slot] === 0) extra.push(keys[slot]);
   for (const key of extra) g.remove(key);
   return { missing, removed: extra.length };
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
 }

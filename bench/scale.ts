@@ -6,7 +6,7 @@
  * bytes_per_face=…`. Figures are for the machine printed first.
  *
  *   npm run bench:scale -- --faces 10000,100000 [--queries 200] [--data /tmp/facerec-scale]
- *   npm run bench:scale -- --store postgres --faces 10000,100000 [--other-groups 100x10000] [--vector-graph] [--exact-line] [--ef-search 200,400]
+ *   npm run bench:scale -- --store postgres --faces 10000,100000 [--other-groups 100x10000] [--vector-graph] [--exact-line] [--ef-search 200,400] [--graph-m 32 --graph-ef-construction 128]
  *
  * `--store postgres` (bench/scale-postgres.ts): the same data in PostgreSQL + pgvector, started
  * with scripts/pg-local.sh under <--data>/pg unless FACEREC_DATABASE_URL is given; `--other-groups`
@@ -53,6 +53,9 @@ const { values } = parseArgs({
     'exact-line': { type: 'boolean', default: false },
     /** --store postgres: also search the graph(s) by raw SQL with these hnsw.ef_search values. */
     'ef-search': { type: 'string', default: '' },
+    /** --store postgres: the graph's HNSW m and ef_construction for this run (the store's are 16 and 64). */
+    'graph-m': { type: 'string', default: '16' },
+    'graph-ef-construction': { type: 'string', default: '64' },
   },
 });
 if (values.store !== 'sqlite' && values.store !== 'postgres') {
@@ -336,7 +339,7 @@ if (values.store === 'postgres') {
   }
   const { benchPostgres } = await import('./scale-postgres.js');
   await benchPostgres({ sizes, queries, dataRoot: values.data, otherGroups, otherGroupFaces, vectorGraph: values['vector-graph'], exactLine: values['exact-line'],
-    efSearch: values['ef-search'].split(',').filter(Boolean).map(Number) });
+    efSearch: values['ef-search'].split(',').filter(Boolean).map(Number), graphM: Number(values['graph-m']), graphEfConstruction: Number(values['graph-ef-construction']) });
   process.exit(0);
 }
 for (const n of sizes) await benchSize(n);

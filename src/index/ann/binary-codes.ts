@@ -26,8 +26,8 @@ const hammingModule = new WebAssembly.Module(Buffer.from(HAMMING_WASM_BASE64, 'b
  * A group's faces as 512-bit sign codes (bit i set when dimension i is positive), searched by a
  * full scan of Hamming distances (hamming.wat). The scan only proposes candidates: the caller
  * scores them exactly from the stored vectors. On sign codes of 512-d embeddings the exact best
- * face ranked among the 4 nearest codes in every query of a million synthetic faces, a scan of a
- * million codes takes about 3 ms, and a face costs 64 bytes, so no graph is needed (docs/scale.md).
+ * face ranked among the 4 nearest codes in every query of a million synthetic faces, a search of
+ * a million codes takes about 4 ms here, and a face costs 64 bytes, so no graph is needed (docs/scale.md).
  *
  * A removed face's slot is filled at once by the last face and the last slot is zeroed: the
  * codes stay packed and no removed face's bits remain.

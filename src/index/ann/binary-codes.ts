@@ -5,7 +5,7 @@ import { KeySlots } from './key-slots.js';
 export const CODE_BITS = 512;
 const CODE_BYTES = CODE_BITS / 8;
 /** Most candidates one search returns (persons' album search asks for up to 2 × 4,096). */
-export const MAX_CANDIDATES = 16_384;
+const MAX_CANDIDATES = 16_384;
 
 // Fixed layout of each group's WebAssembly memory; codes never move, the distance scratch after
 // them moves (it holds nothing between searches) whenever the capacity grows.
@@ -47,10 +47,6 @@ export class BinaryCodes {
 
   get count(): number {
     return this.size;
-  }
-
-  contains(key: number): boolean {
-    return this.slots.has(key);
   }
 
   /** Where the key's code is (its position in `keys()` and `codes()`), if held. */
@@ -117,11 +113,6 @@ export class BinaryCodes {
   /** The codes, `count` × 64 bytes, a view valid until the next change. */
   codes(): Uint8Array {
     return new Uint8Array(this.memory.buffer, CODES, this.size * CODE_BYTES);
-  }
-
-  /** Bytes resident for the codes, keys and scratch (the key table not counted). */
-  get residentBytes(): number {
-    return this.memory.buffer.byteLength + this.slotKeys.byteLength;
   }
 
   /** The inverse of `keys()` and `codes()`. */

@@ -39,8 +39,6 @@ export interface SnapshotMeta {
 export interface ScanStats {
   /** Faces searchable. */
   size: number;
-  /** Bytes the group's codes, keys and scan scratch hold. */
-  residentBytes: number;
 }
 
 const groups = new Map<string, BinaryCodes>();
@@ -85,7 +83,7 @@ export default function run(task: ScanTask): unknown {
     }
     case 'stats': {
       const g = codesOf(task.group);
-      return { size: g.count, residentBytes: g.residentBytes } satisfies ScanStats;
+      return { size: g.count } satisfies ScanStats;
     }
   }
 }

@@ -29,6 +29,8 @@ import { PersonService } from './domain/persons.js';
 import { ClusterService } from './domain/clusters.js';
 import { UsearchClusterer } from './index/cluster/usearch-clusterer.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import { DATABASE_FILE } from './store/sqlite-connection.js';
+import { WalCheckpointer } from './store/wal-checkpointer.js';
 import type { Store } from './store/store.js';
 
 export interface Runtime {
@@ -115,6 +117,9 @@ function sqlitePorts(config: Config, options: RuntimeOptions): StoragePorts {
     options.indexLog,
   );
   const privacyStore = SqlitePrivacy.open(config.dataDir);
+  const checkpointer = new WalCheckpointer({ path: join(config.dataDir, DATABASE_FILE), busyTimeoutMs: 5000 }, 1000, (err: unknown) => {
+    options.indexLog?.warn({ err }, 'storage: a WAL checkpoint failed; will try again');
+  });
   // Snapshots of groups that no longer exist (an app deleted by the CLI while no server ran) go.
   const started = allGroups(store).then(async (groups) => { await faceSearch.removeOrphanSnapshots(groups); }).catch((err: unknown) => {
     options.indexLog?.warn({ err }, 'vector index: could not sweep snapshots of deleted groups');
@@ -129,6 +134,7 @@ function sqlitePorts(config: Config, options: RuntimeOptions): StoragePorts {
     started,
     close: async () => {
       await faceSearch.close();
+      await checkpointer.close();
       privacyStore.close();
       await store.close();
     },

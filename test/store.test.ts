@@ -7,6 +7,8 @@ import Database from 'better-sqlite3';
 import { LATEST_SCHEMA_VERSION } from '../src/store/migrations.js';
 import { DATABASE_FILE } from '../src/store/sqlite-connection.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
+import { WalCheckpointer } from '../src/store/wal-checkpointer.js';
+import { openWorkerVectorReader } from '../src/store/worker-vectors.js';
 import { MASTER_KEY_FILE } from '../src/store/store-keys.js';
 import { StoreConflictError, type FaceRecord, type FaceWithVector } from '../src/store/store.js';
 import { generateMasterKey, MasterKeyFormatError, parseMasterKey, VectorCipher, VectorDecryptionError } from '../src/store/vector-crypto.js';
@@ -519,5 +521,41 @@ describe('VectorCipher', () => {
     // Decrypts from an unaligned view too (Buffers from SQLite need not be 4-byte aligned).
     const unaligned = Buffer.concat([Buffer.of(0), blob]).subarray(1);
     assert.deepEqual(vectorBytes(cipher.decrypt('f1', unaligned)), vectorBytes(vector));
+  });
+});
+
+describe('SqliteStore beside worker threads', () => {
+  it("a worker's vector reader sees every commit: a face as soon as it is added, never after it is deleted", async () => {
+    const store = await storeWithGroup();
+    const reader = openWorkerVectorReader(store.workerVectorSource());
+    try {
+      const face = makeFace();
+      const { keys } = (await store.addFaces('app', 'g', [face], 10))!;
+      const [read] = reader.vectorsByKeys('app', 'g', keys);
+      assert.equal(read.faceId, face.faceId);
+      assert.deepEqual(vectorBytes(read.vector), vectorBytes(face.vector));
+      assert.deepEqual(reader.vectorsByKeys('other-app', 'g', keys), [], 'another group\'s keys read nothing');
+      await store.deleteFace('app', 'g', face.faceId);
+      assert.deepEqual(reader.vectorsByKeys('app', 'g', keys), []);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('the checkpoint thread copies the WAL into the database file, so no request has to', async () => {
+    const dataDir = freshDataDir();
+    const store = await storeWithGroup(dataDir);
+    await store.createGroup('app', 'big', 'v1', 1_000);
+    for (let i = 0; i < 20; i++) await store.addFaces('app', 'big', Array.from({ length: 10 }, () => makeFace()), 1_000);
+    const file = join(dataDir, DATABASE_FILE);
+    const before = statSync(file).size;
+    assert.ok(statSync(`${file}-wal`).size > 400_000, 'the faces wait in the WAL (wal_autocheckpoint is far off)');
+    const checkpointer = new WalCheckpointer({ path: file, busyTimeoutMs: 5000 }, 60_000, (err) => assert.fail(String(err)));
+    try {
+      await checkpointer.checkpoint();
+      assert.ok(statSync(file).size > before + 400_000, `the database file grew from ${before} to ${statSync(file).size} bytes`);
+    } finally {
+      await checkpointer.close();
+    }
   });
 });

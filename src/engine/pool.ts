@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
+import { threadPool } from '../thread-pool.js';
 import type { AnalyzeOptions, AnalyzeResultFor, LeadFaceRule } from './engine.js';
 import type { DetectorSetting } from './face-finder.js';
 import type { WorkerReply, WorkerSelfCheck, WorkerSetup, WorkerTask } from './engine-worker.js';
@@ -72,12 +71,7 @@ export class EnginePool {
       ...(this.leadFace ? { leadFace: this.leadFace } : {}),
       ...(this.detectors ? { detectors: this.detectors } : {}),
     };
-    const here = fileURLToPath(import.meta.url);
-    const fromSource = extname(here) === '.ts';
-    this.started = new Piscina({
-      // Run from TypeScript sources (npm start, tests): workers need the tsx loader too.
-      ...(fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? { execArgv: [...process.execArgv, '--import', import.meta.resolve('tsx')] } : {}),
-      filename: new URL(`./engine-worker${extname(here)}`, import.meta.url).href,
+    this.started = threadPool<WorkerTask, WorkerReply>(import.meta.url, 'engine-worker', {
       minThreads: this.threads,
       maxThreads: this.threads,
       maxQueue: this.maxQueue,

@@ -7,6 +7,8 @@ import { masterKeyFingerprint } from './vector-crypto.js';
 /** Opening the SQLite file: its durability settings and the master-key check against its meta table. */
 
 export const DATABASE_FILE = 'facerec.db';
+/** Pages (4 KB) in the WAL past which a connection checkpoints on its own commit. */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 /** Connection settings as SQLite reports them, for health checks and tests. */
 export interface SqliteSettings {
@@ -51,6 +53,10 @@ function configureConnection(db: Database.Database, busyTimeoutMs: number): void
   db.pragma('secure_delete = ON');
   // Truncate the WAL back to this size after checkpoints instead of leaving a large file behind.
   db.pragma('journal_size_limit = 67108864');
+  // A server checkpoints from a thread of its own (wal-checkpointer.ts), about every second. A
+  // connection checkpoints itself only past this many pages (40 MB): a backstop, should that
+  // thread fall behind, and the rule for tools that run without it.
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
 }
 
 export function connectionSettings(db: Database.Database): SqliteSettings {

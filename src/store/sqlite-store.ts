@@ -6,6 +6,8 @@ import { toStoredRecord } from './stored-record.js';
 import { assertPageLimit, decodeFaceCursor, decodeGroupCursor, encodeFaceCursor, encodeGroupCursor, toPage } from './pagination.js';
 import { connectionSettings, DATABASE_FILE, openDatabase, resolveMasterKey, type SqliteSettings } from './sqlite-connection.js';
 import { storeKeys } from './store-keys.js';
+import { VECTORS_BY_KEYS_SQL, type SqliteVectorReaderOptions } from './sqlite-vector-reader.js';
+import type { WorkerVectorSource } from './worker-vectors.js';
 import {
   StoreConflictError,
   type AddFacesResult,
@@ -89,24 +91,30 @@ export class SqliteStore implements Store {
   readonly #tokenSecret: Buffer;
   readonly #indexSecret: Buffer;
   readonly #statements: ReturnType<typeof prepareStatements>;
+  /** What a worker thread needs to read vectors itself (workerVectorSource). */
+  readonly #readerOptions: SqliteVectorReaderOptions;
   /** listFaces SQL varies with the filters present; one prepared statement per combination. */
   readonly #listFacesStatements = new Map<string, Database.Statement>();
 
   static open(dataDir: string, options: SqliteStoreOptions = {}): SqliteStore {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const db = openDatabase(join(dataDir, DATABASE_FILE), options.busyTimeoutMs ?? 5000);
+    const path = join(dataDir, DATABASE_FILE);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    const db = openDatabase(path, busyTimeoutMs);
     try {
       migrate(db);
-      const { cipher, tokenSecret, indexSecret } = storeKeys(resolveMasterKey(db, dataDir, options.masterKey));
-      return new SqliteStore(db, cipher, tokenSecret, indexSecret);
+      const masterKey = resolveMasterKey(db, dataDir, options.masterKey);
+      const { cipher, tokenSecret, indexSecret } = storeKeys(masterKey);
+      return new SqliteStore(db, cipher, tokenSecret, indexSecret, { path, masterKey: Uint8Array.from(masterKey), busyTimeoutMs });
     } catch (error) {
       db.close();
       throw error;
     }
   }
 
-  private constructor(db: Database.Database, cipher: VectorCipher, tokenSecret: Buffer, indexSecret: Buffer) {
+  private constructor(db: Database.Database, cipher: VectorCipher, tokenSecret: Buffer, indexSecret: Buffer, readerOptions: SqliteVectorReaderOptions) {
     this.#db = db;
+    this.#readerOptions = readerOptions;
     this.#cipher = cipher;
     this.#tokenSecret = tokenSecret;
     this.#indexSecret = indexSecret;
@@ -284,6 +292,11 @@ export class SqliteStore implements Store {
     return this.#tokenSecret;
   }
 
+  /** How a worker thread opens a read-only connection of its own to this store's vectors. */
+  workerVectorSource(): WorkerVectorSource {
+    return { kind: 'sqlite', options: this.#readerOptions };
+  }
+
   /** The key persisted vector indexes are encrypted with, derived from the master key. */
   indexSecret(): Uint8Array {
     return this.#indexSecret;
@@ -371,10 +384,7 @@ function prepareStatements(db: Database.Database) {
     faceKeys: db.prepare('SELECT seq FROM faces WHERE appKey = ? AND groupId = ? AND seq > ? ORDER BY seq LIMIT ?').pluck(),
     vectorBatch: db.prepare(
       'SELECT seq, faceId, vector FROM faces WHERE appKey = ? AND groupId = ? AND seq > ? ORDER BY seq LIMIT ?'),
-    // As getFaces: the key list is the outer loop, one primary-key lookup per key.
-    vectorsByKeys: db.prepare(
-      'SELECT faces.seq, faces.faceId, faces.vector FROM json_each(@keys) AS wanted CROSS JOIN faces ON faces.seq = wanted.value ' +
-      'WHERE faces.appKey = @appKey AND faces.groupId = @groupId'),
+    vectorsByKeys: db.prepare(VECTORS_BY_KEYS_SQL),
   };
 }
 

@@ -1,9 +1,9 @@
-import { cosine } from '../../engine/vectors.js';
 import type { FaceKey, KeyedVector, Store } from '../../store/store.js';
 import type { FaceSearch, GroupRef, SearchHit } from '../face-search.js';
 import { ScanHost } from './scan-host.js';
 import type { ScanOptions, SnapshotMeta } from './scan-worker.js';
 import type { SnapshotFiles } from './snapshot-files.js';
+import type { WorkerVectorSource } from '../../store/worker-vectors.js';
 
 export interface AnnSettings {
   /** Groups with fewer faces are searched by the exact scan (measured crossover: docs/scale.md). */
@@ -44,7 +44,8 @@ export const DEFAULT_ANN_SETTINGS: AnnSettings = {
   codes: { dimensions: 512 },
 };
 
-type VectorSource = Pick<Store, 'vectorBatch' | 'vectorsByKeys' | 'faceKeys'>;
+/** Where the codes are built from, and how the scan thread reads candidates' vectors itself. */
+type VectorSource = Pick<Store, 'vectorBatch' | 'vectorsByKeys'> & { workerVectorSource(): WorkerVectorSource };
 
 export interface AnnLogger {
   info(fields: object, message: string): void;
@@ -76,8 +77,8 @@ interface AnnGroup {
 
 /**
  * Large groups searched by a scan of binary codes in a worker thread (scan-worker.ts), small ones
- * by the exact scan it is tested against. The codes only propose candidates: their vectors are
- * read from the store and scored exactly, so every score is the exact cosine, a face deleted
+ * by the exact scan it is tested against. The codes only propose candidates: the scan thread
+ * reads their vectors from the store through a connection of its own and scores them exactly, so every score is the exact cosine, a face deleted
  * from the store is never returned, and quantisation (one bit a dimension) costs recall, never
  * the figures. Codes persist in encrypted snapshots (snapshot-files.ts) and are reconciled with
  * the store when loaded, so a crash at any moment costs at most the writes since the last
@@ -85,7 +86,7 @@ interface AnnGroup {
  */
 export class AnnFaceSearch implements FaceSearch {
   private readonly groups = new Map<string, AnnGroup>();
-  private readonly host = new ScanHost();
+  private readonly host: ScanHost;
   /** Groups being dropped in the worker; closing waits for them. */
   private readonly drops = new Set<Promise<void>>();
   private readonly timer: NodeJS.Timeout;
@@ -100,6 +101,7 @@ export class AnnFaceSearch implements FaceSearch {
     private readonly settings: AnnSettings = DEFAULT_ANN_SETTINGS,
     private readonly log?: AnnLogger,
   ) {
+    this.host = new ScanHost(store.workerVectorSource());
     this.timer = setInterval(() => void this.saveDue(), settings.snapshotIntervalMs).unref();
   }
 
@@ -115,15 +117,17 @@ export class AnnFaceSearch implements FaceSearch {
 
     g.lastUsed = ++this.clock;
     const wanted = Math.max(this.settings.minCandidates, (k + (exclude ? 1 : 0)) * this.settings.candidatesPerResult);
-    const { keys } = await this.host.search(g.name, query, wanted);
+    // The candidates are read, decrypted and scored in the scan thread: on the event loop, those
+    // 30-odd decryptions were half a search's time there and, through the clean-up of their
+    // cipher objects, brought minor GC pauses of 10–17 ms (docs/scale.md).
+    const hits = await this.host.rank(g.name, group, query, wanted, k, minScore, exclude);
     // The scan thread's answers arrive as messages, and Node drains a port's messages (and the
     // promise reactions each one starts) in one go: searches whose continuation sent the next
     // request, answered quickly, kept the event loop in that drain for up to 280 ms (100,000
     // faces, 8 searches in flight), with /health and every timer waiting. Continuing in the check
     // phase lets the drain end; a lone search loses a few microseconds.
     await new Promise((resolve) => setImmediate(resolve));
-    const candidates = await this.store.vectorsByKeys(group.appKey, group.groupId, keys);
-    return rerank(candidates, query, k, minScore, exclude);
+    return hits;
   }
 
   /** Whether searches of the group go through its codes (false while the exact scan answers). */
@@ -269,8 +273,11 @@ export class AnnFaceSearch implements FaceSearch {
       await snapshots.remove(g.name);
       return false;
     }
+    // Writes are forwarded from here on, after the reconcile: the scan thread reads the store's
+    // keys when it gets to it, so a write it misses reaches it afterwards, and one forwarded too
+    // soon is one it has read.
     g.state = 'filling';
-    const { missing, removed } = await this.host.reconcile(g.name, await this.store.faceKeys(g.ref.appKey, g.ref.groupId));
+    const { missing, removed } = await this.host.reconcile(g.name, g.ref);
     for (let i = 0; i < missing.length; i += this.settings.buildBatch) {
       const batch = await this.store.vectorsByKeys(g.ref.appKey, g.ref.groupId, missing.slice(i, i + this.settings.buildBatch));
       await this.host.add(g.name, Float64Array.from(batch, (f) => f.key), packVectors(batch, this.settings.codes.dimensions));
@@ -364,16 +371,6 @@ function markDirty(g: AnnGroup, changes: number): void {
  * key's map entry (about 40 bytes); capacity grows by doubling, so up to twice that just after a growth.
  */
 export const CODES_BYTES_PER_FACE = 64 + 2 + 8 + 40;
-
-function rerank(candidates: KeyedVector[], query: Float32Array, k: number, minScore: number, exclude?: string): SearchHit[] {
-  const hits: SearchHit[] = [];
-  for (const c of candidates) {
-    if (c.faceId === exclude) continue;
-    const s = cosine(c.vector, query);
-    if (s >= minScore) hits.push({ faceId: c.faceId, score: s });
-  }
-  return hits.sort((a, b) => b.score - a.score).slice(0, k);
-}
 
 function packVectors(faces: { vector: Float32Array }[], dimensions: number): Float32Array {
   const out = new Float32Array(faces.length * dimensions);

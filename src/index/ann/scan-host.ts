@@ -1,7 +1,8 @@
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
-import type { ScanOptions, ScanStats, ScanTask, SnapshotMeta } from './scan-worker.js';
+import type { Piscina } from 'piscina';
+import { threadPool } from '../../thread-pool.js';
+import type { WorkerVectorSource } from '../../store/worker-vectors.js';
+import type { SearchHit } from '../face-search.js';
+import type { ScanData, ScanOptions, ScanStats, ScanTask, SnapshotMeta } from './scan-worker.js';
 
 /**
  * The server's handle on the scan thread (scan-worker.ts). One thread: its requests run in the
@@ -11,18 +12,17 @@ export class ScanHost {
   /** Started on first use: a server whose groups all stay small never starts the thread. */
   private started?: Piscina<ScanTask, unknown>;
 
+  /** `vectors`: where the thread reads candidates' vectors to rank them itself (`rank`). */
+  constructor(private readonly vectors?: WorkerVectorSource) {}
+
   private get pool(): Piscina<ScanTask, unknown> {
-    this.started ??= ScanHost.start();
+    this.started ??= ScanHost.start({ vectors: this.vectors });
     return this.started;
   }
 
-  private static start(): Piscina<ScanTask, unknown> {
-    const here = fileURLToPath(import.meta.url);
-    const fromSource = extname(here) === '.ts';
-    return new Piscina({
-      // Run from TypeScript sources (npm start, tests): the worker needs the tsx loader too.
-      ...(fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? { execArgv: [...process.execArgv, '--import', import.meta.resolve('tsx')] } : {}),
-      filename: new URL(`./scan-worker${extname(here)}`, import.meta.url).href,
+  private static start(workerData: ScanData): Piscina<ScanTask, unknown> {
+    return threadPool<ScanTask, unknown>(import.meta.url, 'scan-worker', {
+      workerData,
       minThreads: 1,
       maxThreads: 1,
       concurrentTasksPerWorker: 1,
@@ -51,6 +51,14 @@ export class ScanHost {
     return this.run({ op: 'search', group, query, k });
   }
 
+  /**
+   * The best `k` faces by exact cosine at or above `minScore`, best first, among the `candidates`
+   * nearest codes, read and scored in the thread. Needs the `vectors` it was made with.
+   */
+  rank(group: string, ref: { appKey: string; groupId: string }, query: Float32Array, candidates: number, k: number, minScore: number, exclude?: string): Promise<SearchHit[]> {
+    return this.run({ op: 'rank', group, appKey: ref.appKey, groupId: ref.groupId, query, candidates, k, minScore, ...(exclude !== undefined ? { exclude } : {}) });
+  }
+
   /** The group's codes and `meta` as a snapshot file's bytes, sealed with `key` by the thread and handed over. */
   save(group: string, meta: SnapshotMeta, key: Uint8Array): Promise<Uint8Array> {
     return this.run({ op: 'save', group, meta, key });
@@ -65,11 +73,12 @@ export class ScanHost {
     return this.run({ op: 'load', group, file, key }, owned ? [file.buffer as ArrayBuffer] : undefined);
   }
 
-  /** Removes every face not in `storeKeys` (ascending); returns the keys it lacks. */
-  reconcile(group: string, storeKeys: number[]): Promise<{ missing: number[]; removed: number }> {
-    // Handed over, not copied again by the message (8 MB at a million faces).
-    const keys = Float64Array.from(storeKeys);
-    return this.run({ op: 'reconcile', group, storeKeys: keys }, [keys.buffer]);
+  /**
+   * Makes the group's codes hold exactly the faces the store holds when the thread gets to it:
+   * removes the others and answers the keys the codes lack, to be added with their vectors.
+   */
+  reconcile(group: string, ref: { appKey: string; groupId: string }): Promise<{ missing: number[]; removed: number }> {
+    return this.run({ op: 'reconcile', group, appKey: ref.appKey, groupId: ref.groupId });
   }
 
   drop(group: string): Promise<void> {

@@ -6,7 +6,10 @@
  * Requests arrive through piscina one at a time, in the order they were sent, so a search sent
  * after an add sees it.
  */
-import { move } from 'piscina';
+import { move, workerData } from 'piscina';
+import { cosine } from '../../engine/vectors.js';
+import { openWorkerVectorReader, type VectorReader, type WorkerVectorSource } from '../../store/worker-vectors.js';
+import type { SearchHit } from '../face-search.js';
 import { BinaryCodes, CODE_BITS } from './binary-codes.js';
 import { openSnapshot, sealSnapshot } from './snapshot-files.js';
 
@@ -20,11 +23,17 @@ export type ScanTask =
   | { op: 'remove'; group: string; keys: Float64Array }
   /** The `k` faces whose codes are nearest the query's, nearest first. */
   | { op: 'search'; group: string; query: Float32Array; k: number }
+  /**
+   * The best `k` faces by exact cosine, at or above `minScore`, best first: the `candidates`
+   * nearest codes, their vectors read from the store through the thread's own reader (ScanData).
+   */
+  | { op: 'rank'; group: string; appKey: string; groupId: string; query: Float32Array; candidates: number; k: number; minScore: number; exclude?: string }
   /** Answers the snapshot file's bytes, sealed with `key`. */
   | { op: 'save'; group: string; meta: SnapshotMeta; key: Uint8Array }
   /** `file`: a snapshot file's bytes, opened with `key`. */
   | { op: 'load'; group: string; file: Uint8Array; key: Uint8Array }
-  | { op: 'reconcile'; group: string; storeKeys: Float64Array }
+  /** Makes the codes hold the faces the store holds now: removes the others, answers the keys they lack. */
+  | { op: 'reconcile'; group: string; appKey: string; groupId: string }
   | { op: 'drop'; group: string }
   | { op: 'stats'; group: string };
 
@@ -41,7 +50,15 @@ export interface ScanStats {
   size: number;
 }
 
+/** What the thread is started with. */
+export interface ScanData {
+  /** Where `rank` reads candidates' vectors; without it only `search` answers. */
+  vectors?: WorkerVectorSource;
+}
+
 const groups = new Map<string, BinaryCodes>();
+const vectorSource = (workerData as ScanData | undefined)?.vectors;
+let reader: VectorReader | undefined;
 
 function codesOf(group: string): BinaryCodes {
   const g = groups.get(group);
@@ -59,7 +76,7 @@ export default function run(task: ScanTask): unknown {
     case 'load':
       return load(task.group, openSnapshot(task.key, task.group, task.file));
     case 'reconcile':
-      return reconcile(codesOf(task.group), task.storeKeys);
+      return reconcile(codesOf(task.group), vectorReader().faceKeys(task.appKey, task.groupId));
     case 'add': {
       const g = codesOf(task.group);
       const d = task.keys.length === 0 ? 0 : task.vectors.length / task.keys.length;
@@ -74,6 +91,8 @@ export default function run(task: ScanTask): unknown {
     }
     case 'search':
       return codesOf(task.group).search(task.query, task.k);
+    case 'rank':
+      return rank(task);
     case 'save':
       // piscina transfers a returned value only when it is the value itself that is moved.
       return move(sealSnapshot(task.key, task.group, plaintext(codesOf(task.group), task.meta))) as Uint8Array;
@@ -86,6 +105,23 @@ export default function run(task: ScanTask): unknown {
       return { size: g.count } satisfies ScanStats;
     }
   }
+}
+
+function vectorReader(): VectorReader {
+  if (!vectorSource) throw new Error('the scan thread was started without a vector source');
+  reader ??= openWorkerVectorReader(vectorSource);
+  return reader;
+}
+
+function rank(task: Extract<ScanTask, { op: 'rank' }>): SearchHit[] {
+  const { keys } = codesOf(task.group).search(task.query, task.candidates);
+  const hits: SearchHit[] = [];
+  for (const c of vectorReader().vectorsByKeys(task.appKey, task.groupId, keys)) {
+    if (c.faceId === task.exclude) continue;
+    const score = cosine(c.vector, task.query);
+    if (score >= task.minScore) hits.push({ faceId: c.faceId, score });
+  }
+  return hits.sort((a, b) => b.score - a.score).slice(0, task.k);
 }
 
 /**

@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
+import { threadPool } from '../../thread-pool.js';
 import type { ClusterSettings, Clustering, FaceClusterer } from '../../domain/clustering.js';
 import type { ClusterInput, ClusterMessage } from './cluster-worker.js';
 
@@ -23,12 +22,7 @@ export class UsearchClusterer implements FaceClusterer {
 
   private get pool() {
     if (this.started) return this.started;
-    const here = fileURLToPath(import.meta.url);
-    const fromSource = extname(here) === '.ts';
-    this.started = new Piscina({
-      // From TypeScript sources (npm start, tests) the thread needs the tsx loader too.
-      ...(fromSource && !process.execArgv.some((a) => a.includes('tsx')) ? { execArgv: [...process.execArgv, '--import', import.meta.resolve('tsx')] } : {}),
-      filename: new URL(`./cluster-worker${extname(here)}`, import.meta.url).href,
+    this.started = threadPool<ClusterInput, Clustering>(import.meta.url, 'cluster-worker', {
       minThreads: 0,
       maxThreads: 1,
       // A job's vectors and graph are freed with the thread once the jobs are done.

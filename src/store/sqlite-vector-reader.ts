@@ -1,0 +1,52 @@
+import Database from 'better-sqlite3';
+import type { FaceKey, KeyedVector } from './store.js';
+import { VectorCipher } from './vector-crypto.js';
+import type { VectorReader } from './worker-vectors.js';
+
+/**
+ * The faces of a group with the given keys, the key list as a JSON array. As getFaces: the key
+ * list is the outer loop, one primary-key lookup per key.
+ */
+export const VECTORS_BY_KEYS_SQL =
+  'SELECT faces.seq, faces.faceId, faces.vector FROM json_each(@keys) AS wanted CROSS JOIN faces ON faces.seq = wanted.value ' +
+  'WHERE faces.appKey = @appKey AND faces.groupId = @groupId';
+
+export interface SqliteVectorReaderOptions {
+  /** The database file. */
+  path: string;
+  /** The master key the vectors are encrypted with. */
+  masterKey: Uint8Array;
+  busyTimeoutMs: number;
+}
+
+interface KeyedRow {
+  seq: number;
+  faceId: string;
+  vector: Buffer;
+}
+
+/**
+ * A read-only connection of a worker thread to the store's file (WorkerVectorSource). WAL mode
+ * lets it read while the server's connection writes; each read sees every commit made before it
+ * began, so a face is readable here as soon as its registration has been answered, and a deleted
+ * one is not.
+ */
+export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: SqliteVectorReaderOptions): VectorReader {
+  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+  const cipher = new VectorCipher(Buffer.from(masterKey));
+  const statement = db.prepare(VECTORS_BY_KEYS_SQL);
+  const keysOf = db.prepare('SELECT seq FROM faces WHERE appKey = ? AND groupId = ?').pluck();
+  return {
+    vectorsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): KeyedVector[] {
+      if (keys.length === 0) return [];
+      const rows = statement.all({ appKey, groupId, keys: JSON.stringify(Array.from(keys)) }) as KeyedRow[];
+      return rows.map((row) => ({ key: row.seq, faceId: row.faceId, vector: cipher.decrypt(row.faceId, row.vector) }));
+    },
+    faceKeys(appKey: string, groupId: string): Float64Array {
+      // One read, so one snapshot of the group; on this thread its few hundred milliseconds at a
+      // million faces hold no request.
+      return Float64Array.from(keysOf.all(appKey, groupId) as FaceKey[]);
+    },
+    close: () => db.close(),
+  };
+}

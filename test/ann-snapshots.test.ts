@@ -79,6 +79,23 @@ describe('AnnFaceSearch snapshots', () => {
       assert.equal((await second.search(await g(), faces[20].vector, 1, 0))[0].faceId, faces[20].faceId);
     } finally {
       await second.close();
+    }
+
+    // Unchanged since the snapshot: loaded as it is. Then the newest face (the largest key)
+    // deleted while down, which leaves every other key as it was.
+    const third = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
+    try {
+      assert.equal((await third.search(await g(), late.vector, 1, 0))[0].faceId, late.faceId);
+    } finally {
+      await third.close();
+    }
+    await store.deleteFace('app', 'g', late.faceId);
+    const fourth = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), snapshots, SMALL, log);
+    try {
+      assert.ok(!(await fourth.search(await g(), late.vector, 10, -1)).some((h) => h.faceId === late.faceId));
+      assert.equal((await fourth.search(await g(), faces[30].vector, 1, 0))[0].faceId, faces[30].faceId);
+    } finally {
+      await fourth.close();
       await store.close();
     }
   });

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { FaceKey, KeyedVector } from './store.js';
 import { VectorCipher } from './vector-crypto.js';
-import type { VectorReader } from './worker-vectors.js';
+import type { KeySummary, VectorReader } from './worker-vectors.js';
 
 /**
  * The faces of a group with the given keys, the key list as a JSON array. As getFaces: the key
@@ -36,6 +36,7 @@ export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: Sqlit
   const cipher = new VectorCipher(Buffer.from(masterKey));
   const statement = db.prepare(VECTORS_BY_KEYS_SQL);
   const keysOf = db.prepare('SELECT seq FROM faces WHERE appKey = ? AND groupId = ?').pluck();
+  const summaryOf = db.prepare('SELECT count(*) AS count, coalesce(max(seq), 0) AS max, coalesce(sum(seq), 0) AS sum FROM faces WHERE appKey = ? AND groupId = ?');
   return {
     vectorsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): KeyedVector[] {
       if (keys.length === 0) return [];
@@ -47,6 +48,7 @@ export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: Sqlit
       // million faces hold no request.
       return Float64Array.from(keysOf.all(appKey, groupId) as FaceKey[]);
     },
+    keySummary: (appKey: string, groupId: string) => summaryOf.get(appKey, groupId) as KeySummary,
     close: () => db.close(),
   };
 }

@@ -9,12 +9,20 @@ import type { FaceKey, KeyedVector } from './store.js';
  */
 export type WorkerVectorSource = { kind: 'sqlite'; options: SqliteVectorReaderOptions };
 
+export interface KeySummary {
+  count: number;
+  max: number;
+  sum: number;
+}
+
 /** A synchronous reader of one store's vectors, held by a worker thread. */
 export interface VectorReader {
   /** The faces of the group with the given keys (any order; keys no longer in the group are skipped). */
   vectorsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): KeyedVector[];
   /** The keys of every face of the group. */
   faceKeys(appKey: string, groupId: string): Float64Array;
+  /** How many faces the group holds, and the largest and the sum of their keys: one cheap read. */
+  keySummary(appKey: string, groupId: string): KeySummary;
   close(): void;
 }
 

@@ -76,7 +76,7 @@ export default function run(task: ScanTask): unknown {
     case 'load':
       return load(task.group, openSnapshot(task.key, task.group, task.file));
     case 'reconcile':
-      return reconcile(codesOf(task.group), vectorReader().faceKeys(task.appKey, task.groupId));
+      return reconcile(codesOf(task.group), vectorReader(), task.appKey, task.groupId);
     case 'add': {
       const g = codesOf(task.group);
       const d = task.keys.length === 0 ? 0 : task.vectors.length / task.keys.length;
@@ -158,18 +158,30 @@ function load(group: string, bytes: Uint8Array): SnapshotMeta {
 }
 
 /**
- * Makes the codes hold exactly `storeKeys`: removes what the store no longer has and
- * returns the keys the codes lack, for the caller to add with their vectors.
+ * Makes the codes hold exactly the store's keys: removes what the store no longer has and
+ * returns the keys the codes lack, for the caller to add with their vectors. Keys are never
+ * reused (AUTOINCREMENT) and writes reach this thread in the order they were committed, so a
+ * face added since the snapshot raises the largest key and one deleted lowers the count: when
+ * count, largest key and sum of keys all agree, the sets are equal and the million keys need
+ * not be read (0.3–0.5 s at a million faces).
  */
-function reconcile(g: BinaryCodes, storeKeys: Float64Array): { missing: number[]; removed: number } {
+function reconcile(g: BinaryCodes, reader: VectorReader, appKey: string, groupId: string): { missing: number[]; removed: number } {
+  const store = reader.keySummary(appKey, groupId);
+  const keys = g.keys();
+  let max = 0;
+  let sum = 0;
+  for (const key of keys) {
+    if (key > max) max = key;
+    sum += key;
+  }
+  if (store.count === keys.length && store.max === max && store.sum === sum) return { missing: [], removed: 0 };
   const held = new Uint8Array(g.count);
   const missing: number[] = [];
-  for (const key of storeKeys) {
+  for (const key of reader.faceKeys(appKey, groupId)) {
     const slot = g.slotOf(key);
     if (slot === undefined) missing.push(key);
     else held[slot] = 1;
   }
-  const keys = g.keys();
   const extra: number[] = [];
   for (let slot = 0; slot < keys.length; slot++) if (held[slot] === 0) extra.push(keys[slot]);
   for (const key of extra) g.remove(key);

@@ -257,6 +257,8 @@ export class AnnFaceSearch implements FaceSearch {
     const started = Date.now();
     let meta: SnapshotMeta | undefined;
     try {
+      // A new thread takes a few hundred milliseconds to start: meanwhile the file is read.
+      this.host.start();
       const file = await snapshots.read(g.name);
       if (!file) return false;
       meta = await this.host.load(g.name, file, snapshots.sealingKey);

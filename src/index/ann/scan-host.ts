@@ -34,6 +34,11 @@ export class ScanHost {
     });
   }
 
+  /** Starts the thread now if it is not running, so that its start overlaps what the caller does next. */
+  start(): void {
+    void this.pool;
+  }
+
   create(group: string, options: ScanOptions): Promise<void> {
     return this.run({ op: 'create', group, options });
   }

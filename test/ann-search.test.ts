@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnSettings } from '../src/index/ann/ann-face-search.js';
-import { BinaryCodes, signCode } from '../src/index/ann/binary-codes.js';
+import { BinaryCodes, helperScans, signCode } from '../src/index/ann/binary-codes.js';
 import { KeySlots } from '../src/index/ann/key-slots.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
@@ -33,6 +33,25 @@ describe('BinaryCodes', () => {
       assert.deepEqual(keys, brute.map((x) => x.key));
     }
     assert.equal(codes.search(vectors[0], 10_000).keys.length, 3_000, 'asking for more than it holds gives all');
+  });
+
+  it('answers the same when half of each scan is handed to the helper thread', () => {
+    const gen = new ClusteredVectors(512, 19);
+    const vectors = Array.from({ length: 5_001 }, (_, i) => gen.face(Math.floor(i / 5)));
+    const alone = new BinaryCodes(1024, Number.MAX_SAFE_INTEGER);
+    const split = new BinaryCodes(16, 1_000); // grows while split, past its first capacity
+    vectors.forEach((v, i) => { alone.add(i + 1, v); split.add(i + 1, v); });
+    for (const key of [3, 2_500, 5_001]) { alone.remove(key); split.remove(key); }
+    const before = helperScans();
+    for (const q of [0, 1, 2_222, 4_000, 4_999]) {
+      for (const k of [1, 32, 700]) assert.deepEqual(split.search(vectors[q], k), alone.search(vectors[q], k));
+    }
+    assert.equal(helperScans() - before, 15, 'the helper scanned half of every search');
+    // Grown after the helper made its kernel over the memory: it sees the new codes.
+    const more = Array.from({ length: 20_000 }, (_, i) => gen.face(2_000 + Math.floor(i / 5)));
+    more.forEach((v, i) => { alone.add(10_000 + i, v); split.add(10_000 + i, v); });
+    for (const v of [vectors[7], more[0], more[19_999]]) assert.deepEqual(split.search(v, 40), alone.search(v, 40));
+    assert.equal(helperScans() - before, 18);
   });
 
   it('fills a removed face\'s slot at once and zeroes the freed one, so no removed code stays', () => {

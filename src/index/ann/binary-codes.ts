@@ -1,5 +1,6 @@
 import { HAMMING_WASM_BASE64 } from './hamming-wasm.js';
 import { KeySlots } from './key-slots.js';
+import { ScanHelper } from './scan-helper.js';
 
 /** Bits per code: one per dimension of the 512-d embeddings. */
 export const CODE_BITS = 512;
@@ -10,10 +11,20 @@ const MAX_CANDIDATES = 16_384;
 // Fixed layout of each group's WebAssembly memory; codes never move, the distance scratch after
 // them moves (it holds nothing between searches) whenever the capacity grows.
 const QUERY = 0;
+/** The histogram of distances: 4 interleaved copies of 513 u32 (hamming.wat). */
 const HIST = 64;
-const OUT = 16_384;
+const HIST_BYTES = 4 * (CODE_BITS + 1) * 4;
+/** The helper thread's histogram, for the part it scans. */
+const HELPER_HIST = HIST + HIST_BYTES;
+const OUT = 32_768;
 const CODES = OUT + MAX_CANDIDATES * 4;
 const PAGE = 65_536;
+/** The most pages a group's memory may grow to (hamming.wat declares the same maximum). */
+const MAX_PAGES = 16_384;
+/** Groups from this size on are scanned in two halves, one by the helper thread (when there is one). */
+export const SPLIT_SCAN_FROM = 200_000;
+/** How long the scan thread waits for the helper's half before it ends the helper and scans alone. */
+const HELPER_TIMEOUT_MS = 5_000;
 
 interface Kernel {
   scan(codes: number, n: number, query: number, dist: number, hist: number): void;
@@ -21,6 +32,17 @@ interface Kernel {
 }
 
 const hammingModule = new WebAssembly.Module(Buffer.from(HAMMING_WASM_BASE64, 'base64'));
+let memories = 0;
+let helper: ScanHelper | undefined;
+
+/** Scans this thread's helper has done its half of (tests check that splitting happened). */
+export const helperScans = (): number => helper?.scanned ?? 0;
+
+/** The thread's helper, started on the first search of a large group; none once it failed. */
+function scanHelper(): ScanHelper | undefined {
+  helper ??= new ScanHelper(hammingModule);
+  return helper.usable ? helper : undefined;
+}
 
 /**
  * A group's faces as 512-bit sign codes (bit i set when dimension i is positive), searched by a
@@ -33,14 +55,17 @@ const hammingModule = new WebAssembly.Module(Buffer.from(HAMMING_WASM_BASE64, 'b
  * codes stay packed and no removed face's bits remain.
  */
 export class BinaryCodes {
-  private readonly memory = new WebAssembly.Memory({ initial: 1 });
+  // Shared, so that the helper thread can scan part of the codes where they are.
+  private readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
   private readonly kernel = new WebAssembly.Instance(hammingModule, { env: { memory: this.memory } }).exports as unknown as Kernel;
+  private readonly id = ++memories;
   private capacity = 0;
   private size = 0;
   private slotKeys = new Float64Array(0);
   private readonly slots: KeySlots;
 
-  constructor(capacity = 1024) {
+  /** `splitFrom`: from this many faces on, a search hands half the scan to the helper thread. */
+  constructor(capacity = 1024, private readonly splitFrom = SPLIT_SCAN_FROM) {
     this.slots = new KeySlots(capacity);
     this.reserve(capacity);
   }
@@ -90,12 +115,14 @@ export class BinaryCodes {
     if (want <= 0) return { keys: [], distances: [] };
     const bytes = this.bytes();
     encode(query, bytes, QUERY);
-    const hist = new Uint32Array(this.memory.buffer, HIST, 4 * (CODE_BITS + 1));
+    const hist = new Uint32Array(this.memory.buffer, HIST, 2 * 4 * (CODE_BITS + 1));
     hist.fill(0);
     const dist = this.distOffset();
-    this.kernel.scan(CODES, this.size, QUERY, dist, HIST);
-    // The smallest distance `cut` with at least `want` codes at or below it.
-    const at = (d: number) => hist[4 * d] + hist[4 * d + 1] + hist[4 * d + 2] + hist[4 * d + 3];
+    this.scan(dist);
+    // The smallest distance `cut` with at least `want` codes at or below it (both halves' histograms).
+    const other = 4 * (CODE_BITS + 1);
+    const at = (d: number) => hist[4 * d] + hist[4 * d + 1] + hist[4 * d + 2] + hist[4 * d + 3] +
+      hist[other + 4 * d] + hist[other + 4 * d + 1] + hist[other + 4 * d + 2] + hist[other + 4 * d + 3];
     let cut = 0;
     for (let below = 0; below + at(cut) < want; cut++) below += at(cut);
     const found = this.kernel.collect(dist, this.size, cut, want, OUT);
@@ -103,6 +130,20 @@ export class BinaryCodes {
     const distances = new Uint16Array(this.memory.buffer, dist, this.size);
     const order = Array.from(slots).sort((a, b) => distances[a] - distances[b] || a - b);
     return { keys: order.map((s) => this.slotKeys[s]), distances: order.map((s) => distances[s]) };
+  }
+
+  /** Distances of every code into `dist`, counted into the histograms: the second half by the helper thread when the group is large. */
+  private scan(dist: number): void {
+    const helper = this.size >= this.splitFrom ? scanHelper() : undefined;
+    if (!helper) {
+      this.kernel.scan(CODES, this.size, QUERY, dist, HIST);
+      return;
+    }
+    const half = this.size >>> 1;
+    const rest = { codes: CODES + half * CODE_BYTES, n: this.size - half, query: QUERY, dist: dist + half * 2 };
+    helper.start({ memory: this.memory, id: this.id, ...rest, hist: HELPER_HIST });
+    this.kernel.scan(CODES, half, QUERY, dist, HIST);
+    if (!helper.finish(HELPER_TIMEOUT_MS)) this.kernel.scan(rest.codes, rest.n, rest.query, rest.dist, HIST);
   }
 
   /** Every held key, in slot order (each key's code is at the same position in `codes()`). */

@@ -5,7 +5,10 @@
 ;; scans packed bit codes for Node 20. A scalar i64.popcnt loop compiles to the CPU's popcnt
 ;; instruction and ran a million codes in 2.4-3.2 ms here, faster than wasm SIMD's i8x16.popcnt.
 (module
-  (memory (import "env" "memory") 1)
+  ;; Shared, so that a second thread can scan part of the codes in place (scan-helper.ts); at most
+  ;; 16,384 pages (1 GiB, some 16 million faces a group), which is the address space a shared
+  ;; memory reserves up front.
+  (memory (import "env" "memory") 1 16384 shared)
 
   ;; Distance of every code (64 bytes each, from $codes) to the query (64 bytes at $q), written as
   ;; u16 from $dist; $hist (4 × 513 u32, zeroed by the caller) counts the codes at each distance,

@@ -1,9 +1,9 @@
 import type { FaceKey, KeyedVector, Store } from '../../store/store.js';
+import type { WorkerVectorSource } from '../../store/worker-vectors.js';
 import type { FaceSearch, GroupRef, SearchHit } from '../face-search.js';
 import { ScanHost } from './scan-host.js';
 import type { ScanOptions, SnapshotMeta } from './scan-worker.js';
 import type { SnapshotFiles } from './snapshot-files.js';
-import type { WorkerVectorSource } from '../../store/worker-vectors.js';
 
 export interface AnnSettings {
   /** Groups with fewer faces are searched by the exact scan (measured crossover: docs/scale.md). */
@@ -78,11 +78,12 @@ interface AnnGroup {
 /**
  * Large groups searched by a scan of binary codes in a worker thread (scan-worker.ts), small ones
  * by the exact scan it is tested against. The codes only propose candidates: the scan thread
- * reads their vectors from the store through a connection of its own and scores them exactly, so every score is the exact cosine, a face deleted
- * from the store is never returned, and quantisation (one bit a dimension) costs recall, never
- * the figures. Codes persist in encrypted snapshots (snapshot-files.ts) and are reconciled with
- * the store when loaded, so a crash at any moment costs at most the writes since the last
- * snapshot, which the reconciliation restores from the store.
+ * reads their vectors from the store through a connection of its own and scores them exactly,
+ * so every score is the exact cosine, a face deleted from the store is never returned, and
+ * quantisation (one bit a dimension) costs recall, never the figures. Codes persist in encrypted
+ * snapshots (snapshot-files.ts) and are reconciled with the store when loaded, so a crash at any
+ * moment costs at most the writes since the last snapshot, which the reconciliation restores
+ * from the store.
  */
 export class AnnFaceSearch implements FaceSearch {
   private readonly groups = new Map<string, AnnGroup>();

@@ -143,7 +143,10 @@ export class BinaryCodes {
     const rest = { codes: CODES + half * CODE_BYTES, n: this.size - half, query: QUERY, dist: dist + half * 2 };
     helper.start({ memory: this.memory, id: this.id, ...rest, hist: HELPER_HIST });
     this.kernel.scan(CODES, half, QUERY, dist, HIST);
-    if (!helper.finish(HELPER_TIMEOUT_MS)) this.kernel.scan(rest.codes, rest.n, rest.query, rest.dist, HIST);
+    if (helper.finish(HELPER_TIMEOUT_MS)) return;
+    // Whatever the helper counted before it was ended must not count twice.
+    new Uint32Array(this.memory.buffer, HELPER_HIST, HIST_BYTES / 4).fill(0);
+    this.kernel.scan(rest.codes, rest.n, rest.query, rest.dist, HIST);
   }
 
   /** Every held key, in slot order (each key's code is at the same position in `codes()`). */

@@ -309,13 +309,13 @@ async function untilIndexReady(rt: Runtime): Promise<boolean> {
 }
 
 
-/** The data set for `n` faces, made once (1,000 faces per transaction); returns every faceId. */
 /** The faces searched (spread evenly over the group) and, between them, the warm-up's. */
 function pickFaces(faceIds: string[]): { picks: string[]; warmPicks: string[] } {
   const at = (x: number) => faceIds[Math.floor((x / queries) * faceIds.length)];
   return { picks: Array.from({ length: queries }, (_, i) => at(i + 0.5)), warmPicks: Array.from({ length: queries }, (_, i) => at(i)) };
 }
 
+/** The data set for `n` faces, made once (1,000 faces per transaction); returns every faceId, in key order. */
 async function populate(dir: string, n: number): Promise<string[]> {
   const store = SqliteStore.open(dir, { masterKey: MASTER_KEY });
   try {

@@ -34,7 +34,7 @@ export class ScanHost {
     });
   }
 
-  /** Starts the thread now if it is not running, so that its start overlaps what the caller does next. */
+  /** Starts the thread now if it is not running (it takes a few hundred milliseconds), ahead of its first request. */
   start(): void {
     void this.pool;
   }
@@ -69,13 +69,9 @@ export class ScanHost {
     return this.run({ op: 'save', group, meta, key });
   }
 
-  /**
-   * Replaces the group's codes by those of a snapshot file's bytes, opened with `key` by the
-   * thread. `file` is handed over (unusable here afterwards) when it owns its whole buffer.
-   */
-  load(group: string, file: Uint8Array, key: Uint8Array): Promise<SnapshotMeta> {
-    const owned = file.byteOffset === 0 && file.byteLength === file.buffer.byteLength;
-    return this.run({ op: 'load', group, file, key }, owned ? [file.buffer as ArrayBuffer] : undefined);
+  /** Replaces the group's codes by those of the snapshot file at `path`, read and opened with `key` by the thread. */
+  load(group: string, path: string, key: Uint8Array): Promise<SnapshotMeta> {
+    return this.run({ op: 'load', group, path, key });
   }
 
   /**

@@ -6,6 +6,7 @@
  * Requests arrive through piscina one at a time, in the order they were sent, so a search sent
  * after an add sees it.
  */
+import { readFileSync } from 'node:fs';
 import { move, workerData } from 'piscina';
 import { cosine } from '../../engine/vectors.js';
 import { openWorkerVectorReader, type VectorReader, type WorkerVectorSource } from '../../store/worker-vectors.js';
@@ -30,8 +31,8 @@ export type ScanTask =
   | { op: 'rank'; group: string; appKey: string; groupId: string; query: Float32Array; candidates: number; k: number; minScore: number; exclude?: string }
   /** Answers the snapshot file's bytes, sealed with `key`. */
   | { op: 'save'; group: string; meta: SnapshotMeta; key: Uint8Array }
-  /** `file`: a snapshot file's bytes, opened with `key`. */
-  | { op: 'load'; group: string; file: Uint8Array; key: Uint8Array }
+  /** `path`: a snapshot file, read and opened with `key`. */
+  | { op: 'load'; group: string; path: string; key: Uint8Array }
   /** Makes the codes hold the faces the store holds now: removes the others, answers the keys they lack. */
   | { op: 'reconcile'; group: string; appKey: string; groupId: string }
   | { op: 'drop'; group: string }
@@ -74,7 +75,7 @@ export default function run(task: ScanTask): unknown {
       return undefined;
     }
     case 'load':
-      return load(task.group, openSnapshot(task.key, task.group, task.file));
+      return load(task.group, openSnapshot(task.key, task.group, readFileSync(task.path)));
     case 'reconcile':
       return reconcile(codesOf(task.group), vectorReader(), task.appKey, task.groupId);
     case 'add': {

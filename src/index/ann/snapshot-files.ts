@@ -18,7 +18,7 @@ const PREAMBLE = MAGIC.length + IV_BYTES;
  * Persisted indexes, one file per group, AES-256-GCM under a key derived from the master key.
  * An index holds quantised face vectors (sign codes), so it never touches the disk in clear: the
  * scan thread seals its bytes (`sealSnapshot`) and hands the file's bytes over in memory, this
- * thread writes them; a load reads the file and the scan thread opens it (`openSnapshot`). The
+ * thread writes them; for a load the scan thread reads the file and opens it (`openSnapshot`). The
  * cipher runs there because Node's AES-GCM does about 250 MB/s here: a million faces' 72 MB would
  * hold the event loop for 0.3 s, or take 0.8 s in turns.
  *
@@ -79,6 +79,11 @@ export class SnapshotFiles {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
+  }
+
+  /** Whether any group has a snapshot. */
+  any(): boolean {
+    return readdirSync(this.dir).some((name) => name.endsWith(EXTENSION));
   }
 
   exists(group: string): boolean {

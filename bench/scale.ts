@@ -228,7 +228,8 @@ async function restartChild(dir: string, faceId: string): Promise<void> {
 
 async function runtime(dir: string, exactBelow: number): Promise<Runtime> {
   const config = loadConfig({ FACEREC_DATA_DIR: dir, FACEREC_MASTER_KEY: MASTER_KEY, FACEREC_INDEX_EXACT_BELOW: String(exactBelow), FACEREC_MAX_FACES_PER_GROUP: String(10_000_000) }, false);
-  return await createRuntime(config, new LazyEngine());
+  // As a server makes it (serve.ts): the search thread starts with the runtime when snapshots exist.
+  return await createRuntime(config, new LazyEngine(), { warmIndex: true });
 }
 
 /**

@@ -94,6 +94,8 @@ interface StoragePorts {
 
 type RuntimeOptions = {
   indexLog?: AnnLogger;
+  /** A server (not a one-off CLI command): start the search thread of large groups at once. */
+  warmIndex?: boolean;
   /** The retention sweep's time (tests inject it). */
   clock?: () => Date;
 };
@@ -116,6 +118,7 @@ function sqlitePorts(config: Config, options: RuntimeOptions): StoragePorts {
     },
     options.indexLog,
   );
+  if (options.warmIndex) faceSearch.warm();
   const privacyStore = SqlitePrivacy.open(config.dataDir);
   const checkpointer = new WalCheckpointer({ path: join(config.dataDir, DATABASE_FILE), busyTimeoutMs: 5000 }, 1000, (err: unknown) => {
     options.indexLog?.warn({ err }, 'storage: a WAL checkpoint failed; will try again');

@@ -36,6 +36,7 @@ export async function serve(config: Config): Promise<void> {
   const runtime = await createRuntime(config, withInferenceMetrics(pool, metrics), {
     // The vector index logs only after the server exists (on searches of large groups).
     indexLog: { info: (fields, message) => server.log.info(fields, message), warn: (fields, message) => server.log.warn(fields, message) },
+    warmIndex: true,
   });
   let modelsLoaded = false;
   let closing = false;

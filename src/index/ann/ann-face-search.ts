@@ -103,8 +103,6 @@ export class AnnFaceSearch implements FaceSearch {
     private readonly log?: AnnLogger,
   ) {
     this.host = new ScanHost(store.workerVectorSource());
-    // Snapshots mean large groups: the thread's start is then not left to their first search.
-    if (snapshots?.any()) this.host.start();
     this.timer = setInterval(() => void this.saveDue(), settings.snapshotIntervalMs).unref();
   }
 
@@ -131,6 +129,14 @@ export class AnnFaceSearch implements FaceSearch {
     // phase lets the drain end; a lone search loses a few microseconds.
     await new Promise((resolve) => setImmediate(resolve));
     return hits;
+  }
+
+  /**
+   * Starts the scan thread now if there are snapshots (so large groups), instead of at the first
+   * search of one: a server's first answer after a restart then does not wait for it.
+   */
+  warm(): void {
+    if (this.snapshots?.any()) this.host.start();
   }
 
   /** Whether searches of the group go through its codes (false while the exact scan answers). */

@@ -6,7 +6,7 @@ import { toStoredRecord } from './stored-record.js';
 import { assertPageLimit, decodeFaceCursor, decodeGroupCursor, encodeFaceCursor, encodeGroupCursor, toPage } from './pagination.js';
 import { connectionSettings, DATABASE_FILE, openDatabase, resolveMasterKey, type SqliteSettings } from './sqlite-connection.js';
 import { storeKeys } from './store-keys.js';
-import { VECTORS_BY_KEYS_SQL, type SqliteVectorReaderOptions } from './sqlite-vector-reader.js';
+import { toKeyedVector, VECTORS_BY_KEYS_SQL, type KeyedRow, type SqliteVectorReaderOptions } from './sqlite-vector-reader.js';
 import type { WorkerVectorSource } from './worker-vectors.js';
 import {
   StoreConflictError,
@@ -67,12 +67,6 @@ interface FaceRow {
   landmarks: string;
   confidence: number;
   createTime: number;
-}
-
-interface KeyedRow {
-  seq: number;
-  faceId: string;
-  vector: Buffer;
 }
 
 interface FaceRowWithVector extends FaceRow {
@@ -259,13 +253,13 @@ export class SqliteStore implements Store {
 
   async vectorBatch(appKey: string, groupId: string, afterKey: FaceKey, limit: number): Promise<KeyedVector[]> {
     const rows = this.#statements.vectorBatch.all(appKey, groupId, afterKey, limit) as KeyedRow[];
-    return rows.map((row) => this.#keyed(row));
+    return rows.map((row) => toKeyedVector(this.#cipher, row));
   }
 
   async vectorsByKeys(appKey: string, groupId: string, keys: FaceKey[]): Promise<KeyedVector[]> {
     if (keys.length === 0) return [];
     const rows = this.#statements.vectorsByKeys.all({ appKey, groupId, keys: JSON.stringify(keys) }) as KeyedRow[];
-    return rows.map((row) => this.#keyed(row));
+    return rows.map((row) => toKeyedVector(this.#cipher, row));
   }
 
   // ---- lifecycle ----
@@ -308,9 +302,6 @@ export class SqliteStore implements Store {
 
   // ---- helpers ----
 
-  #keyed(row: KeyedRow): KeyedVector {
-    return { key: row.seq, faceId: row.faceId, vector: this.#cipher.decrypt(row.faceId, row.vector) };
-  }
 
   /** Inserts one face (the vector encrypted) and returns the record as stored, with its key. */
   #insertFace(appKey: string, groupId: string, face: FaceWithVector): { record: FaceRecord; key: FaceKey } {

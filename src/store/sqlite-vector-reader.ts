@@ -19,10 +19,16 @@ export interface SqliteVectorReaderOptions {
   busyTimeoutMs: number;
 }
 
-interface KeyedRow {
+/** A face's key, id and encrypted vector, as the vector queries read them. */
+export interface KeyedRow {
   seq: number;
   faceId: string;
   vector: Buffer;
+}
+
+/** A row of the vector queries with its vector decrypted. */
+export function toKeyedVector(cipher: VectorCipher, row: KeyedRow): KeyedVector {
+  return { key: row.seq, faceId: row.faceId, vector: cipher.decrypt(row.faceId, row.vector) };
 }
 
 /**
@@ -41,7 +47,7 @@ export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: Sqlit
     vectorsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): KeyedVector[] {
       if (keys.length === 0) return [];
       const rows = statement.all({ appKey, groupId, keys: JSON.stringify(Array.from(keys)) }) as KeyedRow[];
-      return rows.map((row) => ({ key: row.seq, faceId: row.faceId, vector: cipher.decrypt(row.faceId, row.vector) }));
+      return rows.map((row) => toKeyedVector(cipher, row));
     },
     faceKeys(appKey: string, groupId: string): Float64Array {
       // One read, so one snapshot of the group; on this thread its few hundred milliseconds at a

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
 /** Where persisted search indexes live, inside the data directory. */
@@ -67,16 +67,6 @@ export class SnapshotFiles {
       return (await stat(target)).size;
     } catch (error) {
       await rm(temp, { force: true });
-      throw error;
-    }
-  }
-
-  /** The group's sealed snapshot as stored (for `openSnapshot`), or undefined if there is none. */
-  async read(group: string): Promise<Buffer | undefined> {
-    try {
-      return await readFile(this.pathOf(group));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
   }

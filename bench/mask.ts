@@ -14,6 +14,7 @@ import { cosine } from '../src/engine/vectors.js';
 import { MaskClassifier } from '../src/engine/mask.js';
 import { evalDir, pct, printHeader, progress, table } from './common.js';
 import { AlignedFaces, auc, readLabels, summaries, summaryTable, type Scored } from './mask-sets.js';
+import { insidePolygon, MASK_POLYGON } from './painted-masks.js';
 
 async function scoreEvalSet(dir: string): Promise<Scored[]> {
   const rows = readLabels(dir);
@@ -44,12 +45,10 @@ function describeProbe(c: MaskClassifier): void {
 // ---- Does a masked face still embed close to the same person? ---------------------------------
 
 /**
- * A plain surgical-mask shape over the ArcFace template, from the nose bridge (eyes sit at y≈52)
- * to the chin. Drawn on the aligned crop, so it measures the embedder alone: real masks also
- * disturb detection and landmarks, which this does not capture.
+ * The mask outline drawn on the aligned crop, so this measures the embedder alone: real masks
+ * also disturb detection and landmarks, which bench:hard-faces measures with masks painted on
+ * the photos.
  */
-const MASK_POLYGON: [number, number][] = [[14, 64], [40, 58], [56, 57], [72, 58], [98, 64], [96, 96], [78, 112], [34, 112], [16, 96]];
-
 function drawMask(aligned: Uint8Array): Uint8Array {
   const out = Uint8Array.from(aligned);
   for (let y = 0; y < 112; y++) {
@@ -61,15 +60,6 @@ function drawMask(aligned: Uint8Array): Uint8Array {
     }
   }
   return out;
-}
-
-function insidePolygon(x: number, y: number, poly: [number, number][]): boolean {
-  let inside = false;
-  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
-    const [xi, yi] = poly[i], [xj, yj] = poly[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
 }
 
 interface PairScore {

@@ -19,7 +19,7 @@ import { MODEL_VERSION } from '../src/engine/models.js';
 import { EMBEDDING_SIZE } from '../src/engine/vectors.js';
 import { ExactIndex } from '../src/index/exact-index.js';
 import { DEFAULT_PG_SEARCH, EXACT_SEARCH_SQL, GRAPH_SEARCH_SQL } from '../src/index/pg-face-search.js';
-import { FACE_GRAPH_KEY, type PgStore } from '../src/store/pg-store.js';
+import { FACE_GRAPH_KEY, parseVector, type PgStore } from '../src/store/pg-store.js';
 import { ClusteredVectors } from '../test/support/clustered-vectors.js';
 import { createDatabaseIfMissing } from '../test/support/test-database.js';
 import { progress, quantile } from './common.js';
@@ -166,10 +166,10 @@ async function compareGraphs(url: string, store: PgStore, n: number, picks: stri
         await client.query('SET LOCAL hnsw.iterative_scan = relaxed_order');
         await client.query(`SET LOCAL hnsw.ef_search = ${Math.max(ef, candidates)}`);
         // The exact path keeps 2k + 8 rows (PgFaceSearch), the graph path its candidates.
-        const { rows } = await client.query<{ face_id: string; embedding: string }>(sql, [APP, GROUP, literal(queries[i]), picks[i], kind === 'exact' ? 2 * 10 + 8 : candidates]);
+        const { rows } = await client.query<{ face_id: string; embedding: Buffer }>(sql, [APP, GROUP, literal(queries[i]), picks[i], kind === 'exact' ? 2 * 10 + 8 : candidates]);
         await client.query('COMMIT');
         const exact = new ExactIndex(EMBEDDING_SIZE);
-        for (const r of rows) exact.add(r.face_id, Float32Array.from(r.embedding.slice(1, -1).split(','), Number));
+        for (const r of rows) exact.add(r.face_id, parseVector(r.embedding));
         return exact.search(queries[i], 10, -Infinity, picks[i]).map((h) => h.id);
       };
       for (let i = 0; i < picks.length; i++) await run((i + 1) % picks.length); // warm

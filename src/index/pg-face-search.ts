@@ -1,5 +1,5 @@
 import type { PgConnection } from '../store/pg-connection.js';
-import { FACE_GRAPH_KEY, parseVector, vectorLiteral } from '../store/pg-store.js';
+import { FACE_GRAPH_KEY, parseVector, selectVector, vectorLiteral } from '../store/pg-store.js';
 import { ExactIndex } from './exact-index.js';
 import type { FaceSearch, GroupRef, SearchHit } from './face-search.js';
 
@@ -33,18 +33,18 @@ export interface PgSearchSettings {
  * with any other, the planner could not use the graph and would scan the whole table.
  */
 export const GRAPH_SEARCH_SQL =
-  'SELECT face_id, embedding::text AS embedding FROM faces ' +
+  `SELECT face_id, ${selectVector()} AS embedding FROM faces ` +
   'WHERE app_key = $1 AND group_id = $2 AND ($4::text IS NULL OR face_id <> $4) ' +
   `ORDER BY ${FACE_GRAPH_KEY} <=> $3::halfvec(512) LIMIT $5`;
 
 /**
  * The exact path's query (the same parameters, $5 rows kept). "+ 0" makes the distance an
  * expression the graph does not hold, so the planner reads the group's rows; the vectors are
- * turned into text only for the rows kept (converting every row before the sort cost more than
- * the scan itself: 50 ms against 19 at 2,000 faces).
+ * converted for sending only for the rows kept (converting every row to text before the sort
+ * cost more than the scan itself: 50 ms against 19 at 2,000 faces).
  */
 export const EXACT_SEARCH_SQL =
-  'SELECT f.face_id, f.embedding::text AS embedding FROM (' +
+  `SELECT f.face_id, ${selectVector('f.embedding')} AS embedding FROM (` +
   'SELECT seq, (embedding <=> $3::vector) + 0 AS distance FROM faces ' +
   'WHERE app_key = $1 AND group_id = $2 AND ($4::text IS NULL OR face_id <> $4) ' +
   'ORDER BY distance LIMIT $5) AS nearest JOIN faces f ON f.seq = nearest.seq ORDER BY nearest.distance';
@@ -62,15 +62,15 @@ export class PgFaceSearch implements FaceSearch {
     if (k <= 0) return [];
     const q = vectorLiteral(query);
     const params = [group.appKey, group.groupId, q, exclude ?? null];
-    let rows: { face_id: string; embedding: string }[];
+    let rows: { face_id: string; embedding: Buffer }[];
     if (group.faceCount < this.settings.exactBelow) {
-      ({ rows } = await this.db.query<{ face_id: string; embedding: string }>(EXACT_SEARCH_SQL, [...params, 2 * k + 8]));
+      ({ rows } = await this.db.query<{ face_id: string; embedding: Buffer }>(EXACT_SEARCH_SQL, [...params, 2 * k + 8]));
     } else {
       const candidates = Math.max(this.settings.minCandidates, k * this.settings.candidatesPerHit);
       rows = await this.db.transaction(async (tx) => {
         await tx.query('SET LOCAL hnsw.iterative_scan = relaxed_order');
         await tx.query(`SET LOCAL hnsw.ef_search = ${Math.max(this.settings.efSearch, candidates)}`);
-        const result = await tx.query<{ face_id: string; embedding: string }>(GRAPH_SEARCH_SQL, [...params, candidates]);
+        const result = await tx.query<{ face_id: string; embedding: Buffer }>(GRAPH_SEARCH_SQL, [...params, candidates]);
         return result.rows;
       });
     }

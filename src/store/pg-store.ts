@@ -25,6 +25,8 @@ const FACE_GRAPH_INDEX = 'faces_embedding_hnsw';
  * `${FACE_GRAPH_KEY} <=> $n::halfvec(512)` to use it (pg-face-search.ts) and re-ranks on the full vectors.
  */
 export const FACE_GRAPH_KEY = 'embedding::halfvec(512)';
+/** How a vector column is SELECTed: in pgvector's binary form, which `parseVector` reads. */
+export const selectVector = (column = 'embedding'): string => `vector_send(${column})`;
 const FACE_GRAPH_DDL = `CREATE INDEX IF NOT EXISTS ${FACE_GRAPH_INDEX} ON faces USING hnsw ((${FACE_GRAPH_KEY}) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64)`;
 
 /**
@@ -165,8 +167,8 @@ export class PgStore implements Store {
   }
 
   async getFace(appKey: string, groupId: string, faceId: string): Promise<FaceWithVector | undefined> {
-    const { rows } = await this.db.query<FaceRow & { embedding: string }>(
-      `SELECT ${FACE_COLUMNS}, embedding::text AS embedding FROM faces WHERE face_id = $1 AND app_key = $2 AND group_id = $3`, [faceId, appKey, groupId]);
+    const { rows } = await this.db.query<FaceRow & { embedding: Buffer }>(
+      `SELECT ${FACE_COLUMNS}, ${selectVector()} AS embedding FROM faces WHERE face_id = $1 AND app_key = $2 AND group_id = $3`, [faceId, appKey, groupId]);
     return rows[0] && { ...toFaceRecord(rows[0]), vector: parseVector(rows[0].embedding) };
   }
 
@@ -218,16 +220,16 @@ export class PgStore implements Store {
   }
 
   async vectorBatch(appKey: string, groupId: string, afterKey: FaceKey, limit: number): Promise<KeyedVector[]> {
-    const { rows } = await this.db.query<{ seq: number; face_id: string; embedding: string }>(
-      'SELECT seq, face_id, embedding::text AS embedding FROM faces WHERE app_key = $1 AND group_id = $2 AND seq > $3 ORDER BY seq LIMIT $4',
+    const { rows } = await this.db.query<{ seq: number; face_id: string; embedding: Buffer }>(
+      `SELECT seq, face_id, ${selectVector()} AS embedding FROM faces WHERE app_key = $1 AND group_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
       [appKey, groupId, afterKey, limit]);
     return rows.map((r) => ({ key: r.seq, faceId: r.face_id, vector: parseVector(r.embedding) }));
   }
 
   async vectorsByKeys(appKey: string, groupId: string, keys: FaceKey[]): Promise<KeyedVector[]> {
     if (keys.length === 0) return [];
-    const { rows } = await this.db.query<{ seq: number; face_id: string; embedding: string }>(
-      'SELECT seq, face_id, embedding::text AS embedding FROM faces WHERE seq = ANY($1::bigint[]) AND app_key = $2 AND group_id = $3',
+    const { rows } = await this.db.query<{ seq: number; face_id: string; embedding: Buffer }>(
+      `SELECT seq, face_id, ${selectVector()} AS embedding FROM faces WHERE seq = ANY($1::bigint[]) AND app_key = $2 AND group_id = $3`,
       [keys, appKey, groupId]);
     return rows.map((r) => ({ key: r.seq, faceId: r.face_id, vector: parseVector(r.embedding) }));
   }
@@ -344,8 +346,19 @@ export function vectorLiteral(v: Float32Array): string {
   return `[${Array.prototype.join.call(v, ',')}]`;
 }
 
-export function parseVector(text: string): Float32Array {
-  return Float32Array.from(text.slice(1, -1).split(','), Number);
+/**
+ * pgvector's binary form (its send function): dimensions and a reserved word as big-endian
+ * int16, then the floats as big-endian float32. Read this way rather than as text: printing and
+ * parsing 512 decimal numbers per vector cost a search that re-ranks 40 candidates milliseconds
+ * on both sides of the wire (docs/scale.md), and the bytes are the stored floats exactly.
+ */
+export function parseVector(bytes: Buffer): Float32Array {
+  if (bytes.length < 4) throw new Error(`pgvector binary vector: ${bytes.length} bytes`);
+  const dimensions = bytes.readUInt16BE(0);
+  if (bytes.length !== 4 + 4 * dimensions) throw new Error(`pgvector binary vector: ${bytes.length} bytes for ${dimensions} dimensions`);
+  const out = new Float32Array(dimensions);
+  for (let i = 0; i < dimensions; i++) out[i] = bytes.readFloatBE(4 + 4 * i);
+  return out;
 }
 
 

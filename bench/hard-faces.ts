@@ -37,6 +37,7 @@ import { evalDir, pct, printHeader, progress, quantile, table } from './common.j
 const argValue = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const LIMIT = Number(argValue('--limit') ?? Infinity);
 const ONLY = argValue('--only');
+if (ONLY !== undefined && ONLY !== 'verification') throw new Error(`--only: 'verification' is the one section that runs alone, got '${ONLY}'`);
 /** The similarity threshold docs/engine.md suggests (FAR about 1e-4 on LFW-like photos). */
 const SUGGESTED_SIMILARITY = 80;
 const ANGLES = [-45, -30, 30, 45, 90, 180, 270];

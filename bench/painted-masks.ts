@@ -25,7 +25,7 @@ export function maskOutline(landmarks: FaceLandmarks): [number, number][] {
 /** The photo (any format sharp reads, EXIF orientation applied) with a mask painted over the face, as JPEG. */
 export async function paintMask(photo: Uint8Array, landmarks: FaceLandmarks, colour: string): Promise<Uint8Array> {
   const upright = sharp(photo).rotate();
-  const { width, height } = await upright.clone().metadata().then(async (m) => {
+  const { width, height } = await upright.clone().metadata().then((m) => {
     // metadata() reports the stored size; a 90° EXIF turn swaps it.
     const turned = (m.orientation ?? 1) >= 5;
     return { width: turned ? m.height! : m.width!, height: turned ? m.width! : m.height! };

@@ -101,7 +101,7 @@ function popcount(byte: number): number {
 }
 
 describe('AnnFaceSearch', () => {
-  it('answers like the exact scan: same top face in at least 99 % of queries, exact scores', async () => {
+  it('answers like the exact scan: same top face in at least 99 % of queries, scores within 2e-3 of the exact cosine', async () => {
     const store = SqliteStore.open(join(root, 'a'));
     await store.createApp('app', 'h');
     await store.createGroup('app', 'g', 'v', 10);
@@ -120,10 +120,11 @@ describe('AnnFaceSearch', () => {
         const query = gen.face(q * 3);
         const [a, e] = [await ann.search(await g(), query, 10, 0), await exact.search(await g(), query, 10, 0)];
         if (a[0]?.faceId === e[0]?.faceId) same++;
-        // Scores are exact cosines of the stored vectors, whatever the graph's quantisation.
+        // Scores come from the 8-bit vectors the scan thread holds: rounding moves a cosine by
+        // 3e-4 rms and at most 1.8e-3 in a million synthetic pairs (docs/scale.md).
         for (const hit of a) {
           const twin = e.find((x) => x.faceId === hit.faceId);
-          if (twin) assert.ok(Math.abs(hit.score - twin.score) < 1e-6, `${hit.score} vs ${twin.score}`);
+          if (twin) assert.ok(Math.abs(hit.score - twin.score) < 2e-3, `${hit.score} vs ${twin.score}`);
         }
       }
       assert.ok(same / queries >= 0.99, `top-1 identical in ${same} of ${queries}`);

@@ -24,7 +24,10 @@ export const toGroupRef = (g: GroupRecord): GroupRef => ({
 
 export interface SearchHit {
   faceId: string;
-  /** Exact cosine similarity of the stored vector and the query. */
+  /**
+   * Cosine similarity of the stored vector and the query: exact, but for the results after the
+   * first of a large group's search, which may be ranked on 8-bit vectors (within 2e-3; docs/scale.md).
+   */
   score: number;
 }
 
@@ -34,7 +37,7 @@ export interface SearchHit {
  * after they are durable in the store; a search issued after such a call sees them.
  */
 export interface FaceSearch {
-  /** Best `k` faces by exact cosine, at or above `minScore`, best first; `exclude` is skipped. */
+  /** Best `k` faces by cosine, at or above `minScore`, best first; `exclude` is skipped. */
   search(group: GroupRef, query: Float32Array, k: number, minScore: number, exclude?: string): Promise<SearchHit[]>;
   added(group: GroupRef, faces: KeyedVector[]): void;
   removed(group: GroupRef, face: { key: FaceKey; faceId: string }): void;

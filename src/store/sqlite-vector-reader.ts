@@ -11,6 +11,11 @@ export const VECTORS_BY_KEYS_SQL =
   'SELECT faces.seq, faces.faceId, faces.vector FROM json_each(@keys) AS wanted CROSS JOIN faces ON faces.seq = wanted.value ' +
   'WHERE faces.appKey = @appKey AND faces.groupId = @groupId';
 
+/** VECTORS_BY_KEYS_SQL without the vectors: no ciphertext is read or decrypted. */
+const FACE_IDS_BY_KEYS_SQL =
+  'SELECT faces.seq AS key, faces.faceId FROM json_each(@keys) AS wanted CROSS JOIN faces ON faces.seq = wanted.value ' +
+  'WHERE faces.appKey = @appKey AND faces.groupId = @groupId';
+
 export interface SqliteVectorReaderOptions {
   /** The database file. */
   path: string;
@@ -41,6 +46,7 @@ export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: Sqlit
   const db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
   const cipher = new VectorCipher(Buffer.from(masterKey));
   const statement = db.prepare(VECTORS_BY_KEYS_SQL);
+  const faceIds = db.prepare(FACE_IDS_BY_KEYS_SQL);
   const keysOf = db.prepare('SELECT seq FROM faces WHERE appKey = ? AND groupId = ?').pluck();
   const summaryOf = db.prepare('SELECT count(*) AS count, coalesce(max(seq), 0) AS max, coalesce(sum(seq), 0) AS sum FROM faces WHERE appKey = ? AND groupId = ?');
   return {
@@ -48,6 +54,10 @@ export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: Sqlit
       if (keys.length === 0) return [];
       const rows = statement.all({ appKey, groupId, keys: JSON.stringify(Array.from(keys)) }) as KeyedRow[];
       return rows.map((row) => toKeyedVector(cipher, row));
+    },
+    faceIdsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): { key: FaceKey; faceId: string }[] {
+      if (keys.length === 0) return [];
+      return faceIds.all({ appKey, groupId, keys: JSON.stringify(Array.from(keys)) }) as { key: FaceKey; faceId: string }[];
     },
     faceKeys(appKey: string, groupId: string): Float64Array {
       // One read, so one snapshot of the group; on this thread its few hundred milliseconds at a

@@ -19,6 +19,8 @@ export interface KeySummary {
 export interface VectorReader {
   /** The faces of the group with the given keys (any order; keys no longer in the group are skipped). */
   vectorsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): KeyedVector[];
+  /** The face ids of the faces of the group with the given keys (any order; keys no longer in the group are skipped). */
+  faceIdsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): { key: FaceKey; faceId: string }[];
   /** The keys of every face of the group. */
   faceKeys(appKey: string, groupId: string): Float64Array;
   /** How many faces the group holds, and the largest and the sum of their keys: one cheap read. */

@@ -1,6 +1,7 @@
 import type { FaceKey, KeyedVector, Store } from '../../store/store.js';
 import type { WorkerVectorSource } from '../../store/worker-vectors.js';
 import type { FaceSearch, GroupRef, SearchHit } from '../face-search.js';
+import { VECTOR_BYTES_PER_FACE } from './resident-group.js';
 import { ScanHost } from './scan-host.js';
 import type { ScanOptions, SnapshotMeta } from './scan-worker.js';
 import type { SnapshotFiles } from './snapshot-files.js';
@@ -17,7 +18,14 @@ export interface AnnSettings {
    * vector costs 35–80 µs here, so 200 keep each turn of the event loop near 10 ms.
    */
   buildBatch: number;
-  /** Resident codes may hold about this many bytes; past it the least recently searched groups' are evicted. */
+  /**
+   * Faces whose 8-bit vectors one step of filling in a loaded group reads from the store
+   * (resident-group.ts). A decryption costs about 20 µs here, so a step holds searches for about 5 ms.
+   */
+  fillBatch: number;
+  /** Pause between those steps, which leaves the scan thread to searches. */
+  fillPauseMs: number;
+  /** Resident codes and vectors may hold about this many bytes; past it the least recently searched groups' are evicted. */
   memoryBudgetBytes: number;
   /** How often changed groups are considered for writing to their snapshots. */
   snapshotIntervalMs: number;
@@ -37,6 +45,8 @@ export const DEFAULT_ANN_SETTINGS: AnnSettings = {
   candidatesPerResult: 2,
   minCandidates: 32,
   buildBatch: 200,
+  fillBatch: 256,
+  fillPauseMs: 2,
   memoryBudgetBytes: 2 * 1024 ** 3,
   snapshotIntervalMs: 30_000,
   snapshotQuietMs: 2_000,
@@ -73,14 +83,17 @@ interface AnnGroup {
   fromSnapshot: boolean;
   /** The snapshot being written, if any. */
   saving?: Promise<void>;
+  /** Every face's 8-bit vector is held (a group loaded from its snapshot fills them in after it is ready). */
+  filled: boolean;
 }
 
 /**
  * Large groups searched by a scan of binary codes in a worker thread (scan-worker.ts), small ones
  * by the exact scan it is tested against. The codes only propose candidates: the scan thread
- * reads their vectors from the store through a connection of its own and scores them exactly,
- * so every score is the exact cosine, a face deleted from the store is never returned, and
- * quantisation (one bit a dimension) costs recall, never the figures. Codes persist in encrypted
+ * ranks them on 8-bit copies of their vectors it holds, reads the few closest to the best from
+ * the store through a connection of its own and scores them exactly (resident-group.ts), so the
+ * first result and its score are exact, the others' scores within 2e-3, and a face deleted from
+ * the store is never returned. Codes persist in encrypted
  * snapshots (snapshot-files.ts) and are reconciled with the store when loaded, so a crash at any
  * moment costs at most the writes since the last snapshot, which the reconciliation restores
  * from the store.
@@ -94,6 +107,7 @@ export class AnnFaceSearch implements FaceSearch {
   private clock = 0;
   /** When a search last came in (Date.now()): searches coming in mean a write now would keep them waiting. */
   private lastSearch = 0;
+  private closing = false;
 
   constructor(
     private readonly store: VectorSource,
@@ -118,9 +132,9 @@ export class AnnFaceSearch implements FaceSearch {
 
     g.lastUsed = ++this.clock;
     const wanted = Math.max(this.settings.minCandidates, (k + (exclude ? 1 : 0)) * this.settings.candidatesPerResult);
-    // The candidates are read, decrypted and scored in the scan thread: on the event loop, those
-    // 30-odd decryptions were half a search's time there and, through the clean-up of their
-    // cipher objects, brought minor GC pauses of 10–17 ms (docs/scale.md).
+    // The candidates are ranked, and the few read from the store decrypted, in the scan thread: on
+    // the event loop, 30-odd decryptions a search were half its time and, through the clean-up
+    // of their cipher objects, brought minor GC pauses of 10–17 ms (docs/scale.md).
     const hits = await this.host.rank(g.name, group, query, wanted, k, minScore, exclude);
     // The scan thread's answers arrive as messages, and Node drains a port's messages (and the
     // promise reactions each one starts) in one go: searches whose continuation sent the next
@@ -142,6 +156,11 @@ export class AnnFaceSearch implements FaceSearch {
   /** Whether searches of the group go through its codes (false while the exact scan answers). */
   isIndexReady(group: GroupRef): boolean {
     return this.current(group)?.state === 'ready';
+  }
+
+  /** Whether every face's 8-bit vector is held, so that no search reads vectors from the store. */
+  isFilled(group: GroupRef): boolean {
+    return this.current(group)?.filled ?? false;
   }
 
   added(group: GroupRef, faces: KeyedVector[]): void {
@@ -172,6 +191,7 @@ export class AnnFaceSearch implements FaceSearch {
   /** Writes every changed group's codes to its snapshot, then stops the worker. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.closing = true;
     // A build in flight could take minutes, longer than a shutdown may: it is abandoned (it stops
     // after its current step; the next start builds again, answering exactly meanwhile).
     const opening = [...this.groups.values()].filter((g) => g.state !== 'ready');
@@ -239,7 +259,7 @@ export class AnnFaceSearch implements FaceSearch {
     const name = groupName(group);
     const g: AnnGroup = {
       name, ref: group, state: 'opening', opened: Promise.resolve(), dirty: 0, faces: 0, lastUsed: ++this.clock,
-      fromSnapshot: this.snapshots?.exists(name) ?? false,
+      fromSnapshot: this.snapshots?.exists(name) ?? false, filled: false,
     };
     this.groups.set(name, g);
     g.opened = (async () => {
@@ -249,6 +269,7 @@ export class AnnFaceSearch implements FaceSearch {
       if (this.groups.get(name) !== g) return;
       g.state = 'ready';
       this.exact.dropped(group);
+      void this.fill(g);
       await this.evictBeyondBudget(g);
       // Its first snapshot is written by the timer, like any change (saveDue).
     })().catch((error: unknown) => {
@@ -322,6 +343,31 @@ export class AnnFaceSearch implements FaceSearch {
     this.log?.info({ faces: g.faces, ms: Date.now() - started }, 'vector index: group codes built');
   }
 
+  /**
+   * Fills in the 8-bit vectors of a ready group a step at a time, pausing between steps so that
+   * searches queued behind a step wait for one step only. A group built from the store has them
+   * all already: its one step finds none missing.
+   */
+  private async fill(g: AnnGroup): Promise<void> {
+    const started = Date.now();
+    let filled = 0;
+    try {
+      for (;;) {
+        if (this.closing || this.groups.get(g.name) !== g) return;
+        const step = await this.host.fill(g.name, g.ref, this.settings.fillBatch);
+        filled += step.filled;
+        if (step.done) break;
+        await new Promise((resolve) => setTimeout(resolve, this.settings.fillPauseMs));
+      }
+    } catch (error) {
+      // Searches go on, reading the missing vectors from the store; the group's next load tries again.
+      if (!this.closing && this.groups.get(g.name) === g) this.log?.warn({ err: error }, 'vector index: filling in vectors failed');
+      return;
+    }
+    g.filled = true;
+    if (filled > 0) this.log?.info({ faces: filled, ms: Date.now() - started }, 'vector index: group vectors filled in');
+  }
+
   private async save(g: AnnGroup): Promise<void> {
     if (!this.snapshots) return;
     while (g.saving) await g.saving;
@@ -348,7 +394,7 @@ export class AnnFaceSearch implements FaceSearch {
   }
 
   private async evictBeyondBudget(keep: AnnGroup): Promise<void> {
-    const bytesPerFace = CODES_BYTES_PER_FACE;
+    const bytesPerFace = CODES_BYTES_PER_FACE + VECTOR_BYTES_PER_FACE;
     const resident = () => [...this.groups.values()].reduce((sum, g) => sum + g.faces * bytesPerFace, 0);
     while (resident() > this.settings.memoryBudgetBytes) {
       const victim = [...this.groups.values()]

@@ -74,6 +74,11 @@ export class BinaryCodes {
     return this.size;
   }
 
+  /** Bytes held: the codes' memory (with its scratch) and the key tables. */
+  get byteSize(): number {
+    return this.memory.buffer.byteLength + this.slotKeys.byteLength + this.slots.bytes;
+  }
+
   /** Where the key's code is (its position in `keys()` and `codes()`), if held. */
   slotOf(key: number): number | undefined {
     return this.slots.get(key);

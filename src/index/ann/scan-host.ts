@@ -2,7 +2,7 @@ import type { Piscina } from 'piscina';
 import { threadPool } from '../../thread-pool.js';
 import type { WorkerVectorSource } from '../../store/worker-vectors.js';
 import type { SearchHit } from '../face-search.js';
-import type { ScanData, ScanOptions, ScanStats, ScanTask, SnapshotMeta } from './scan-worker.js';
+import type { FillProgress, ScanData, ScanOptions, ScanStats, ScanTask, SnapshotMeta } from './scan-worker.js';
 
 /**
  * The server's handle on the scan thread (scan-worker.ts). One thread: its requests run in the
@@ -62,6 +62,11 @@ export class ScanHost {
    */
   rank(group: string, ref: { appKey: string; groupId: string }, query: Float32Array, candidates: number, k: number, minScore: number, exclude?: string): Promise<SearchHit[]> {
     return this.run({ op: 'rank', group, appKey: ref.appKey, groupId: ref.groupId, query, candidates, k, minScore, ...(exclude !== undefined ? { exclude } : {}) });
+  }
+
+  /** Reads the 8-bit vectors of up to `limit` of the group's faces that lack one, from the store, in the thread. */
+  fill(group: string, ref: { appKey: string; groupId: string }, limit: number): Promise<FillProgress> {
+    return this.run({ op: 'fill', group, appKey: ref.appKey, groupId: ref.groupId, limit });
   }
 
   /** The group's codes and `meta` as a snapshot file's bytes, sealed with `key` by the thread and handed over. */

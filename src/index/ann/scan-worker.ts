@@ -8,10 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { move, workerData } from 'piscina';
-import { cosine } from '../../engine/vectors.js';
 import { openWorkerVectorReader, type VectorReader, type WorkerVectorSource } from '../../store/worker-vectors.js';
-import type { SearchHit } from '../face-search.js';
 import { BinaryCodes, CODE_BITS } from './binary-codes.js';
+import { ResidentGroup } from './resident-group.js';
 import { openSnapshot, sealSnapshot } from './snapshot-files.js';
 
 export interface ScanOptions {
@@ -29,6 +28,8 @@ export type ScanTask =
    * nearest codes, their vectors read from the store through the thread's own reader (ScanData).
    */
   | { op: 'rank'; group: string; appKey: string; groupId: string; query: Float32Array; candidates: number; k: number; minScore: number; exclude?: string }
+  /** Reads the vectors of up to `limit` faces whose 8-bit vectors are not held yet (resident-group.ts). */
+  | { op: 'fill'; group: string; appKey: string; groupId: string; limit: number }
   /** Answers the snapshot file's bytes, sealed with `key`. */
   | { op: 'save'; group: string; meta: SnapshotMeta; key: Uint8Array }
   /** `path`: a snapshot file, read and opened with `key`. */
@@ -49,6 +50,17 @@ export interface SnapshotMeta {
 export interface ScanStats {
   /** Faces searchable. */
   size: number;
+  /** Faces whose 8-bit vectors are held (the others are read from the store when they are candidates). */
+  resident: number;
+  /** Bytes the group's codes and vectors take in the thread. */
+  bytes: number;
+}
+
+/** What a step of filling in a loaded group's vectors did. */
+export interface FillProgress {
+  /** Every face has been offered: those still without a vector were no longer in the store. */
+  done: boolean;
+  filled: number;
 }
 
 /** What the thread is started with. */
@@ -57,11 +69,11 @@ export interface ScanData {
   vectors?: WorkerVectorSource;
 }
 
-const groups = new Map<string, BinaryCodes>();
+const groups = new Map<string, ResidentGroup>();
 const vectorSource = (workerData as ScanData | undefined)?.vectors;
 let reader: VectorReader | undefined;
 
-function codesOf(group: string): BinaryCodes {
+function groupOf(group: string): ResidentGroup {
   const g = groups.get(group);
   if (!g) throw new Error('no binary codes for this group');
   return g;
@@ -71,39 +83,41 @@ export default function run(task: ScanTask): unknown {
   switch (task.op) {
     case 'create': {
       if (task.options.dimensions !== CODE_BITS) throw new Error(`binary codes are made of ${CODE_BITS}-d vectors`);
-      groups.set(task.group, new BinaryCodes());
+      groups.set(task.group, new ResidentGroup());
       return undefined;
     }
     case 'load':
       return load(task.group, openSnapshot(task.key, task.group, readFileSync(task.path)));
     case 'reconcile':
-      return reconcile(codesOf(task.group), vectorReader(), task.appKey, task.groupId);
+      return reconcile(groupOf(task.group), vectorReader(), task.appKey, task.groupId);
     case 'add': {
-      const g = codesOf(task.group);
+      const g = groupOf(task.group);
       const d = task.keys.length === 0 ? 0 : task.vectors.length / task.keys.length;
       // A face can be told twice (read by a build and announced by its registration); `add` keeps the first.
       for (let i = 0; i < task.keys.length; i++) g.add(task.keys[i], task.vectors.subarray(i * d, (i + 1) * d));
       return undefined;
     }
     case 'remove': {
-      const g = codesOf(task.group);
+      const g = groupOf(task.group);
       for (const key of task.keys) g.remove(key);
       return undefined;
     }
     case 'search':
-      return codesOf(task.group).search(task.query, task.k);
+      return groupOf(task.group).codes.search(task.query, task.k);
     case 'rank':
-      return rank(task);
+      return groupOf(task.group).rank(vectorReader(), task);
+    case 'fill':
+      return groupOf(task.group).fill(vectorReader(), task.appKey, task.groupId, task.limit) satisfies FillProgress;
     case 'save':
       // piscina transfers a returned value only when it is the value itself that is moved.
-      return move(sealSnapshot(task.key, task.group, plaintext(codesOf(task.group), task.meta))) as Uint8Array;
+      return move(sealSnapshot(task.key, task.group, plaintext(groupOf(task.group).codes, task.meta))) as Uint8Array;
     case 'drop': {
       groups.delete(task.group);
       return undefined;
     }
     case 'stats': {
-      const g = codesOf(task.group);
-      return { size: g.count } satisfies ScanStats;
+      const g = groupOf(task.group);
+      return { size: g.count, resident: g.vectors.count, bytes: g.codes.byteSize + g.vectors.byteSize } satisfies ScanStats;
     }
   }
 }
@@ -112,17 +126,6 @@ function vectorReader(): VectorReader {
   if (!vectorSource) throw new Error('the scan thread was started without a vector source');
   reader ??= openWorkerVectorReader(vectorSource);
   return reader;
-}
-
-function rank(task: Extract<ScanTask, { op: 'rank' }>): SearchHit[] {
-  const { keys } = codesOf(task.group).search(task.query, task.candidates);
-  const hits: SearchHit[] = [];
-  for (const c of vectorReader().vectorsByKeys(task.appKey, task.groupId, keys)) {
-    if (c.faceId === task.exclude) continue;
-    const score = cosine(c.vector, task.query);
-    if (score >= task.minScore) hits.push({ faceId: c.faceId, score });
-  }
-  return hits.sort((a, b) => b.score - a.score).slice(0, task.k);
 }
 
 /**
@@ -154,7 +157,7 @@ function load(group: string, bytes: Uint8Array): SnapshotMeta {
   // Copied out: the keys' offset in the buffer need not suit a Float64Array.
   const keys = new Float64Array(meta.count);
   new Uint8Array(keys.buffer).set(body.subarray(at, at + keyBytes));
-  groups.set(group, BinaryCodes.from(keys, body.subarray(at + keyBytes)));
+  groups.set(group, new ResidentGroup(BinaryCodes.from(keys, body.subarray(at + keyBytes))));
   return { format: meta.format, generation: meta.generation, options: meta.options };
 }
 
@@ -166,9 +169,9 @@ function load(group: string, bytes: Uint8Array): SnapshotMeta {
  * count, largest key and sum of keys all agree, the sets are equal and the million keys need
  * not be read (0.3–0.5 s at a million faces).
  */
-function reconcile(g: BinaryCodes, reader: VectorReader, appKey: string, groupId: string): { missing: number[]; removed: number } {
+function reconcile(g: ResidentGroup, reader: VectorReader, appKey: string, groupId: string): { missing: number[]; removed: number } {
   const store = reader.keySummary(appKey, groupId);
-  const keys = g.keys();
+  const keys = g.codes.keys();
   let max = 0;
   let sum = 0;
   for (const key of keys) {
@@ -179,7 +182,7 @@ function reconcile(g: BinaryCodes, reader: VectorReader, appKey: string, groupId
   const held = new Uint8Array(g.count);
   const missing: number[] = [];
   for (const key of reader.faceKeys(appKey, groupId)) {
-    const slot = g.slotOf(key);
+    const slot = g.codes.slotOf(key);
     if (slot === undefined) missing.push(key);
     else held[slot] = 1;
   }

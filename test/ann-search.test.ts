@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnSettings } from '../src/index/ann/ann-face-search.js';
-import { BinaryCodes, helperScans, signCode } from '../src/index/ann/binary-codes.js';
+import { BinaryCodes, helperScans, signCode, twoPassSearches } from '../src/index/ann/binary-codes.js';
 import { KeySlots } from '../src/index/ann/key-slots.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
@@ -52,6 +52,45 @@ describe('BinaryCodes', () => {
     more.forEach((v, i) => { alone.add(10_000 + i, v); split.add(10_000 + i, v); });
     for (const v of [vectors[7], more[0], more[19_999]]) assert.deepEqual(split.search(v, 40), alone.search(v, 40));
     assert.equal(helperScans() - before, 18);
+  });
+
+  it('proposes what a full scan proposes when a large group is searched in two passes, alone or with the helper', () => {
+    const gen = new ClusteredVectors(512, 23);
+    const vectors = Array.from({ length: 30_000 }, (_, i) => gen.face(Math.floor(i / 5)));
+    const full = new BinaryCodes(1024, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    const twoPasses = new BinaryCodes(16, Number.MAX_SAFE_INTEGER, 5_000); // grows past its first capacity
+    const split = new BinaryCodes(1024, 5_000, 5_000);
+    vectors.forEach((v, i) => { full.add(i + 1, v); twoPasses.add(i + 1, v); split.add(i + 1, v); });
+    for (const key of [4, 15_000, 30_000]) { full.remove(key); twoPasses.remove(key); split.remove(key); }
+    let overlap = 0;
+    const before = twoPassSearches();
+    const helped = helperScans();
+    for (let q = 0; q < 50; q++) {
+      const query = gen.face(q * 97); // a new photo of a stored person
+      const want = full.search(query, 32);
+      const got = twoPasses.search(query, 32);
+      assert.deepEqual(split.search(query, 32), got, 'the helper\'s half of the first pass changes nothing');
+      // The person's own photos come first in both, in the same order, at the same distances.
+      assert.deepEqual(got.keys.slice(0, 5), want.keys.slice(0, 5));
+      assert.deepEqual(got.distances.slice(0, 5), want.distances.slice(0, 5));
+      assert.ok(got.distances.every((d, i) => i === 0 || d >= got.distances[i - 1]), 'nearest first');
+      overlap += got.keys.filter((k) => want.keys.includes(k)).length / 32;
+    }
+    assert.equal(twoPassSearches() - before, 100, 'every search of the two-pass instances took two passes');
+    assert.equal(helperScans() - helped, 50, 'the helper did half of every first pass of the split instance');
+    // Beyond the person's photos both pick among strangers at nearly the same distance.
+    assert.ok(overlap / 50 >= 0.5, `mean overlap of the 32 candidates ${overlap / 50}`);
+    // More candidates than the first pass keeps: a full scan, as before.
+    assert.deepEqual(twoPasses.search(vectors[10], 1_000), full.search(vectors[10], 1_000));
+    // No copy of a removed face's code is left anywhere in the memory, its growths included.
+    const memory = Buffer.from((twoPasses as unknown as { memory: WebAssembly.Memory }).memory.buffer);
+    for (const key of [4, 15_000, 30_000]) {
+      const code = Buffer.from(signCode(vectors[key - 1]));
+      assert.ok(!memory.includes(code.subarray(0, 32)) && !memory.includes(code.subarray(32)), `face ${key}'s code is gone`);
+    }
+    // Copied out whole and back: the same codes.
+    assert.deepEqual(Buffer.from(BinaryCodes.from(twoPasses.keys().slice(), twoPasses.codes()).codes()), Buffer.from(twoPasses.codes()));
+    assert.deepEqual(Buffer.from(twoPasses.codes().subarray(0, 64)), Buffer.from(signCode(vectors[0])));
   });
 
   it('fills a removed face\'s slot at once and zeroes the freed one, so no removed code stays', () => {

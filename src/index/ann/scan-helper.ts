@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 /**
  * A second thread that scans part of a group's codes in place, while the scan thread scans the
  * rest: the codes live in a shared WebAssembly memory, so neither copies anything. At a million
- * faces a scan reads 64 MB, about 4 ms on one core here; two cores halve it.
+ * faces a full scan reads 64 MB, about 4 ms on one core here; two cores halve it.
  *
  * The helper's code is a few lines of plain JavaScript run with `eval`, so that it needs no
  * module loader (from TypeScript sources, tsx's loader does not reach a bare worker's entry).
@@ -21,7 +21,11 @@ parentPort.on('message', (m) => {
     id = m.id;
     kernel = new WebAssembly.Instance(module, { env: { memory: m.memory } }).exports;
   }
-  kernel.scan(m.codes, m.n, m.query, m.dist, m.hist);
+  if (m.filter) {
+    // The first pass over the part: how many passed goes where the scan thread reads it.
+    const passed = kernel.filter_half(m.a, m.n, m.query, m.filter.cut, m.dist, m.filter.out, m.filter.max);
+    new Int32Array(m.memory.buffer, m.filter.countAt, 1)[0] = passed;
+  } else kernel.scan_full(m.a, m.b, m.n, m.query, m.dist, m.hist);
   Atomics.add(finished, 0, 1);
   Atomics.notify(finished, 0);
   // Let go of the memory once searches stop, so that an evicted group's codes can be freed.
@@ -30,16 +34,23 @@ parentPort.on('message', (m) => {
 });
 `;
 
-/** Arguments of the kernel's `scan`, as byte offsets into `memory`. */
+/**
+ * Arguments of the kernel's `scan_full`, or with `filter` of its `filter_half` (the first pass of
+ * a two-pass search), as byte offsets into `memory`.
+ */
 export interface ScanPart {
   memory: WebAssembly.Memory;
   /** Tells memories apart: the helper keeps the kernel of the last one. */
   id: number;
-  codes: number;
+  /** The part's first halves (first plane) and second halves (second plane). */
+  a: number;
+  b: number;
   n: number;
   query: number;
   dist: number;
   hist: number;
+  /** The first pass's cut, where its slots go (at most `max`), and where their count is written. */
+  filter?: { cut: number; out: number; max: number; countAt: number };
 }
 
 export class ScanHelper {

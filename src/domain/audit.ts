@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHmac } from 'node:crypto';
 import type { AuditAction, AuditEntry } from '../store/audit-chain.js';
 import type { AuditLog } from '../store/privacy-store.js';
 import { invalidParam } from './errors.js';
+import { OneShotHmac } from './one-shot-hmac.js';
 import { checkExternalImageId, checkIntRange } from './validation.js';
 
 /** What a transport knows about the call in progress; the audit trail reads it, nothing else does. */
@@ -39,9 +39,11 @@ export interface AuditFilter {
  * the log can be searched by subject yet holds no name or faceId after an erasure.
  */
 export class AuditTrail {
+  private readonly pseudonymHmac: OneShotHmac;
+
   constructor(
     private readonly log: AuditLog,
-    private readonly pseudonymKey: Buffer,
+    pseudonymKey: Buffer,
     private readonly clock: () => Date = () => new Date(),
     /**
      * Given: an entry that cannot be written (a full disk) is reported here and the operation
@@ -49,10 +51,12 @@ export class AuditTrail {
      * was stored. Absent: the failure propagates.
      */
     private readonly onWriteFailure?: (err: unknown, event: AuditEvent) => void,
-  ) {}
+  ) {
+    this.pseudonymHmac = new OneShotHmac(pseudonymKey);
+  }
 
   pseudonym(value: string): string {
-    return createHmac('sha256', this.pseudonymKey).update(value, 'utf8').digest('base64url').slice(0, 22);
+    return this.pseudonymHmac.digest(value).toString('base64url').slice(0, 22);
   }
 
   async record(event: AuditEvent): Promise<void> {

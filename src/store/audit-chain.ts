@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The audit log's hash chain, shared by every store that keeps the log and by its verifier.
@@ -36,7 +36,8 @@ export function chainHash(seq: number, fields: AuditFields, prevHash: string): s
     seq, fields.time.getTime(), fields.appKey, fields.action, fields.groupId ?? null, fields.subjectRef ?? null,
     fields.faceRefs, fields.count, fields.requestId ?? null, prevHash,
   ]);
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+  // One-shot: a Hash object per entry (one per search) is a native object the event loop's minor GCs pay to clean up.
+  return hash('sha256', canonical, 'hex');
 }
 
 export type ChainVerdict = { ok: true; entries: number } | { ok: false; entries: number; seq: number; reason: string };

@@ -42,6 +42,11 @@ const toEntry = (r: AuditRow): AuditEntry => ({
  */
 export class SqlitePrivacy implements StorageResidue, AuditLog, RetentionPolicies, ConsentRecords {
   readonly #db: Database.Database;
+  /**
+   * Prepared once: an entry is appended with every search, and a statement prepared per call
+   * is compiled again and is a native object whose clean-up the event loop's minor GCs pay for.
+   */
+  readonly #append: (fields: AuditFields) => AuditEntry;
 
   static open(dataDir: string, options: { busyTimeoutMs?: number } = {}): SqlitePrivacy {
     return new SqlitePrivacy(openDatabase(join(dataDir, DATABASE_FILE), options.busyTimeoutMs ?? 5000));
@@ -53,6 +58,17 @@ export class SqlitePrivacy implements StorageResidue, AuditLog, RetentionPolicie
     // search an fsync. In WAL mode NORMAL stays consistent; a power cut may lose the last few
     // entries, never break the chain.
     db.pragma('synchronous = NORMAL');
+    const lastEntry = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    const insert = db.prepare(`INSERT INTO audit_log (seq, time, appKey, action, groupId, subjectRef, faceRefs, count, requestId, prevHash, hash)
+                               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.#append = db.transaction((fields: AuditFields): AuditEntry => {
+      const last = lastEntry.get() as { seq: number; hash: string } | undefined;
+      const seq = last ? last.seq + 1 : this.#firstSeqAfterPrune();
+      const prevHash = last?.hash ?? this.#anchor().hash;
+      const hash = chainHash(seq, fields, prevHash);
+      insert.run(seq, fields.time.getTime(), fields.appKey, fields.action, fields.groupId ?? null, fields.subjectRef ?? null, JSON.stringify(fields.faceRefs), fields.count, fields.requestId ?? null, prevHash, hash);
+      return { ...fields, seq, prevHash, hash };
+    }).immediate;
   }
 
   /**
@@ -64,16 +80,7 @@ export class SqlitePrivacy implements StorageResidue, AuditLog, RetentionPolicie
   }
 
   async append(fields: AuditFields): Promise<AuditEntry> {
-    return this.#db.transaction((): AuditEntry => {
-      const last = this.#db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-      const seq = last ? last.seq + 1 : this.#firstSeqAfterPrune();
-      const prevHash = last?.hash ?? this.#anchor().hash;
-      const hash = chainHash(seq, fields, prevHash);
-      this.#db.prepare(`INSERT INTO audit_log (seq, time, appKey, action, groupId, subjectRef, faceRefs, count, requestId, prevHash, hash)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(seq, fields.time.getTime(), fields.appKey, fields.action, fields.groupId ?? null, fields.subjectRef ?? null, JSON.stringify(fields.faceRefs), fields.count, fields.requestId ?? null, prevHash, hash);
-      return { ...fields, seq, prevHash, hash };
-    }).immediate();
+    return this.#append(fields);
   }
 
   async query(q: AuditQuery): Promise<AuditEntry[]> {

@@ -13,8 +13,7 @@ import { AnnFaceSearch, DEFAULT_ANN_SETTINGS } from '../src/index/ann/ann-face-s
 import { SnapshotFiles } from '../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
-import type { FaceWithVector } from '../src/store/store.js';
-import { faceOf, groupOf } from './support/ann-fixtures.js';
+import { clusteredGroup, groupOf } from './support/ann-fixtures.js';
 import { ClusteredVectors } from './support/clustered-vectors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'facerec-ann-kill-'));
@@ -38,13 +37,7 @@ async function runAndKill(dir: string, seed: number, writes: number, log: { adde
 
 test('an index killed with SIGKILL mid-write comes back complete: every stored face found, no deleted one returned', async () => {
   const dir = join(root, 'data');
-  const store = SqliteStore.open(dir, { masterKey: MASTER_KEY });
-  await store.createApp('app', 'h');
-  await store.createGroup('app', 'g', 'v', 10);
-  const gen = new ClusteredVectors(512, 3);
-  const faces: FaceWithVector[] = [];
-  for (let id = 0; id < 100; id++) for (let p = 0; p < 3; p++) faces.push(faceOf(gen.face(id)));
-  await store.addFaces('app', 'g', faces, 1e9);
+  const { store, faces } = await clusteredGroup(dir, 3, 100, 3, { masterKey: MASTER_KEY });
   await store.close();
 
   const log = { added: new Set<string>(), deleted: new Set<string>() };

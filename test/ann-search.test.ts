@@ -9,7 +9,7 @@ import { KeySlots } from '../src/index/ann/key-slots.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../src/store/store.js';
-import { faceOf, groupOf, untilIndexReady } from './support/ann-fixtures.js';
+import { clusteredGroup, faceOf, groupOf, untilIndexReady } from './support/ann-fixtures.js';
 import { ClusteredVectors } from './support/clustered-vectors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'facerec-ann-test-'));
@@ -141,13 +141,7 @@ function popcount(byte: number): number {
 
 describe('AnnFaceSearch', () => {
   it('answers like the exact scan: same top face in at least 99 % of queries, scores within 2e-3 of the exact cosine', async () => {
-    const store = SqliteStore.open(join(root, 'a'));
-    await store.createApp('app', 'h');
-    await store.createGroup('app', 'g', 'v', 10);
-    const gen = new ClusteredVectors(512, 7);
-    const faces: FaceWithVector[] = [];
-    for (let id = 0; id < 600; id++) for (let p = 0; p < 5; p++) faces.push(faceOf(gen.face(id)));
-    await store.addFaces('app', 'g', faces, 1e9);
+    const { store, gen } = await clusteredGroup(join(root, 'a'), 7, 600, 5);
     const exact = new ExactFaceSearch(store, 512);
     const ann = new AnnFaceSearch(store, new ExactFaceSearch(store, 512), undefined, SMALL);
     try {

@@ -12,10 +12,7 @@ import { signCode } from '../src/index/ann/binary-codes.js';
 import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, CODES_BYTES_PER_FACE, groupName, type AnnSettings } from '../src/index/ann/ann-face-search.js';
 import { openSnapshot, SnapshotFiles } from '../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
-import type { FaceWithVector } from '../src/store/store.js';
-import { faceOf, groupOf, untilIndexReady } from './support/ann-fixtures.js';
-import { ClusteredVectors } from './support/clustered-vectors.js';
+import { clusteredGroup, faceOf, groupOf, untilIndexReady } from './support/ann-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'facerec-ann-snap-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -28,13 +25,7 @@ const SMALL: AnnSettings = { ...DEFAULT_ANN_SETTINGS, exactBelow: 100, buildBatc
 
 /** A group of 300 clustered faces in a fresh store. */
 async function fixture(dir: string) {
-  const store = SqliteStore.open(dir);
-  await store.createApp('app', 'h');
-  await store.createGroup('app', 'g', 'v', 10);
-  const gen = new ClusteredVectors(512, 5);
-  const faces: FaceWithVector[] = [];
-  for (let id = 0; id < 100; id++) for (let p = 0; p < 3; p++) faces.push(faceOf(gen.face(id)));
-  await store.addFaces('app', 'g', faces, 1e9);
+  const { store, gen, faces } = await clusteredGroup(dir, 5, 100, 3);
   return { store, gen, faces, snapshots: new SnapshotFiles(join(dir, 'index'), store.indexSecret()) };
 }
 

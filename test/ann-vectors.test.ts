@@ -10,10 +10,9 @@ import { ResidentGroup, ROUNDING_REACH } from '../src/index/ann/resident-group.j
 import { SlotVectors } from '../src/index/ann/slot-vectors.js';
 import { openSnapshot, SnapshotFiles } from '../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
-import { SqliteStore } from '../src/store/sqlite-store.js';
-import type { FaceWithVector, KeyedVector } from '../src/store/store.js';
+import type { KeyedVector } from '../src/store/store.js';
 import type { VectorReader } from '../src/store/worker-vectors.js';
-import { faceOf, groupOf, untilIndexReady } from './support/ann-fixtures.js';
+import { clusteredGroup, groupOf, untilIndexReady } from './support/ann-fixtures.js';
 import { ClusteredVectors } from './support/clustered-vectors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'facerec-ann-vectors-'));
@@ -156,13 +155,7 @@ describe('ResidentGroup', () => {
 describe('AnnFaceSearch vectors', () => {
   it('fills in the vectors of a group loaded from its snapshot, answering meanwhile', async () => {
     const dir = join(root, 'fill');
-    const store = SqliteStore.open(dir);
-    await store.createApp('app', 'h');
-    await store.createGroup('app', 'g', 'v', 10);
-    const gen = new ClusteredVectors(512, 21);
-    const faces: FaceWithVector[] = [];
-    for (let id = 0; id < 200; id++) for (let p = 0; p < 3; p++) faces.push(faceOf(gen.face(id)));
-    await store.addFaces('app', 'g', faces, 1e9);
+    const { store, gen, faces } = await clusteredGroup(dir, 21, 200, 3);
     const snapshots = new SnapshotFiles(join(dir, 'index'), store.indexSecret());
     const settings: AnnSettings = { ...DEFAULT_ANN_SETTINGS, exactBelow: 100, fillBatch: 50, fillPauseMs: 5, snapshotIntervalMs: 3_600_000 };
     const g = () => groupOf(store, 'g');

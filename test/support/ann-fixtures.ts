@@ -1,7 +1,8 @@
 import type { AnnFaceSearch } from '../../src/index/ann/ann-face-search.js';
 import { toGroupRef, type GroupRef } from '../../src/index/face-search.js';
-import type { SqliteStore } from '../../src/store/sqlite-store.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../../src/store/store.js';
+import { ClusteredVectors } from './clustered-vectors.js';
 
 let n = 0;
 /** A stored face around `vector`, with ids unique within the test process. */
@@ -26,4 +27,19 @@ export async function untilIndexReady(ann: AnnFaceSearch, group: () => Promise<G
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error('index not ready');
+}
+
+/**
+ * A store at `dir` holding app 'app' and its group 'g' of `identities` × `photos` clustered faces
+ * (`ClusteredVectors` with `seed`), faces in the order made.
+ */
+export async function clusteredGroup(dir: string, seed: number, identities: number, photos: number, options: Parameters<typeof SqliteStore.open>[1] = {}): Promise<{ store: SqliteStore; gen: ClusteredVectors; faces: FaceWithVector[] }> {
+  const store = SqliteStore.open(dir, options);
+  await store.createApp('app', 'h');
+  await store.createGroup('app', 'g', 'v', 10);
+  const gen = new ClusteredVectors(512, seed);
+  const faces: FaceWithVector[] = [];
+  for (let id = 0; id < identities; id++) for (let p = 0; p < photos; p++) faces.push(faceOf(gen.face(id)));
+  await store.addFaces('app', 'g', faces, 1e9);
+  return { store, gen, faces };
 }

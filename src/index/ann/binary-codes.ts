@@ -314,12 +314,14 @@ export class BinaryCodes {
     const pages = Math.ceil(needed / PAGE) - this.memory.buffer.byteLength / PAGE;
     if (pages > 0) this.memory.grow(pages);
     // The second plane moves up to make room for the first; where it was becomes first halves
-    // yet unused, zeroed so that no copy of a code is left behind.
-    const bytes = this.bytes();
-    const from = this.planeB(0);
-    const to = CODES + capacity * HALF_BYTES;
-    bytes.copyWithin(to, from, from + this.size * HALF_BYTES);
-    bytes.fill(0, this.planeA(this.size), to);
+    // yet unused, zeroed so that no copy of a code is left behind (the rest of the memory was
+    // never written: a new WebAssembly memory is zeroed).
+    if (this.size > 0) {
+      const bytes = this.bytes();
+      const from = this.planeB(0);
+      bytes.copyWithin(CODES + capacity * HALF_BYTES, from, from + this.size * HALF_BYTES);
+      bytes.fill(0, from, from + this.size * HALF_BYTES);
+    }
     const keys = new Float64Array(capacity);
     keys.set(this.slotKeys.subarray(0, this.size));
     this.slotKeys = keys;
@@ -359,17 +361,12 @@ function interleave(planes: Uint8Array, a: number, b: number, whole: Uint8Array,
   if (offset % 4 === 0 && a % 4 === 0 && b % 4 === 0) {
     const p = new Uint32Array(planes.buffer, planes.byteOffset, planes.byteLength >>> 2);
     const w = new Uint32Array(whole.buffer, offset, (n * CODE_BYTES) >>> 2);
-    const [wa, wb, half] = [a >>> 2, b >>> 2, HALF_BYTES >>> 2];
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < half; j++) {
-        if (toWhole) {
-          w[i * 2 * half + j] = p[wa + i * half + j];
-          w[i * 2 * half + half + j] = p[wb + i * half + j];
-        } else {
-          p[wa + i * half + j] = w[i * 2 * half + j];
-          p[wb + i * half + j] = w[i * 2 * half + half + j];
-        }
-      }
+    const [wa, wb] = [a >>> 2, b >>> 2];
+    // Eight words a half code.
+    if (toWhole) {
+      for (let i = 0, x = 0; i < n; i++, x += 16) for (let j = 0; j < 8; j++) { w[x + j] = p[wa + i * 8 + j]; w[x + 8 + j] = p[wb + i * 8 + j]; }
+    } else {
+      for (let i = 0, x = 0; i < n; i++, x += 16) for (let j = 0; j < 8; j++) { p[wa + i * 8 + j] = w[x + j]; p[wb + i * 8 + j] = w[x + 8 + j]; }
     }
     return;
   }

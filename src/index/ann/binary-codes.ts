@@ -32,9 +32,9 @@ export const SPLIT_SCAN_FROM = 200_000;
 /**
  * Groups from this size on are searched in two passes (when at most FIRST_PASS_MOST_WANTED
  * candidates are wanted): the first reads only the first half of each code and keeps the faces
- * within a cut, chosen on a sample so that about 2 × FIRST_PASS_KEEP pass it; the second
- * completes their distances. If fewer than FIRST_PASS_KEEP (or more than fit) pass, the group is
- * scanned whole instead.
+ * within a cut, chosen on a sample so that about 1.25 × FIRST_PASS_KEEP pass it; the second
+ * completes their distances. If fewer than half FIRST_PASS_KEEP (or more than fit) pass, the
+ * group is scanned whole instead.
  */
 export const TWO_PASSES_FROM = 200_000;
 const FIRST_PASS_KEEP = 4_096;
@@ -77,9 +77,10 @@ function scanHelper(): ScanHelper | undefined {
  * codes takes about 4 ms here, and a face costs 64 bytes, so no graph is needed (docs/scale.md).
  *
  * The codes are held in two planes, the first 32 bytes of every code back to back, then the last
- * 32: a scan of a large group reads 64 MB a million faces, about all the time it takes, so from
- * TWO_PASSES_FROM faces a first pass reads the first plane only and the second completes the
- * distance of the 4,096 faces nearest by it (docs/scale.md, stop 29).
+ * 32, so that from TWO_PASSES_FROM faces a first pass reads the first plane only, storing nothing
+ * for the faces outside its cut, and a second completes the distances of the few thousand inside
+ * it: a full scan's per-face stores of a distance and a count, more than its reads, were its
+ * time (docs/scale.md, stop 29).
  *
  * A removed face's slot is filled at once by the last face and the last slot is zeroed: the
  * codes stay packed and no removed face's bits remain.

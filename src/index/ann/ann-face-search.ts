@@ -158,7 +158,7 @@ export class AnnFaceSearch implements FaceSearch {
     return this.current(group)?.state === 'ready';
   }
 
-  /** Whether every face's 8-bit vector is held, so that no search reads vectors from the store. */
+  /** Whether every face's 8-bit vector is held, so that searches read from the store only the few candidates closest to the best. */
   isFilled(group: GroupRef): boolean {
     return this.current(group)?.filled ?? false;
   }

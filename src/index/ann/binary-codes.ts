@@ -110,11 +110,6 @@ export class BinaryCodes {
     return this.size;
   }
 
-  /** Bytes held: the codes' memory (with its scratch) and the key tables. */
-  get byteSize(): number {
-    return this.memory.buffer.byteLength + this.slotKeys.byteLength + this.slots.bytes;
-  }
-
   /** Where the key's code is (its position in `keys()` and `codes()`), if held. */
   slotOf(key: number): number | undefined {
     return this.slots.get(key);
@@ -154,10 +149,13 @@ export class BinaryCodes {
     return true;
   }
 
-  /** The `k` keys whose codes are nearest the query's (fewer if fewer are held), nearest first, with their distances in bits. */
-  search(query: Float32Array, k: number): { keys: number[]; distances: number[] } {
+  /**
+   * The `k` keys whose codes are nearest the query's (fewer if fewer are held), nearest first,
+   * with their distances in bits and their slots (valid until the next change).
+   */
+  search(query: Float32Array, k: number): { keys: number[]; distances: number[]; slots: number[] } {
     const want = Math.min(k, this.size, MAX_CANDIDATES);
-    if (want <= 0) return { keys: [], distances: [] };
+    if (want <= 0) return { keys: [], distances: [], slots: [] };
     const bytes = this.bytes();
     encode(query, 0, bytes, QUERY);
     encode(query, CODE_BITS / 2, bytes, QUERY + HALF_BYTES);
@@ -176,12 +174,14 @@ export class BinaryCodes {
     order.sort();
     const keys: number[] = [];
     const out: number[] = [];
+    const nearest: number[] = [];
     for (let i = 0; i < Math.min(want, kept); i++) {
       const slot = order[i] % SLOT_SPAN;
       keys.push(this.slotKeys[slot]);
       out.push(distances[slot]);
+      nearest.push(slot);
     }
-    return { keys, distances: out };
+    return { keys, distances: out, slots: nearest };
   }
 
   /**
@@ -195,10 +195,7 @@ export class BinaryCodes {
     hist.fill(0);
     this.kernel.scan_half(this.planeA(0), sample, QUERY, dist, HIST);
     const aim = (1.25 * FIRST_PASS_KEEP * sample) / this.size;
-    const at = (d: number) => hist[4 * d] + hist[4 * d + 1] + hist[4 * d + 2] + hist[4 * d + 3];
-    let cut = 0;
-    for (let below = 0; cut < CODE_BITS / 2 && below + at(cut) < aim; cut++) below += at(cut);
-    const kept = this.filter(cut, dist);
+    const kept = this.filter(cutFor(hist, 1, aim, CODE_BITS / 2), dist);
     if (kept === undefined || kept < FIRST_PASS_KEEP / 2) return undefined;
     this.kernel.refine(OUT, kept, this.planeB(0), QUERY, dist);
     firstPasses++;
@@ -256,12 +253,7 @@ export class BinaryCodes {
         run(mid, this.size - mid, HIST);
       }
     }
-    const other = 4 * (CODE_BITS + 1);
-    const at = (d: number) => hist[4 * d] + hist[4 * d + 1] + hist[4 * d + 2] + hist[4 * d + 3] +
-      hist[other + 4 * d] + hist[other + 4 * d + 1] + hist[other + 4 * d + 2] + hist[other + 4 * d + 3];
-    let cut = 0;
-    for (let below = 0; below + at(cut) < want; cut++) below += at(cut);
-    return cut;
+    return cutFor(hist, 2, want, CODE_BITS);
   }
 
   /** Every held key, in slot order (each key's code is at the same position in `codes()`). */
@@ -328,6 +320,25 @@ export class BinaryCodes {
     this.slotKeys = keys;
     this.capacity = capacity;
   }
+}
+
+/**
+ * The smallest distance with at least `want` codes at or below it (at most `last`), counted over
+ * `histograms` histograms laid out back to back in `hist`, each as hamming.wat writes them
+ * (4 interleaved copies of 513 counters).
+ */
+function cutFor(hist: Uint32Array, histograms: number, want: number, last: number): number {
+  const at = (d: number) => {
+    let n = 0;
+    for (let h = 0; h < histograms; h++) {
+      const o = h * 4 * (CODE_BITS + 1) + 4 * d;
+      n += hist[o] + hist[o + 1] + hist[o + 2] + hist[o + 3];
+    }
+    return n;
+  };
+  let cut = 0;
+  for (let below = 0; cut < last && below + at(cut) < want; cut++) below += at(cut);
+  return cut;
 }
 
 /**

@@ -19,10 +19,6 @@ export class KeySlots {
     this.shift = 32 - Math.log2(capacity);
   }
 
-  get bytes(): number {
-    return this.keys.byteLength + this.slots.byteLength;
-  }
-
   get(key: number): number | undefined {
     for (let i = this.home(key); ; i = (i + 1) & this.mask) {
       const k = this.keys[i];

@@ -90,11 +90,11 @@ export class ResidentGroup {
    * a face deleted from the store whose removal has not reached this thread.
    */
   rank(reader: VectorReader, r: RankRequest): SearchHit[] {
-    const { keys } = this.codes.search(r.query, r.candidates);
+    const { keys, slots } = this.codes.search(r.query, r.candidates);
     const held: { key: number; score: number }[] = [];
     const unheld: number[] = [];
-    for (const key of keys) {
-      const slot = this.codes.slotOf(key)!;
+    for (let i = 0; i < keys.length; i++) {
+      const [key, slot] = [keys[i], slots[i]];
       if (!this.vectors.has(slot)) unheld.push(key);
       else {
         const score = this.vectors.score(slot, r.query);

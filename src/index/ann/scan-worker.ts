@@ -50,10 +50,6 @@ export interface SnapshotMeta {
 export interface ScanStats {
   /** Faces searchable. */
   size: number;
-  /** Faces whose 8-bit vectors are held (the others are read from the store when they are candidates). */
-  resident: number;
-  /** Bytes the group's codes and vectors take in the thread. */
-  bytes: number;
 }
 
 /** What a step of filling in a loaded group's vectors did. */
@@ -117,7 +113,7 @@ export default function run(task: ScanTask): unknown {
     }
     case 'stats': {
       const g = groupOf(task.group);
-      return { size: g.count, resident: g.vectors.count, bytes: g.codes.byteSize + g.vectors.byteSize } satisfies ScanStats;
+      return { size: g.count } satisfies ScanStats;
     }
   }
 }

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, type AnnSettings } from '../src/index/ann/ann-face-search.js';
 import { BinaryCodes, helperScans, signCode, twoPassSearches } from '../src/index/ann/binary-codes.js';
 import { KeySlots } from '../src/index/ann/key-slots.js';
+import { SnapshotBodyReader, snapshotBody } from '../src/index/ann/snapshot-body.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../src/store/store.js';
@@ -109,6 +110,46 @@ describe('BinaryCodes', () => {
     assert.equal(codes.add(2, vectors[1]), false, 'a key is held once');
     const copy = BinaryCodes.from(codes.keys().slice(), codes.codes().slice());
     assert.deepEqual(copy.search(vectors[30], 10), codes.search(vectors[30], 10));
+  });
+});
+
+describe('SnapshotBodyReader', () => {
+  const gen = new ClusteredVectors(512, 23);
+  const codes = new BinaryCodes();
+  for (let i = 0; i < 700; i++) codes.add(1000 + 3 * i, gen.face(i));
+  const meta = { format: 2 as const, generation: 7, options: { dimensions: 512 } };
+  const body = snapshotBody(codes, meta);
+  const query = gen.face(5);
+
+  /** `body` handed over in pieces of the given sizes, in turn. */
+  function read(bytes: Buffer, sizes: number[]) {
+    const reader = new SnapshotBodyReader();
+    reader.begin(bytes.length);
+    for (let at = 0, i = 0; at < bytes.length; i++) {
+      const n = sizes[i % sizes.length];
+      reader.take(bytes.subarray(at, at + n));
+      at += n;
+    }
+    return reader.finish();
+  }
+
+  it('makes the same codes from pieces of any size, split anywhere within a header, a key or a code', () => {
+    for (const sizes of [[body.length], [1], [7, 63, 65], [65_536], [3, 100_000], [64]]) {
+      const loaded = read(body, sizes);
+      assert.deepEqual(loaded.meta, meta);
+      assert.deepEqual(Array.from(loaded.codes.keys()), Array.from(codes.keys()));
+      assert.deepEqual(Buffer.from(loaded.codes.codes()), Buffer.from(codes.codes()), `pieces of ${sizes.join(', ')}`);
+      assert.deepEqual(loaded.codes.search(query, 5), codes.search(query, 5));
+    }
+  });
+
+  it('refuses a body whose length does not match the face count it states', () => {
+    assert.throws(() => read(body.subarray(0, body.length - 64), [1000]), /does not match its face count/);
+    assert.throws(() => read(Buffer.concat([body, Buffer.alloc(72)]), [1000]), /does not match its face count/);
+    const reader = new SnapshotBodyReader();
+    reader.begin(body.length);
+    reader.take(body.subarray(0, body.length - 1));
+    assert.throws(() => reader.finish(), /does not match its face count/);
   });
 });
 

@@ -10,9 +10,9 @@ import { Apps } from '../src/domain/apps.js';
 import { LazyEngine } from '../src/engine/lazy-engine.js';
 import { signCode } from '../src/index/ann/binary-codes.js';
 import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, CODES_BYTES_PER_FACE, groupName, type AnnSettings } from '../src/index/ann/ann-face-search.js';
-import { openSnapshot, SnapshotFiles } from '../src/index/ann/snapshot-files.js';
+import { SnapshotFiles } from '../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
-import { clusteredGroup, faceOf, groupOf, untilIndexReady } from './support/ann-fixtures.js';
+import { clusteredGroup, faceOf, groupOf, openedSnapshot, untilIndexReady } from './support/ann-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'facerec-ann-snap-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -32,7 +32,7 @@ async function fixture(dir: string) {
 /** The decrypted contents of a group's snapshot. */
 async function plaintext(snapshots: SnapshotFiles, group: string): Promise<Buffer> {
   assert.ok(snapshots.exists(group), 'the group has a snapshot');
-  return openSnapshot(snapshots.sealingKey, group, readFileSync(snapshots.pathOf(group)));
+  return openedSnapshot(snapshots.sealingKey, group, snapshots.pathOf(group));
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -117,14 +117,14 @@ describe('AnnFaceSearch snapshots', () => {
       const other = new SnapshotFiles(join(dir, 'index'), store.indexSecret());
       assert.equal(other.exists('app\u0000h'), false, 'no snapshot yet');
       writeFileSync(other.pathOf('app\u0000h'), readFileSync(snapshots.pathOf(name)));
-      assert.throws(() => openSnapshot(other.sealingKey, 'app\u0000h', readFileSync(other.pathOf('app\u0000h'))));
+      assert.throws(() => openedSnapshot(other.sealingKey, 'app\u0000h', other.pathOf('app\u0000h')));
       const altered = Buffer.from(readFileSync(snapshots.pathOf(name)));
       altered[altered.length - 40] ^= 1;
       writeFileSync(snapshots.pathOf(name), altered);
-      assert.throws(() => openSnapshot(snapshots.sealingKey, name, readFileSync(snapshots.pathOf(name))));
+      assert.throws(() => openedSnapshot(snapshots.sealingKey, name, snapshots.pathOf(name)));
       const wrongKey = new SnapshotFiles(join(dir, 'index'), randomBytes(32));
       writeFileSync(snapshots.pathOf(name), file);
-      assert.throws(() => openSnapshot(wrongKey.sealingKey, name, readFileSync(snapshots.pathOf(name))));
+      assert.throws(() => openedSnapshot(wrongKey.sealingKey, name, snapshots.pathOf(name)));
     } finally {
       await ann.close();
       await store.close();

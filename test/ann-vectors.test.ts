@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -8,11 +8,11 @@ import { AnnFaceSearch, DEFAULT_ANN_SETTINGS, groupName, type AnnSettings } from
 import { BinaryCodes } from '../src/index/ann/binary-codes.js';
 import { ResidentGroup, ROUNDING_REACH } from '../src/index/ann/resident-group.js';
 import { SlotVectors } from '../src/index/ann/slot-vectors.js';
-import { openSnapshot, SnapshotFiles } from '../src/index/ann/snapshot-files.js';
+import { SnapshotFiles } from '../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import type { KeyedVector } from '../src/store/store.js';
 import type { VectorReader } from '../src/store/worker-vectors.js';
-import { clusteredGroup, groupOf, untilIndexReady } from './support/ann-fixtures.js';
+import { clusteredGroup, groupOf, openedSnapshot, untilIndexReady } from './support/ann-fixtures.js';
 import { ClusteredVectors } from './support/clustered-vectors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'facerec-ann-vectors-'));
@@ -164,7 +164,7 @@ describe('AnnFaceSearch vectors', () => {
     assert.ok(first.isFilled(await g()) || (await until(async () => first.isFilled(await g()))), 'a built group has every vector');
     await first.close();
     // The snapshot holds keys and codes only: the 8-bit vectors never reach the disk.
-    const plain = openSnapshot(snapshots.sealingKey, groupName({ appKey: 'app', groupId: 'g' }), readFileSync(snapshots.pathOf(groupName({ appKey: 'app', groupId: 'g' }))));
+    const plain = openedSnapshot(snapshots.sealingKey, groupName({ appKey: 'app', groupId: 'g' }), snapshots.pathOf(groupName({ appKey: 'app', groupId: 'g' })));
     const head = plain.readUInt32LE(0);
     assert.equal(plain.length, 4 + head + 600 * (8 + 64));
 

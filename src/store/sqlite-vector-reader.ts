@@ -48,7 +48,12 @@ export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: Sqlit
   const statement = db.prepare(VECTORS_BY_KEYS_SQL);
   const faceIds = db.prepare(FACE_IDS_BY_KEYS_SQL);
   const keysOf = db.prepare('SELECT seq FROM faces WHERE appKey = ? AND groupId = ?').pluck();
-  const summaryOf = db.prepare('SELECT count(*) AS count, coalesce(max(seq), 0) AS max, coalesce(sum(seq), 0) AS sum FROM faces WHERE appKey = ? AND groupId = ?');
+  // The count the groups table maintains and the last entry of faces_by_group_seq: 0.05 ms at a
+  // million faces, where counting and summing the keys took 80-450 ms of a cold load.
+  const summaryOf = db.prepare(
+    'SELECT coalesce((SELECT faceCount FROM groups WHERE appKey = @appKey AND groupId = @groupId), 0) AS count, ' +
+      'coalesce((SELECT max(seq) FROM faces WHERE appKey = @appKey AND groupId = @groupId), 0) AS max',
+  );
   return {
     vectorsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): KeyedVector[] {
       if (keys.length === 0) return [];
@@ -64,7 +69,7 @@ export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: Sqlit
       // million faces hold no request.
       return Float64Array.from(keysOf.all(appKey, groupId) as FaceKey[]);
     },
-    keySummary: (appKey: string, groupId: string) => summaryOf.get(appKey, groupId) as KeySummary,
+    keySummary: (appKey: string, groupId: string) => summaryOf.get({ appKey, groupId }) as KeySummary,
     close: () => db.close(),
   };
 }

@@ -9,10 +9,10 @@ import type { FaceKey, KeyedVector } from './store.js';
  */
 export type WorkerVectorSource = { kind: 'sqlite'; options: SqliteVectorReaderOptions };
 
+/** How many faces a group holds and its largest key. */
 export interface KeySummary {
   count: number;
   max: number;
-  sum: number;
 }
 
 /** A synchronous reader of one store's vectors, held by a worker thread. */
@@ -23,7 +23,7 @@ export interface VectorReader {
   faceIdsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): { key: FaceKey; faceId: string }[];
   /** The keys of every face of the group. */
   faceKeys(appKey: string, groupId: string): Float64Array;
-  /** How many faces the group holds, and the largest and the sum of their keys: one cheap read. */
+  /** How many faces the group holds and its largest key, in one read: a maintained count and an index's last entry. */
   keySummary(appKey: string, groupId: string): KeySummary;
   close(): void;
 }

@@ -3,6 +3,7 @@ import { toGroupRef, type GroupRef } from '../../src/index/face-search.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { FaceWithVector } from '../../src/store/store.js';
 import { ClusteredVectors } from './clustered-vectors.js';
+import { readSnapshot } from '../../src/index/ann/snapshot-files.js';
 
 let n = 0;
 /** A stored face around `vector`, with ids unique within the test process. */
@@ -42,4 +43,11 @@ export async function clusteredGroup(dir: string, seed: number, identities: numb
   for (let id = 0; id < identities; id++) for (let p = 0; p < photos; p++) faces.push(faceOf(gen.face(id)));
   await store.addFaces('app', 'g', faces, 1e9);
   return { store, gen, faces };
+}
+
+/** The plaintext of the snapshot file at `path`, read as the scan thread reads it (readSnapshot); throws as it does. */
+export function openedSnapshot(key: Uint8Array, group: string, path: string): Buffer {
+  const pieces: Buffer[] = [];
+  readSnapshot(key, group, path, { begin: () => {}, take: (piece) => pieces.push(piece) });
+  return Buffer.concat(pieces);
 }

@@ -271,14 +271,34 @@ export class BinaryCodes {
   /** The inverse of `keys()` and `codes()`. */
   static from(keys: Float64Array, codes: Uint8Array, splitFrom?: number, twoPassesFrom?: number): BinaryCodes {
     if (codes.length !== keys.length * CODE_BYTES) throw new Error('binary codes: keys and codes disagree in length');
-    const out = new BinaryCodes(keys.length, splitFrom, twoPassesFrom);
-    interleave(out.bytes(), out.planeA(0), out.planeB(0), codes, 0, keys.length, false);
-    out.slotKeys.set(keys);
-    for (let i = 0; i < keys.length; i++) out.slots.set(keys[i], i);
-    // A key given twice would hold one slot and orphan the other.
-    if (out.slots.size !== keys.length) throw new Error('binary codes: a key appears twice');
-    out.size = keys.length;
+    const out = BinaryCodes.loading(keys.length, splitFrom, twoPassesFrom);
+    out.putCodes(0, codes, 0, keys.length);
+    out.adoptKeys(keys);
     return out;
+  }
+
+  /**
+   * An empty group with room for `count` codes, to be loaded: `putCodes` writes whole codes into
+   * its slots (a snapshot's codes arrive piece by piece), then `adoptKeys` makes the codes count.
+   */
+  static loading(count: number, splitFrom?: number, twoPassesFrom?: number): BinaryCodes {
+    return new BinaryCodes(count, splitFrom, twoPassesFrom);
+  }
+
+  /** Writes `n` whole codes, from `at` in `whole`, into the slots from `slot` on (loading only). */
+  putCodes(slot: number, whole: Uint8Array, at: number, n: number): void {
+    if (this.size !== 0 || slot + n > this.capacity) throw new Error('binary codes: codes put outside a load');
+    interleave(this.bytes(), this.planeA(slot), this.planeB(slot), whole, at, n, false);
+  }
+
+  /** Ends a load: `keys[i]` is the key of the code put into slot i. */
+  adoptKeys(keys: Float64Array): void {
+    if (this.size !== 0 || keys.length > this.capacity) throw new Error('binary codes: keys adopted outside a load');
+    this.slotKeys.set(keys);
+    for (let i = 0; i < keys.length; i++) this.slots.set(keys[i], i);
+    // A key given twice would hold one slot and orphan the other.
+    if (this.slots.size !== keys.length) throw new Error('binary codes: a key appears twice');
+    this.size = keys.length;
   }
 
   private bytes(): Uint8Array {

@@ -6,12 +6,12 @@
  * Requests arrive through piscina one at a time, in the order they were sent, so a search sent
  * after an add sees it.
  */
-import { readFileSync } from 'node:fs';
 import { move, workerData } from 'piscina';
 import { openWorkerVectorReader, type VectorReader, type WorkerVectorSource } from '../../store/worker-vectors.js';
-import { BinaryCodes, CODE_BITS } from './binary-codes.js';
+import { CODE_BITS } from './binary-codes.js';
 import { ResidentGroup } from './resident-group.js';
-import { openSnapshot, sealSnapshot } from './snapshot-files.js';
+import { SnapshotBodyReader, snapshotBody } from './snapshot-body.js';
+import { readSnapshot, sealSnapshot } from './snapshot-files.js';
 
 export interface ScanOptions {
   dimensions: number;
@@ -82,8 +82,14 @@ export default function run(task: ScanTask): unknown {
       groups.set(task.group, new ResidentGroup());
       return undefined;
     }
-    case 'load':
-      return load(task.group, openSnapshot(task.key, task.group, readFileSync(task.path)));
+    case 'load': {
+      const body = new SnapshotBodyReader();
+      readSnapshot(task.key, task.group, task.path, body);
+      // Only now is the file known to be whole and this group's: its codes may be searched.
+      const { meta, codes } = body.finish();
+      groups.set(task.group, new ResidentGroup(codes));
+      return meta;
+    }
     case 'reconcile':
       return reconcile(groupOf(task.group), vectorReader(), task.appKey, task.groupId);
     case 'add': {
@@ -106,7 +112,7 @@ export default function run(task: ScanTask): unknown {
       return groupOf(task.group).fill(vectorReader(), task.appKey, task.groupId, task.limit) satisfies FillProgress;
     case 'save':
       // piscina transfers a returned value only when it is the value itself that is moved.
-      return move(sealSnapshot(task.key, task.group, plaintext(groupOf(task.group).codes, task.meta))) as Uint8Array;
+      return move(sealSnapshot(task.key, task.group, snapshotBody(groupOf(task.group).codes, task.meta))) as Uint8Array;
     case 'drop': {
       groups.delete(task.group);
       return undefined;
@@ -125,56 +131,21 @@ function vectorReader(): VectorReader {
 }
 
 /**
- * A snapshot's plaintext: a u32 length and the meta as JSON with the face count, then the keys
- * (count × 8 bytes, float64) and the codes (count × 64 bytes).
- */
-function plaintext(g: BinaryCodes, meta: SnapshotMeta): Buffer {
-  const head = Buffer.from(JSON.stringify({ ...meta, count: g.count }), 'utf8');
-  const keys = g.keys();
-  const codes = g.codes();
-  const bytes = Buffer.from(new ArrayBuffer(4 + head.length + keys.byteLength + codes.length));
-  bytes.writeUInt32LE(head.length, 0);
-  head.copy(bytes, 4);
-  bytes.set(new Uint8Array(keys.buffer, keys.byteOffset, keys.byteLength), 4 + head.length);
-  bytes.set(codes, 4 + head.length + keys.byteLength);
-  return bytes;
-}
-
-/** The inverse of `plaintext`; throws on bytes that do not add up. */
-function load(group: string, bytes: Uint8Array): SnapshotMeta {
-  const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (body.length < 4) throw new Error('index snapshot: no header');
-  const headLength = body.readUInt32LE(0);
-  if (headLength > 4096 || 4 + headLength > body.length) throw new Error('index snapshot: implausible header');
-  const meta = JSON.parse(body.subarray(4, 4 + headLength).toString('utf8')) as SnapshotMeta & { count: number };
-  const at = 4 + headLength;
-  const keyBytes = meta.count * 8;
-  if (body.length - at !== keyBytes + meta.count * (CODE_BITS / 8)) throw new Error('index snapshot: its size does not match its face count');
-  // Copied out: the keys' offset in the buffer need not suit a Float64Array.
-  const keys = new Float64Array(meta.count);
-  new Uint8Array(keys.buffer).set(body.subarray(at, at + keyBytes));
-  groups.set(group, new ResidentGroup(BinaryCodes.from(keys, body.subarray(at + keyBytes))));
-  return { format: meta.format, generation: meta.generation, options: meta.options };
-}
-
-/**
  * Makes the codes hold exactly the store's keys: removes what the store no longer has and
- * returns the keys the codes lack, for the caller to add with their vectors. Keys are never
- * reused (AUTOINCREMENT) and writes reach this thread in the order they were committed, so a
- * face added since the snapshot raises the largest key and one deleted lowers the count: when
- * count, largest key and sum of keys all agree, the sets are equal and the million keys need
- * not be read (0.3–0.5 s at a million faces).
+ * returns the keys the codes lack, for the caller to add with their vectors. The snapshot's keys
+ * are the group's at one moment of its history (writes reach this thread in the order they were
+ * committed), and keys are handed out in increasing order and never reused (AUTOINCREMENT). So a
+ * face added since, and still there, makes the store's largest key larger than any the codes
+ * hold; if there is none, the store's keys are a subset of the codes', and equal counts make the
+ * sets equal. Count and largest key come from one cheap read, so the million keys need not be
+ * read (0.3–0.5 s at a million faces).
  */
 function reconcile(g: ResidentGroup, reader: VectorReader, appKey: string, groupId: string): { missing: number[]; removed: number } {
   const store = reader.keySummary(appKey, groupId);
   const keys = g.codes.keys();
   let max = 0;
-  let sum = 0;
-  for (const key of keys) {
-    if (key > max) max = key;
-    sum += key;
-  }
-  if (store.count === keys.length && store.max === max && store.sum === sum) return { missing: [], removed: 0 };
+  for (const key of keys) if (key > max) max = key;
+  if (store.count === keys.length && store.max === max) return { missing: [], removed: 0 };
   const held = new Uint8Array(g.count);
   const missing: number[] = [];
   for (const key of reader.faceKeys(appKey, groupId)) {

@@ -11,7 +11,7 @@ import { SlotVectors } from '../src/index/ann/slot-vectors.js';
 import { SnapshotFiles } from '../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import type { KeyedVector } from '../src/store/store.js';
-import type { VectorReader } from '../src/store/worker-vectors.js';
+import type { KeyedFace, VectorReader } from '../src/store/worker-vectors.js';
 import { clusteredGroup, groupOf, openedSnapshot, untilIndexReady } from './support/ann-fixtures.js';
 import { ClusteredVectors } from './support/clustered-vectors.js';
 
@@ -33,13 +33,21 @@ class CountingReader implements VectorReader {
     return Array.from(keys).flatMap((k) => (this.faces.has(k) ? [this.faces.get(k)!] : []));
   }
 
-  faceIdsByKeys(_app: string, _group: string, keys: ArrayLike<number>): { key: number; faceId: string }[] {
-    this.idReads += keys.length;
-    return Array.from(keys).flatMap((k) => (this.faces.has(k) ? [{ key: k, faceId: this.faces.get(k)!.faceId }] : []));
+  facesByKeys(_app: string, _group: string, keys: ArrayLike<number>, withVector: (key: number, faceId: string) => boolean): KeyedFace[] {
+    return Array.from(keys).flatMap((k) => {
+      const face = this.faces.get(k);
+      if (!face) return [];
+      if (withVector(k, face.faceId)) {
+        this.vectorReads++;
+        return [face];
+      }
+      this.idReads++;
+      return [{ key: k, faceId: face.faceId }];
+    });
   }
 
   faceKeys = () => Float64Array.from(this.faces.keys());
-  keySummary = () => ({ count: this.faces.size, max: 0, sum: 0 });
+  keySummary = () => ({ count: this.faces.size, max: 0 });
   close(): void {}
 }
 

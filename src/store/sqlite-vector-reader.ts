@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { FaceKey, KeyedVector } from './store.js';
 import { VectorCipher } from './vector-crypto.js';
-import type { KeySummary, VectorReader } from './worker-vectors.js';
+import type { KeyedFace, KeySummary, VectorReader } from './worker-vectors.js';
 
 /**
  * The faces of a group with the given keys, the key list as a JSON array. As getFaces: the key
@@ -9,11 +9,6 @@ import type { KeySummary, VectorReader } from './worker-vectors.js';
  */
 export const VECTORS_BY_KEYS_SQL =
   'SELECT faces.seq, faces.faceId, faces.vector FROM json_each(@keys) AS wanted CROSS JOIN faces ON faces.seq = wanted.value ' +
-  'WHERE faces.appKey = @appKey AND faces.groupId = @groupId';
-
-/** VECTORS_BY_KEYS_SQL without the vectors: no ciphertext is read or decrypted. */
-const FACE_IDS_BY_KEYS_SQL =
-  'SELECT faces.seq AS key, faces.faceId FROM json_each(@keys) AS wanted CROSS JOIN faces ON faces.seq = wanted.value ' +
   'WHERE faces.appKey = @appKey AND faces.groupId = @groupId';
 
 export interface SqliteVectorReaderOptions {
@@ -46,7 +41,6 @@ export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: Sqlit
   const db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
   const cipher = new VectorCipher(Buffer.from(masterKey));
   const statement = db.prepare(VECTORS_BY_KEYS_SQL);
-  const faceIds = db.prepare(FACE_IDS_BY_KEYS_SQL);
   const keysOf = db.prepare('SELECT seq FROM faces WHERE appKey = ? AND groupId = ?').pluck();
   // The count the groups table maintains and the last entry of faces_by_group_seq: 0.05 ms at a
   // million faces, where counting and summing the keys took 80-450 ms of a cold load.
@@ -60,9 +54,10 @@ export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: Sqlit
       const rows = statement.all({ appKey, groupId, keys: JSON.stringify(Array.from(keys)) }) as KeyedRow[];
       return rows.map((row) => toKeyedVector(cipher, row));
     },
-    faceIdsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): { key: FaceKey; faceId: string }[] {
+    facesByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>, withVector: (key: FaceKey, faceId: string) => boolean): KeyedFace[] {
       if (keys.length === 0) return [];
-      return faceIds.all({ appKey, groupId, keys: JSON.stringify(Array.from(keys)) }) as { key: FaceKey; faceId: string }[];
+      const rows = statement.all({ appKey, groupId, keys: JSON.stringify(Array.from(keys)) }) as KeyedRow[];
+      return rows.map((row) => (withVector(row.seq, row.faceId) ? toKeyedVector(cipher, row) : { key: row.seq, faceId: row.faceId }));
     },
     faceKeys(appKey: string, groupId: string): Float64Array {
       // One read, so one snapshot of the group; on this thread its few hundred milliseconds at a

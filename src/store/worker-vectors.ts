@@ -9,6 +9,13 @@ import type { FaceKey, KeyedVector } from './store.js';
  */
 export type WorkerVectorSource = { kind: 'sqlite'; options: SqliteVectorReaderOptions };
 
+/** A face of `facesByKeys`: its vector if it was asked for. */
+export interface KeyedFace {
+  key: FaceKey;
+  faceId: string;
+  vector?: Float32Array;
+}
+
 /** How many faces a group holds and its largest key. */
 export interface KeySummary {
   count: number;
@@ -19,8 +26,12 @@ export interface KeySummary {
 export interface VectorReader {
   /** The faces of the group with the given keys (any order; keys no longer in the group are skipped). */
   vectorsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): KeyedVector[];
-  /** The face ids of the faces of the group with the given keys (any order; keys no longer in the group are skipped). */
-  faceIdsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): { key: FaceKey; faceId: string }[];
+  /**
+   * The faces of the group with the given keys, in one read (any order; keys no longer in the
+   * group are skipped), each with its vector only where `withVector` says so: the others cost no
+   * decryption.
+   */
+  facesByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>, withVector: (key: FaceKey, faceId: string) => boolean): KeyedFace[];
   /** The keys of every face of the group. */
   faceKeys(appKey: string, groupId: string): Float64Array;
   /** How many faces the group holds and its largest key, in one read: a maintained count and an index's last entry. */

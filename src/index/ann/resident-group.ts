@@ -101,29 +101,23 @@ export class ResidentGroup {
         if (score >= r.minScore) held.push({ key, score });
       }
     }
-    const hits: SearchHit[] = [];
-    for (const face of reader.vectorsByKeys(r.appKey, r.groupId, unheld)) {
-      if (face.faceId === r.exclude) continue;
-      const score = cosine(face.vector, r.query);
-      if (score >= r.minScore) hits.push({ faceId: face.faceId, score });
-    }
     held.sort((a, b) => b.score - a.score);
     const best = held.slice(0, r.k + (r.exclude !== undefined ? 1 : 0));
-    // Those within twice the rounding's reach of the best could be the best: they are read and
-    // scored exactly, so the top face is the one exact scores put first. Usually one to three.
-    // The face excluded (a search by a stored face's id) is likely the best: then the reach is
-    // measured from the second.
+    // Those within twice the rounding's reach of the best could be the best: they are scored
+    // exactly, so the top face is the one exact scores put first. Usually one to three. The face
+    // excluded (a search by a stored face's id) is likely the best: then the reach is measured
+    // from the second. Candidates without an 8-bit vector yet are scored exactly too.
     const anchor = best[r.exclude !== undefined ? 1 : 0] ?? best[0];
-    const close = best.filter((h) => h.score >= anchor.score - 2 * ROUNDING_REACH);
-    for (const face of reader.vectorsByKeys(r.appKey, r.groupId, close.map((h) => h.key))) {
+    const exactly = new Set(unheld);
+    for (const h of best) if (h.score >= anchor.score - 2 * ROUNDING_REACH) exactly.add(h.key);
+    const rounded = new Map(best.map((h) => [h.key, h.score]));
+    // One read names them all; only those scored exactly are decrypted (never the excluded face).
+    const wanted = [...unheld, ...best.map((h) => h.key)];
+    const hits: SearchHit[] = [];
+    for (const face of reader.facesByKeys(r.appKey, r.groupId, wanted, (key, faceId) => exactly.has(key) && faceId !== r.exclude)) {
       if (face.faceId === r.exclude) continue;
-      const score = cosine(face.vector, r.query);
+      const score = face.vector ? cosine(face.vector, r.query) : rounded.get(face.key)!;
       if (score >= r.minScore) hits.push({ faceId: face.faceId, score });
-    }
-    const rest = best.slice(close.length);
-    const scores = new Map(rest.map((h) => [h.key, h.score]));
-    for (const { key, faceId } of reader.faceIdsByKeys(r.appKey, r.groupId, rest.map((h) => h.key))) {
-      if (faceId !== r.exclude) hits.push({ faceId, score: scores.get(key)! });
     }
     return hits.sort((a, b) => b.score - a.score).slice(0, r.k);
   }

@@ -236,6 +236,22 @@ describe('AnnFaceSearch', () => {
       const hits = await ann.search(await g(), other.vector, 3, 0.3, other.faceId);
       assert.ok(!hits.some((h) => h.faceId === other.faceId));
       assert.ok(hits.every((h) => h.score >= 0.3));
+
+      // The hits carry the records the store holds, read with their ids in the scan thread...
+      const answered = await ann.search(await g(), faces[90].vector, 5, -1);
+      const records = await store.getFaces('app', 'g', answered.map((h) => h.faceId));
+      for (const h of answered) {
+        const r = records.find((x) => x.faceId === h.faceId)!;
+        assert.deepEqual(h.face, { imageId: r.imageId, ...(r.externalImageId !== undefined ? { externalImageId: r.externalImageId } : {}), bbox: r.bbox, confidence: r.confidence });
+      }
+      // ...but not when a deletion reached the index while the search ran: it may have committed
+      // after the thread read them, so the caller reads them again.
+      const running = ann.search(await g(), faces[91].vector, 5, -1);
+      const gone = faces[92];
+      ann.removed(await g(), { key: (await store.deleteFace('app', 'g', gone.faceId))!, faceId: gone.faceId });
+      const raced = await running;
+      assert.ok(raced.length > 0 && raced.every((h) => h.face === undefined));
+      assert.ok((await ann.search(await g(), faces[91].vector, 5, -1)).every((h) => h.face !== undefined && h.faceId !== gone.faceId));
     } finally {
       await ann.close();
       await store.close();

@@ -37,12 +37,13 @@ class CountingReader implements VectorReader {
     return Array.from(keys).flatMap((k) => {
       const face = this.faces.get(k);
       if (!face) return [];
+      const named = { key: k, faceId: face.faceId, imageId: `image-of-${face.faceId}`, bbox: { x0: 0, y0: 0, x1: 1, y1: 1 }, confidence: 1 };
       if (withVector(k, face.faceId)) {
         this.vectorReads++;
-        return [face];
+        return [{ ...named, vector: face.vector }];
       }
       this.idReads++;
-      return [{ key: k, faceId: face.faceId }];
+      return [named];
     });
   }
 
@@ -119,7 +120,7 @@ describe('ResidentGroup', () => {
     const reader = new CountingReader(faces);
     const query = faces[123].vector;
     const before = group.rank(reader, { appKey: 'a', groupId: 'g', query, candidates: 32, k: 5, minScore: -1 });
-    assert.deepEqual(before, exactTop(faces, query, 32).filter((h) => before.some((b) => b.faceId === h.faceId)), 'exact scores, best first');
+    assert.deepEqual(before.map(({ faceId, score }) => ({ faceId, score })), exactTop(faces, query, 32).filter((h) => before.some((b) => b.faceId === h.faceId)), 'exact scores, best first');
     assert.equal(reader.vectorReads, 32, 'every candidate read');
 
     let step = group.fill(reader, 'a', 'g', 300);

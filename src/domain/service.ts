@@ -263,7 +263,12 @@ export class FaceService {
     const hits = (await this.faceSearch.search(toGroupRef(group), query, limit, fromSimilarity(threshold) - 1e-6, exclude))
       .filter((h) => toSimilarity(h.score) >= threshold);
     if (hits.length === 0) return [];
-    // Metadata is read after the index answered: a face deleted meanwhile is simply absent.
+    // An index that read the records with the ids answers with them when they are current (no
+    // deletion reached it meanwhile). Otherwise they are read after it answered: a face deleted
+    // meanwhile is simply absent.
+    if (hits.every((h) => h.face !== undefined)) {
+      return hits.map((h) => ({ face: toStoredFace({ faceId: h.faceId, ...h.face! }), similarity: toSimilarity(h.score) }));
+    }
     const records = await this.store.getFaces(appKey, groupId, hits.map((h) => h.faceId));
     const byId = new Map(records.map((r) => [r.faceId, r]));
     return hits.flatMap((h) => {
@@ -276,7 +281,7 @@ export class FaceService {
 const notFoundGroup = (groupId: string) => new FaceApiError('NotFoundGroupError', `group ${groupId} does not exist`);
 const notFoundFace = (faceId: string) => new FaceApiError('NotFoundFaceIDError', `face ${faceId} is not in this group`);
 
-function toStoredFace(r: FaceRecord): StoredFace {
+function toStoredFace(r: Pick<FaceRecord, 'faceId' | 'imageId' | 'externalImageId' | 'bbox' | 'confidence'>): StoredFace {
   return {
     faceId: r.faceId,
     imageId: r.imageId,

@@ -1,4 +1,4 @@
-import type { FaceKey, GroupRecord, KeyedVector } from '../store/store.js';
+import type { FaceKey, FaceRecord, GroupRecord, KeyedVector } from '../store/store.js';
 
 /**
  * One group as a search index sees it. `generation` tells incarnations apart (a group deleted and
@@ -22,6 +22,9 @@ export const toGroupRef = (g: GroupRecord): GroupRef => ({
   faceCount: g.faceCount,
 });
 
+/** What a search's answer shows of a face besides its id and score. */
+export type HitFace = Pick<FaceRecord, 'imageId' | 'externalImageId' | 'bbox' | 'confidence'>;
+
 export interface SearchHit {
   faceId: string;
   /**
@@ -29,6 +32,11 @@ export interface SearchHit {
    * first of a large group's search, which may be ranked on 8-bit vectors (within 2e-3; docs/scale.md).
    */
   score: number;
+  /**
+   * The face's record, when the search read it with the face's id and no deletion of a face
+   * reached the index while it ran (so it is current when answered); otherwise the caller reads it.
+   */
+  face?: HitFace;
 }
 
 /**

@@ -11,6 +11,18 @@ export const VECTORS_BY_KEYS_SQL =
   'SELECT faces.seq, faces.faceId, faces.vector FROM json_each(@keys) AS wanted CROSS JOIN faces ON faces.seq = wanted.value ' +
   'WHERE faces.appKey = @appKey AND faces.groupId = @groupId';
 
+/** The faces of a group with the given keys, with what a search answers of them and their vectors. */
+const FACES_BY_KEYS_SQL =
+  'SELECT faces.seq, faces.faceId, faces.imageId, faces.externalImageId, faces.bbox, faces.confidence, faces.vector ' +
+  'FROM json_each(@keys) AS wanted CROSS JOIN faces ON faces.seq = wanted.value WHERE faces.appKey = @appKey AND faces.groupId = @groupId';
+
+interface FaceRow extends KeyedRow {
+  imageId: string;
+  externalImageId: string | null;
+  bbox: string;
+  confidence: number;
+}
+
 export interface SqliteVectorReaderOptions {
   /** The database file. */
   path: string;
@@ -41,6 +53,7 @@ export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: Sqlit
   const db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
   const cipher = new VectorCipher(Buffer.from(masterKey));
   const statement = db.prepare(VECTORS_BY_KEYS_SQL);
+  const faces = db.prepare(FACES_BY_KEYS_SQL);
   const keysOf = db.prepare('SELECT seq FROM faces WHERE appKey = ? AND groupId = ?').pluck();
   // The count the groups table maintains and the last entry of faces_by_group_seq: 0.05 ms at a
   // million faces, where counting and summing the keys took 80-450 ms of a cold load.
@@ -56,8 +69,13 @@ export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: Sqlit
     },
     facesByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>, withVector: (key: FaceKey, faceId: string) => boolean): KeyedFace[] {
       if (keys.length === 0) return [];
-      const rows = statement.all({ appKey, groupId, keys: JSON.stringify(Array.from(keys)) }) as KeyedRow[];
-      return rows.map((row) => (withVector(row.seq, row.faceId) ? toKeyedVector(cipher, row) : { key: row.seq, faceId: row.faceId }));
+      const rows = faces.all({ appKey, groupId, keys: JSON.stringify(Array.from(keys)) }) as FaceRow[];
+      return rows.map((row) => {
+        const face: KeyedFace = { key: row.seq, faceId: row.faceId, imageId: row.imageId, bbox: JSON.parse(row.bbox) as KeyedFace['bbox'], confidence: row.confidence };
+        if (row.externalImageId !== null) face.externalImageId = row.externalImageId;
+        if (withVector(row.seq, row.faceId)) face.vector = cipher.decrypt(row.faceId, row.vector);
+        return face;
+      });
     },
     faceKeys(appKey: string, groupId: string): Float64Array {
       // One read, so one snapshot of the group; on this thread its few hundred milliseconds at a

@@ -1,5 +1,5 @@
 import { openSqliteVectorReader, type SqliteVectorReaderOptions } from './sqlite-vector-reader.js';
-import type { FaceKey, KeyedVector } from './store.js';
+import type { FaceKey, FaceRecord, KeyedVector } from './store.js';
 
 /**
  * How a worker thread opens its own reader of a store's vectors; structured-cloneable, so it can
@@ -9,10 +9,9 @@ import type { FaceKey, KeyedVector } from './store.js';
  */
 export type WorkerVectorSource = { kind: 'sqlite'; options: SqliteVectorReaderOptions };
 
-/** A face of `facesByKeys`: its vector if it was asked for. */
-export interface KeyedFace {
+/** A face of `facesByKeys`: what a search answers of it, and its vector if it was asked for. */
+export interface KeyedFace extends Pick<FaceRecord, 'faceId' | 'imageId' | 'externalImageId' | 'bbox' | 'confidence'> {
   key: FaceKey;
-  faceId: string;
   vector?: Float32Array;
 }
 
@@ -28,8 +27,8 @@ export interface VectorReader {
   vectorsByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>): KeyedVector[];
   /**
    * The faces of the group with the given keys, in one read (any order; keys no longer in the
-   * group are skipped), each with its vector only where `withVector` says so: the others cost no
-   * decryption.
+   * group are skipped), with what a search answers of them, and each with its vector only where
+   * `withVector` says so: the others cost no decryption.
    */
   facesByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>, withVector: (key: FaceKey, faceId: string) => boolean): KeyedFace[];
   /** The keys of every face of the group. */

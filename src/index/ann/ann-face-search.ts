@@ -100,6 +100,8 @@ interface AnnGroup {
  */
 export class AnnFaceSearch implements FaceSearch {
   private readonly groups = new Map<string, AnnGroup>();
+  /** Faces and groups removed so far: a search's records are current if none was meanwhile. */
+  private removals = 0;
   private readonly host: ScanHost;
   /** Groups being dropped in the worker; closing waits for them. */
   private readonly drops = new Set<Promise<void>>();
@@ -135,6 +137,7 @@ export class AnnFaceSearch implements FaceSearch {
     // The candidates are ranked, and the few read from the store decrypted, in the scan thread: on
     // the event loop, 30-odd decryptions a search were half its time and, through the clean-up
     // of their cipher objects, brought minor GC pauses of 10–17 ms (docs/scale.md).
+    const removals = this.removals;
     const hits = await this.host.rank(g.name, group, query, wanted, k, minScore, exclude);
     // The scan thread's answers arrive as messages, and Node drains a port's messages (and the
     // promise reactions each one starts) in one go: searches whose continuation sent the next
@@ -142,7 +145,9 @@ export class AnnFaceSearch implements FaceSearch {
     // faces, 8 searches in flight), with /health and every timer waiting. Continuing in the check
     // phase lets the drain end; a lone search loses a few microseconds.
     await new Promise((resolve) => setImmediate(resolve));
-    return hits;
+    // The thread read the hits' records with their ids; a deletion that reached this index since
+    // the search was sent may have committed after that read, so the caller then reads them again.
+    return this.removals === removals ? hits : hits.map(({ faceId, score }) => ({ faceId, score }));
   }
 
   /**
@@ -173,6 +178,7 @@ export class AnnFaceSearch implements FaceSearch {
   }
 
   removed(group: GroupRef, face: { key: FaceKey; faceId: string }): void {
+    this.removals++;
     this.exact.removed(group, face);
     const g = this.current(group);
     if (!g || g.state === 'opening') return;
@@ -182,6 +188,7 @@ export class AnnFaceSearch implements FaceSearch {
   }
 
   dropped(group: { appKey: string; groupId: string }): void {
+    this.removals++;
     this.exact.dropped(group);
     const name = groupName(group);
     this.forget(name);

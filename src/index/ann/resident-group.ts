@@ -111,13 +111,16 @@ export class ResidentGroup {
     const exactly = new Set(unheld);
     for (const h of best) if (h.score >= anchor.score - 2 * ROUNDING_REACH) exactly.add(h.key);
     const rounded = new Map(best.map((h) => [h.key, h.score]));
-    // One read names them all; only those scored exactly are decrypted (never the excluded face).
+    // One read names them all, with what the answer shows of them; only those scored exactly are
+    // decrypted (never the excluded face).
     const wanted = [...unheld, ...best.map((h) => h.key)];
     const hits: SearchHit[] = [];
     for (const face of reader.facesByKeys(r.appKey, r.groupId, wanted, (key, faceId) => exactly.has(key) && faceId !== r.exclude)) {
       if (face.faceId === r.exclude) continue;
       const score = face.vector ? cosine(face.vector, r.query) : rounded.get(face.key)!;
-      if (score >= r.minScore) hits.push({ faceId: face.faceId, score });
+      if (score < r.minScore) continue;
+      const { imageId, externalImageId, bbox, confidence } = face;
+      hits.push({ faceId: face.faceId, score, face: externalImageId === undefined ? { imageId, bbox, confidence } : { imageId, externalImageId, bbox, confidence } });
     }
     return hits.sort((a, b) => b.score - a.score).slice(0, r.k);
   }

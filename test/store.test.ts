@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
@@ -8,6 +8,7 @@ import { LATEST_SCHEMA_VERSION } from '../src/store/migrations.js';
 import { DATABASE_FILE } from '../src/store/sqlite-connection.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { WalCheckpointer } from '../src/store/wal-checkpointer.js';
+import { BACKGROUND_NICE } from '../src/background-thread.js';
 import { openWorkerVectorReader } from '../src/store/worker-vectors.js';
 import { MASTER_KEY_FILE } from '../src/store/store-keys.js';
 import { StoreConflictError, type FaceRecord, type FaceWithVector } from '../src/store/store.js';
@@ -562,6 +563,13 @@ describe('SqliteStore beside worker threads', () => {
     try {
       await checkpointer.checkpoint();
       assert.ok(statSync(file).size > before + 400_000, `the database file grew from ${before} to ${statSync(file).size} bytes`);
+      // It is upkeep: its thread runs below the event loop's priority (Linux: nice is per thread).
+      if (process.platform === 'linux') {
+        const nice = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+        const threads = readdirSync('/proc/self/task');
+        assert.equal(nice(String(process.pid)), 0, 'the event loop keeps its priority');
+        assert.ok(threads.some((tid) => nice(tid) === BACKGROUND_NICE), 'the checkpoint thread runs at the background nice value');
+      }
     } finally {
       await checkpointer.close();
     }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { runAsBackground } from '../background-thread.js';
 
 /** One checkpoint of a SQLite file's WAL, run by WalCheckpointer's thread. */
 export interface CheckpointTask {
@@ -12,6 +13,8 @@ export interface CheckpointResult {
   log: number;
   checkpointed: number;
 }
+
+runAsBackground();
 
 const connections = new Map<string, Database.Database>();
 

@@ -10,6 +10,7 @@ import usearch, { MetricKind, ScalarKind } from 'usearch';
 import type { ClusterSettings, Clustering } from '../../domain/clustering.js';
 import { rowDot } from '../../engine/vectors.js';
 import { averageLinkage, type NeighbourGraph } from './average-linkage.js';
+import { runAsBackground } from '../../background-thread.js';
 
 export interface ClusterInput {
   vectors: Float32Array;
@@ -26,6 +27,9 @@ export interface ClusterInput {
 }
 
 export type ClusterMessage = { type: 'progress'; fraction: number };
+
+// A clustering job is upkeep: searches come first.
+runAsBackground();
 
 const SLICE = 5000;
 

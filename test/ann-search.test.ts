@@ -118,7 +118,7 @@ describe('SnapshotBodyReader', () => {
   const codes = new BinaryCodes();
   for (let i = 0; i < 700; i++) codes.add(1000 + 3 * i, gen.face(i));
   const meta = { format: 2 as const, generation: 7, options: { dimensions: 512 } };
-  const body = snapshotBody(codes, meta);
+  const body = Buffer.concat([...snapshotBody(codes, meta).pieces()].map((piece) => Buffer.from(piece)));
   const query = gen.face(5);
 
   /** `body` handed over in pieces of the given sizes, in turn. */

@@ -264,8 +264,14 @@ export class BinaryCodes {
   /** A copy of the codes, `count` × 64 bytes, each code whole (as a snapshot holds them). */
   codes(): Uint8Array {
     const out = new Uint8Array(this.size * CODE_BYTES);
-    interleave(this.bytes(), this.planeA(0), this.planeB(0), out, 0, this.size, true);
+    this.copyCodes(0, this.size, out);
     return out;
+  }
+
+  /** Copies the `n` codes from `slot` on, each whole, to the start of `into`. */
+  copyCodes(slot: number, n: number, into: Uint8Array): void {
+    if (slot + n > this.size || n * CODE_BYTES > into.length) throw new Error('binary codes: codes copied past their end');
+    interleave(this.bytes(), this.planeA(slot), this.planeB(slot), into, 0, n, true);
   }
 
   /** The inverse of `keys()` and `codes()`. */

@@ -1,25 +1,41 @@
 import { BinaryCodes, CODE_BITS } from './binary-codes.js';
 import type { SnapshotMeta } from './scan-worker.js';
+import type { SnapshotSource } from './snapshot-files.js';
 
 const CODE_BYTES = CODE_BITS / 8;
 const KEY_BYTES = 8;
 /** A header longer than this is not one this code wrote. */
 const MOST_HEADER_BYTES = 4096;
 
+/** Codes copied out per piece of `snapshotBody`: 64 KB. */
+const CODES_PER_PIECE = 1024;
+
 /**
  * A snapshot's plaintext: a u32 length and the meta as JSON with the face count, then the keys
- * (count × 8 bytes, float64) and the codes (count × 64 bytes, each whole).
+ * (count × 8 bytes, float64) and the codes (count × 64 bytes, each whole), given piece by piece
+ * (snapshot-files.ts `sealSnapshot`) so that it is never held whole: the keys as a view of where
+ * the group keeps them, the codes copied out 1,024 at a time into one reused buffer.
  */
-export function snapshotBody(codes: BinaryCodes, meta: SnapshotMeta): Buffer {
+export function snapshotBody(codes: BinaryCodes, meta: SnapshotMeta): SnapshotSource {
   const head = Buffer.from(JSON.stringify({ ...meta, count: codes.count }), 'utf8');
-  const keys = codes.keys();
-  const whole = codes.codes();
-  const bytes = Buffer.from(new ArrayBuffer(4 + head.length + keys.byteLength + whole.length));
-  bytes.writeUInt32LE(head.length, 0);
-  head.copy(bytes, 4);
-  bytes.set(new Uint8Array(keys.buffer, keys.byteOffset, keys.byteLength), 4 + head.length);
-  bytes.set(whole, 4 + head.length + keys.byteLength);
-  return bytes;
+  const count = codes.count;
+  return {
+    length: 4 + head.length + count * (KEY_BYTES + CODE_BYTES),
+    *pieces() {
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(head.length, 0);
+      yield length;
+      yield head;
+      const keys = codes.keys();
+      yield new Uint8Array(keys.buffer, keys.byteOffset, keys.byteLength);
+      const scratch = new Uint8Array(CODES_PER_PIECE * CODE_BYTES);
+      for (let slot = 0; slot < count; slot += CODES_PER_PIECE) {
+        const n = Math.min(CODES_PER_PIECE, count - slot);
+        codes.copyCodes(slot, n, scratch);
+        yield scratch.subarray(0, n * CODE_BYTES);
+      }
+    },
+  };
 }
 
 /**

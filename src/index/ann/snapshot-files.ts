@@ -22,8 +22,8 @@ const CIPHER_BYTES = 1 << 16;
  * An index holds quantised face vectors (sign codes), so it never touches the disk in clear: the
  * scan thread seals its bytes (`sealSnapshot`) and hands the file's bytes over in memory, this
  * thread writes them; for a load the scan thread reads the file and opens it piece by piece
- * (`readSnapshot`). The cipher runs there because sealing a million faces' 72 MB in one piece
- * takes 0.4–0.5 s here, which would hold the event loop.
+ * (`readSnapshot`). The cipher runs there because a million faces' 72 MB take 0.3–0.6 s to seal
+ * or open here, which would hold the event loop.
  *
  * File: magic, IV, ciphertext, tag. The group's identity is the additional data, so a file copied
  * over another group's cannot be loaded for it. Files are named by a hash, so no app key or group

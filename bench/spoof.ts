@@ -4,7 +4,7 @@
  * the threshold-free AUC. Folders are never pooled: they differ in camera, distance and attack.
  *
  *   npm run bench:spoof                               every section
- *   npm run bench:spoof -- --sections full,aligned    some of: full, aligned, bona-fide, robustness
+ *   npm run bench:spoof -- --sections full,aligned    some of: full, aligned, bona-fide, robustness, latency
  *
  * Sections:
  *  - full: the photo as sent (largest face judged), as detect/register/compare/search do;
@@ -14,7 +14,10 @@
  *  - bona-fide: every face found in ../shared/eval/identities and detection/ (photos of real
  *    people, no attacks): the share each condition flags as a spoof, by face width;
  *  - robustness: NUAA and MSU-MFSD re-encoded as a client might send them (JPEG quality 95 and 60,
- *    downscaled 2×, EXIF-rotated): APCER/BPCER at `balanced` and the spread across versions.
+ *    downscaled 2×, EXIF-rotated): APCER/BPCER at `balanced` and the spread across versions;
+ *  - latency: what asking for the spoof check adds to a request on the production path (a pool of
+ *    two workers, one request at a time): the liveness stage's time per face, and the wall time
+ *    with the check against without it, alternated request by request.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,13 +27,15 @@ import { ImageError } from '../src/engine/errors.js';
 import { decodeImage } from '../src/engine/decode.js';
 import { alignFace } from '../src/engine/align.js';
 import { SPOOF_CONDITIONS, SPOOF_THRESHOLDS, isSpoof, type SpoofCondition } from '../src/engine/spoof.js';
-import { evalDir, pct, printHeader, progress, table } from './common.js';
+import { EnginePool } from '../src/engine/pool.js';
+import { evalDir, pct, printHeader, progress, quantile, table } from './common.js';
+import { singleFace, type BenchImage } from './inputs.js';
 
 const FOLDERS = ['nuaa', 'msu_mfsd', 'samples', 'selfrec_alexcamargoweb'];
 /** Attack types are only broken out where a folder labels more than one. */
 const ALL_ATTACKS = 'all attacks';
 const argValue = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const SECTIONS = new Set((argValue('--sections') ?? 'full,aligned,bona-fide,robustness').split(','));
+const SECTIONS = new Set((argValue('--sections') ?? 'full,aligned,bona-fide,robustness,latency').split(','));
 
 interface Sample {
   folder: string;
@@ -68,6 +73,7 @@ if (SECTIONS.has('aligned')) {
 }
 if (SECTIONS.has('bona-fide')) await bonaFide();
 if (SECTIONS.has('robustness')) await robustness();
+if (SECTIONS.has('latency')) await latency();
 printNotes();
 
 function printTables(scored: Scored[]): void {
@@ -77,8 +83,26 @@ function printTables(scored: Scored[]): void {
   console.log(table(['folder', 'attack', 'spoofs', 'AUC', ...SPOOF_CONDITIONS.map(conditionHead)], FOLDERS.flatMap((f) => apcerRows(scored, f))));
   console.log('BPCER: live faces rejected as attacks');
   console.log(table(['folder', 'live', ...SPOOF_CONDITIONS.map(conditionHead)], FOLDERS.map((f) => bpcerRow(scored, f))));
+  console.log("ACER: (APCER + BPCER) / 2, APCER over all of the folder's attacks");
+  console.log(table(['folder', ...SPOOF_CONDITIONS.map(conditionHead)], FOLDERS.map((f) => acerRow(scored, f))));
   console.log('Per file: samples (demo photos of public anti-spoofing projects; an error is marked *)');
   console.log(table(['file', 'label', 'liveScore', ...SPOOF_CONDITIONS], inFolder(scored, 'samples').map(fileRow)));
+  const selfrec = inFolder(scored, 'selfrec_alexcamargoweb');
+  const wrong = (c: SpoofCondition) => selfrec.filter((s) => typeof s.outcome === 'number' && isSpoof(s.outcome, c) === s.live).length;
+  console.log(`Per file: selfrec (tight face crops); an error is marked *. Errors: ${SPOOF_CONDITIONS.map((c) => `${c} ${wrong(c)}`).join(', ')} of ${selfrec.length}`);
+  console.log(table(['file', 'label', 'liveScore', ...SPOOF_CONDITIONS], selfrec.map(fileRow)));
+}
+
+function acerRow(scored: Scored[], folder: string): (string | number)[] {
+  const all = inFolder(scored, folder);
+  const live = scores(all.filter((s) => s.live));
+  const spoof = scores(all.filter((s) => !s.live));
+  return [folder, ...SPOOF_CONDITIONS.map((c) => {
+    if (live.length === 0 || spoof.length === 0) return '-';
+    const apcer = spoof.filter((x) => !isSpoof(x, c)).length / spoof.length;
+    const bpcer = live.filter((x) => isSpoof(x, c)).length / live.length;
+    return pct((apcer + bpcer) / 2, 1);
+  })];
 }
 
 function fileRow(s: Scored): (string | number)[] {
@@ -258,6 +282,57 @@ async function robustness(): Promise<void> {
     const range = (xs: number[]) => `${pct(Math.min(...xs), 1)} .. ${pct(Math.max(...xs), 1)}`;
     console.log(`spread: folder=${folder} apcer=${range(s.apcer)} bpcer=${range(s.bpcer)}`);
   }
+}
+
+/**
+ * What asking for the spoof check adds, on the production path: a pool of two workers (as the
+ * server starts on 2 cores), one request at a time, with and without the check alternated
+ * request by request so that the machine's drift falls on both.
+ */
+async function latency(): Promise<void> {
+  const ITERATIONS = 30;
+  const live = (folder: string, n: number) => samples.filter((s) => s.folder === folder && s.live).slice(0, n);
+  const inputs: BenchImage[] = [
+    await singleFace(),
+    ...[...live('nuaa', 5), ...live('msu_mfsd', 5)].map((s) => ({ label: `${s.folder}/${s.path.split('/').slice(-1)[0]}`, bytes: new Uint8Array(readFileSync(s.path)) })),
+  ];
+  const pool = new EnginePool({ threads: 2, maxQueue: 4 });
+  const rows: (string | number)[][] = [];
+  const stageAll: number[] = [];
+  const addedAll: number[] = [];
+  try {
+    await pool.warmup();
+    const bar = progress(inputs.length, 'spoof: latency');
+    for (const input of inputs) {
+      const once = async (spoof: boolean) => {
+        const t0 = performance.now();
+        const r = await pool.analyze(input.bytes, { spoof, maxFaces: 1, embed: true, timings: true });
+        return { wall: performance.now() - t0, liveness: r.timings?.liveness ?? NaN, faces: r.faces.length };
+      };
+      for (let i = 0; i < 3; i++) (await once(true), await once(false));
+      const stage: number[] = [];
+      const added: number[] = [];
+      let faces = 0;
+      for (let i = 0; i < ITERATIONS; i++) {
+        const [withCheck, without] = i % 2 === 0 ? [await once(true), await once(false)] : [await once(false), await once(true)].reverse();
+        faces = withCheck.faces;
+        if (faces === 0) continue;
+        stage.push(withCheck.liveness / faces);
+        added.push((withCheck.wall - without.wall) / faces);
+      }
+      stageAll.push(...stage);
+      addedAll.push(...added);
+      rows.push([input.label, faces, stage.length ? quantile(stage, 0.5).toFixed(1) : '-', stage.length ? quantile(stage, 0.95).toFixed(1) : '-', added.length ? quantile(added, 0.5).toFixed(1) : '-']);
+      bar.tick();
+    }
+    bar.stop();
+  } finally {
+    await pool.close();
+  }
+  console.log(`\n== Latency: what the spoof check adds per face (pool of 2 workers, one request at a time, ${ITERATIONS} requests each way, alternated; embed on)`);
+  console.log(table(['photo', 'faces', 'liveness stage p50 ms', 'p95 ms', 'wall with - without, p50 ms'], rows));
+  const p50 = quantile(addedAll, 0.5);
+  console.log(`Target: the spoof check adds <= 10 ms p50 per face on 2 cores: ${p50.toFixed(1)} ms (wall), liveness stage ${quantile(stageAll, 0.5).toFixed(1)} ms; ${p50 <= 10 ? 'met' : 'NOT met'}.`);
 }
 
 function inFolder(scored: Scored[], folder: string): Scored[] {

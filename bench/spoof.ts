@@ -309,12 +309,19 @@ async function latency(): Promise<void> {
         const r = await pool.analyze(input.bytes, { spoof, maxFaces: 1, embed: true, timings: true });
         return { wall: performance.now() - t0, liveness: r.timings?.liveness ?? NaN, faces: r.faces.length };
       };
-      for (let i = 0; i < 3; i++) (await once(true), await once(false));
+      for (let i = 0; i < 3; i++) {
+        await once(true);
+        await once(false);
+      }
       const stage: number[] = [];
       const added: number[] = [];
       let faces = 0;
       for (let i = 0; i < ITERATIONS; i++) {
-        const [withCheck, without] = i % 2 === 0 ? [await once(true), await once(false)] : [await once(false), await once(true)].reverse();
+        // Which goes first alternates, so that neither always follows the other.
+        const checkFirst = i % 2 === 0;
+        const first = await once(checkFirst);
+        const second = await once(!checkFirst);
+        const [withCheck, without] = checkFirst ? [first, second] : [second, first];
         faces = withCheck.faces;
         if (faces === 0) continue;
         stage.push(withCheck.liveness / faces);

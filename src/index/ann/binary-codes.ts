@@ -277,21 +277,16 @@ export class BinaryCodes {
   /** The inverse of `keys()` and `codes()`. */
   static from(keys: Float64Array, codes: Uint8Array, splitFrom?: number, twoPassesFrom?: number): BinaryCodes {
     if (codes.length !== keys.length * CODE_BYTES) throw new Error('binary codes: keys and codes disagree in length');
-    const out = BinaryCodes.loading(keys.length, splitFrom, twoPassesFrom);
+    const out = new BinaryCodes(keys.length, splitFrom, twoPassesFrom);
     out.putCodes(0, codes, 0, keys.length);
     out.adoptKeys(keys);
     return out;
   }
 
   /**
-   * An empty group with room for `count` codes, to be loaded: `putCodes` writes whole codes into
-   * its slots (a snapshot's codes arrive piece by piece), then `adoptKeys` makes the codes count.
+   * Loading new codes (made with room for them, e.g. as a snapshot's arrive piece by piece): writes
+   * `n` whole codes, from `at` in `whole`, into the slots from `slot` on; `adoptKeys` ends the load.
    */
-  static loading(count: number, splitFrom?: number, twoPassesFrom?: number): BinaryCodes {
-    return new BinaryCodes(count, splitFrom, twoPassesFrom);
-  }
-
-  /** Writes `n` whole codes, from `at` in `whole`, into the slots from `slot` on (loading only). */
   putCodes(slot: number, whole: Uint8Array, at: number, n: number): void {
     if (this.size !== 0 || slot + n > this.capacity) throw new Error('binary codes: codes put outside a load');
     interleave(this.bytes(), this.planeA(slot), this.planeB(slot), whole, at, n, false);

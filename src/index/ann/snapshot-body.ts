@@ -104,7 +104,7 @@ export class SnapshotBodyReader {
     }
     this.meta = meta;
     this.keys = new Float64Array(meta.count);
-    this.codes = BinaryCodes.loading(meta.count);
+    this.codes = new BinaryCodes(meta.count);
     return 4 + headLength;
   }
 

@@ -137,9 +137,9 @@ export interface SnapshotSink {
 
 /**
  * Reads and opens the snapshot file at `path` piece by piece, handing its plaintext to `sink`.
- * Throws if the file was altered, cut, or
- * sealed for another group or key, possibly after `sink` has seen every piece (GCM authenticates
- * at the end): the caller must then discard what it made of them.
+ * Throws if the file was altered, cut, or sealed for another group or key, possibly after `sink`
+ * has seen every piece (GCM authenticates at the end): the caller must then discard what it made
+ * of them.
  *
  * Why not one read and one decipher call: a million faces' file is 72 MB, and each of those would
  * fill a new 72 MB buffer, whose first touch of every page costs this machine about 0.2 s a buffer

@@ -20,12 +20,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { decodeImage } from '../src/engine/decode.js';
 import { DEFAULT_DETECTOR_OPTIONS, FaceDetector } from '../src/engine/detector.js';
 import { LandmarkModel, fivePointsFrom68 } from '../src/engine/landmarks.js';
-import { loadSession, ort } from '../src/engine/models.js';
-import { cropResize, flipHorizontal, warpAffine, type Affine, type Box, type RgbImage } from '../src/engine/image.js';
+import { loadSession } from '../src/engine/models.js';
+import { flipHorizontal, warpAffine, type Affine, type Box, type RgbImage } from '../src/engine/image.js';
 import {
   POSE_CALIBRATION,
   UNCALIBRATED,
@@ -36,15 +35,10 @@ import {
   type PoseFeatures,
 } from '../src/engine/pose.js';
 import { evalDir, printHeader, progress, table } from './common.js';
+import { HEADS, PoseReference, restoreAspect, type HeadAngles } from './pose-reference.js';
 
 const MIN_FACE = 40;
 const ROTATION = 15;
-const MEAN = [0.485, 0.456, 0.406];
-const STD = [0.229, 0.224, 0.225];
-const HEADS = ['output', '617', '618'] as const;
-
-/** Raw expected angle of each head, in head order. */
-type HeadAngles = [number, number, number];
 
 interface FaceSample {
   source: 'identities' | 'detection';
@@ -58,11 +52,11 @@ class Models {
   private constructor(
     readonly detector: FaceDetector,
     private readonly landmarks: LandmarkModel,
-    private readonly pose: ort.InferenceSession,
+    private readonly pose: PoseReference,
   ) {}
 
   static async load(): Promise<Models> {
-    const [det, lm, pose] = await Promise.all([loadSession('detector'), loadSession('landmarks'), loadSession('pose')]);
+    const [det, lm, pose] = await Promise.all([loadSession('detector'), loadSession('landmarks'), PoseReference.load()]);
     return new Models(new FaceDetector(det, DEFAULT_DETECTOR_OPTIONS), new LandmarkModel(lm), pose);
   }
 
@@ -70,30 +64,9 @@ class Models {
     return poseFeatures(fivePointsFrom68(await this.landmarks.predict(image, box)));
   }
 
-  async heads(image: RgbImage, box: Box): Promise<HeadAngles> {
-    const w = box.x2 - box.x1;
-    const h = box.y2 - box.y1;
-    const rgb = cropResize(image, box.x1 - w / 4, box.y1 - h / 4, w * 1.5, h * 1.5, 224, 224);
-    const plane = 224 * 224;
-    const input = new Float32Array(3 * plane);
-    for (let i = 0; i < plane; i++) {
-      for (let c = 0; c < 3; c++) input[c * plane + i] = (rgb[i * 3 + c] / 255 - MEAN[c]) / STD[c];
-    }
-    const out = await this.pose.run({ input: new ort.Tensor('float32', input, [1, 3, 224, 224]) });
-    return HEADS.map((k) => expectedAngle(out[k].data as Float32Array)) as HeadAngles;
+  heads(image: RgbImage, box: Box): Promise<HeadAngles> {
+    return this.pose.heads(image, box);
   }
-}
-
-function expectedAngle(logits: Float32Array): number {
-  const m = Math.max(...logits);
-  let sum = 0;
-  let acc = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const p = Math.exp(logits[i] - m);
-    sum += p;
-    acc += p * i;
-  }
-  return (acc / sum) * 3 - 99;
 }
 
 const mirrorImage = (img: RgbImage): RgbImage => ({ ...img, data: flipHorizontal(img.data, img.width, img.height) });
@@ -153,19 +126,6 @@ async function collect(models: Models, root: string): Promise<FaceSample[]> {
   }
   bar.stop();
   return out;
-}
-
-/** WIDER images are stored squashed to 416x416; widen or heighten them back to the original aspect. */
-async function restoreAspect(img: RgbImage, original?: [number, number]): Promise<RgbImage> {
-  if (!original) return img;
-  const [ow, oh] = original;
-  const w = ow >= oh ? Math.round((img.height * ow) / oh) : img.width;
-  const h = ow >= oh ? img.height : Math.round((img.width * oh) / ow);
-  const data = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize(w, h, { fit: 'fill' })
-    .raw()
-    .toBuffer();
-  return { width: w, height: h, data: new Uint8Array(data) };
 }
 
 // ---------- statistics ----------

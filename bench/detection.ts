@@ -72,6 +72,17 @@ const DLIB_BUCKETS = [0, 40, 80];
 
 const shorter = (b: Box) => Math.min(b.x2 - b.x1, b.y2 - b.y1);
 
+/**
+ * Face counts of photos whose source states none, counted by eye on the photo (issue 14): faces
+ * cut by the frame or partly hidden count, a head showing no face does not.
+ */
+const COUNTED_BY_EYE: Record<string, { faces: number; basis: string }> = {
+  'deepface_selfie-many-people.jpg': {
+    faces: 7,
+    basis: 'counted by eye: 7, two of them cut by the frame (the large face at the right edge, the face at the bottom left)',
+  },
+};
+
 async function loadPhotos(dir: string): Promise<Photo[]> {
   const gt: Record<string, GtEntry> = JSON.parse(readFileSync(join(dir, 'ground_truth.json'), 'utf8'));
   const names = Object.keys(gt).sort();
@@ -84,7 +95,8 @@ async function loadPhotos(dir: string): Promise<Photo[]> {
       const box = { x1: x, y1: y, x2: x + w, y2: y + h };
       return { box, size: shorter(box), invalid: e.attributes?.[i]?.invalid === 1 };
     });
-    photos.push({ name, image, faces, expected: e.expected_face_count, basis: e.expected_face_count_basis });
+    const counted = e.expected_face_count == null ? COUNTED_BY_EYE[name] : undefined;
+    photos.push({ name, image, faces, expected: counted?.faces ?? e.expected_face_count, basis: counted?.basis ?? e.expected_face_count_basis });
     bar.tick();
   }
   bar.stop();
@@ -243,14 +255,14 @@ async function main(): Promise<void> {
     ]),
   );
 
-  console.log('\nFace counts on the photos without boxes (expected only where the source states it):');
+  console.log('\nFace counts on the photos without boxes (expected where the source states it or where counted by eye, see basis):');
   console.log(
     table(
       ['photo', 'size', 'detected', 'expected'],
       sets.countOnly.map((p) => {
         const n = dets.get(p)!.filter((d) => d.score >= opts.scoreThreshold).length;
         const ok = p.expected == null ? '' : n === p.expected ? ' (ok)' : ' (MISMATCH)';
-        const note = p.expected == null && p.basis ? ` (${p.basis})` : '';
+        const note = p.basis && (p.expected == null || p.name in COUNTED_BY_EYE) ? ` (${p.basis})` : '';
         return [p.name, `${p.image.width}x${p.image.height}`, n, `${p.expected ?? '-'}${ok}${note}`];
       }),
     ),

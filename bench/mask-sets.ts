@@ -5,12 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeImage, DEFAULT_DECODE_LIMITS } from '../src/engine/decode.js';
-import { FaceDetector, DEFAULT_DETECTOR_OPTIONS } from '../src/engine/detector.js';
-import { LandmarkModel, fivePointsFrom68 } from '../src/engine/landmarks.js';
-import { alignFace } from '../src/engine/align.js';
-import { Embedder } from '../src/engine/embedder.js';
-import { loadSession } from '../src/engine/models.js';
+import { FaceEngine } from '../src/engine/engine.js';
 import { pct, table } from './common.js';
 
 // ---- Labels ------------------------------------------------------------------------------
@@ -56,34 +51,31 @@ export function readLabels(dir: string): LabelledImage[] {
 // ---- Faces and features ------------------------------------------------------------------
 
 /**
- * The engine's own steps up to the aligned crop, for the largest face. FaceEngine does not hand
- * out the crop, so this repeats engine.analyzeDecoded's order: decode, detect, largest box,
- * 68 landmarks, 5 points, align. Keep the two in step.
+ * The largest face of a photo as the engine's mask flag sees it: the engine's own detectors
+ * (FACEREC_DETECTOR's default, with the YuNet fallback and its five points), alignment and
+ * embedder, asked for the aligned crop.
  */
 export class AlignedFaces {
-  private constructor(
-    private readonly detector: FaceDetector,
-    private readonly landmarks: LandmarkModel,
-    private readonly embedder: Embedder,
-  ) {}
+  private constructor(private readonly engine: FaceEngine) {}
 
   static async create(): Promise<AlignedFaces> {
-    const [det, lm, emb] = await Promise.all([loadSession('detector'), loadSession('landmarks'), loadSession('embedder')]);
-    return new AlignedFaces(new FaceDetector(det, DEFAULT_DETECTOR_OPTIONS), new LandmarkModel(lm), new Embedder(emb, true));
+    return new AlignedFaces(await FaceEngine.create());
   }
 
-  async largest(bytes: Uint8Array): Promise<Uint8Array | undefined> {
-    const { image } = await decodeImage(bytes, DEFAULT_DECODE_LIMITS);
-    const dets = await this.detector.detect(image);
-    if (dets.length === 0) return undefined;
-    const area = (d: (typeof dets)[number]) => (d.box.x2 - d.box.x1) * (d.box.y2 - d.box.y1);
-    const best = dets.reduce((a, b) => (area(b) > area(a) ? b : a));
-    return alignFace(image, fivePointsFrom68(await this.landmarks.predict(image, best.box)));
+  async largest(bytes: Uint8Array): Promise<AlignedFace | undefined> {
+    const { faces } = await this.engine.analyze(bytes, { maxFaces: 1, embed: true, alignedCrops: true });
+    const face = faces[0];
+    return face && { aligned: face.aligned!, embedding: face.embedding };
   }
 
   embed(aligned: Uint8Array): Promise<Float32Array> {
-    return this.embedder.embed(aligned);
+    return this.engine.embedAligned(aligned);
   }
+}
+
+export interface AlignedFace {
+  aligned: Uint8Array;
+  embedding: Float32Array;
 }
 
 export interface Scored {

@@ -1,24 +1,24 @@
 /**
  * Mask flag on the evaluation photos (../shared/eval/mask), through the real engine.
  *
- *   npm run bench:mask                      # the shipped models/mask-probe.json, per subset
+ *   npm run bench:mask                      # every FACEREC_MASK_MODEL, per subset, and on bare faces
  *   npm run bench:mask -- --embedding-check # also: identity embedding of faces under a drawn mask
  *
  * Only measures: these photos are evaluation-only (their README: "Do not train on them"), so no
  * model is fitted here. Images where the engine finds no face are counted apart, not as errors.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaceEngine } from '../src/engine/engine.js';
 import { cosine } from '../src/engine/vectors.js';
-import { MaskClassifier } from '../src/engine/mask.js';
+import { DEFAULT_MASK_MODEL, MASK_MODELS, MaskClassifier, maskModelFile, type MaskModel } from '../src/engine/mask.js';
 import { evalDir, pct, printHeader, progress, table } from './common.js';
 import { AlignedFaces, auc, readLabels, summaries, summaryTable, type Scored } from './mask-sets.js';
 import { insidePolygon, MASK_POLYGON } from './painted-masks.js';
 
-async function scoreEvalSet(dir: string): Promise<Scored[]> {
+async function scoreEvalSet(dir: string, maskModel: MaskModel): Promise<Scored[]> {
   const rows = readLabels(dir);
-  const engine = await FaceEngine.create();
+  const engine = await FaceEngine.create({ maskModel });
   const bar = progress(rows.length, 'mask');
   const out: Scored[] = [];
   for (const r of rows) {
@@ -34,9 +34,9 @@ async function scoreEvalSet(dir: string): Promise<Scored[]> {
   return out;
 }
 
-function describeProbe(c: MaskClassifier): void {
+function describeProbe(c: MaskClassifier, file: string): void {
   const p = c.probe;
-  console.log(`model: models/mask-probe.json, features '${p.features}', ${p.fitted}, ${p.date}, threshold ${p.threshold}`);
+  console.log(`model: models/${file}, features '${p.features}', ${p.fitted}, ${p.date}, threshold ${p.threshold}`);
   console.log(`trained on: ${p.trainedOn}`);
   if (p.cv) console.log('(its own training-set CV figures are stored in the file under "cv")');
   console.log();
@@ -80,11 +80,11 @@ async function embeddingCheck(root: string, classifier: MaskClassifier): Promise
     const [fa, fb] = await Promise.all([a, b].map((p) => faces.largest(readFileSync(join(root, p)))));
     bar.tick();
     if (!fa || !fb) continue;
-    const mb = drawMask(fb);
-    const [ea, eb, em] = [await faces.embed(fa), await faces.embed(fb), await faces.embed(mb)];
-    scores.push({ same: same === '1', clean: cosine(ea, eb), masked: cosine(ea, em) });
+    const mb = drawMask(fb.aligned);
+    const em = await faces.embed(mb);
+    scores.push({ same: same === '1', clean: cosine(fa.embedding, fb.embedding), masked: cosine(fa.embedding, em) });
     flags.n++;
-    if (classifier.classify({ aligned: fb, embedding: eb }).masked) flags.clean++;
+    if (classifier.classify(fb).masked) flags.clean++;
     if (classifier.classify({ aligned: mb, embedding: em }).masked) flags.drawn++;
   }
   bar.stop();
@@ -127,16 +127,39 @@ function bestThreshold(scores: PairScore[]): number {
   return best;
 }
 
-async function main(): Promise<void> {
-  const root = evalDir();
-  printHeader('Mask flag on shared/eval/mask (largest face per image)');
-  const classifier = MaskClassifier.load();
-  describeProbe(classifier);
-  const scored = await scoreEvalSet(join(root, 'mask'));
-  console.log(summaryTable(summaries(scored, classifier.probe.threshold)));
-  console.log('no face: images where the engine found no face; they are left out of every other column.');
-  console.log('masked recall: masked faces flagged masked. unmasked specificity: unmasked faces flagged unmasked.');
-  if (process.argv.includes('--embedding-check')) await embeddingCheck(root, classifier);
+/** Bare faces: the largest face of every photo of the eval identities (none wears a mask; some have beards). */
+async function bareFaces(root: string, maskModel: MaskModel): Promise<{ faces: number; flagged: number }> {
+  const dir = join(root, 'identities');
+  const people = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  const files = people.flatMap((who) => readdirSync(join(dir, who)).map((f) => join(dir, who, f)));
+  const engine = await FaceEngine.create({ maskModel });
+  const bar = progress(files.length, 'bare faces');
+  let faces = 0, flagged = 0;
+  for (const f of files) {
+    const [face] = await engine.analyze(readFileSync(f), { maxFaces: 1 }).then((a) => a.faces).catch(() => []);
+    bar.tick();
+    if (!face) continue;
+    faces++;
+    if (face.mask.masked) flagged++;
+  }
+  bar.stop();
+  return { faces, flagged };
 }
 
+async function main(): Promise<void> {
+  const root = evalDir();
+  printHeader('Mask flag on shared/eval/mask (largest face per image), per FACEREC_MASK_MODEL');
+  for (const maskModel of MASK_MODELS) {
+    const classifier = MaskClassifier.forModel(maskModel);
+    console.log(`\nFACEREC_MASK_MODEL=${maskModel}${maskModel === DEFAULT_MASK_MODEL ? ' (default)' : ''}`);
+    describeProbe(classifier, maskModelFile(maskModel));
+    const scored = await scoreEvalSet(join(root, 'mask'), maskModel);
+    console.log(summaryTable(summaries(scored, classifier.probe.threshold)));
+    const bare = await bareFaces(root, maskModel);
+    console.log(`bare faces (identities/, largest face of each photo): ${bare.flagged} of ${bare.faces} flagged masked (${pct(bare.flagged / bare.faces, 1)})`);
+    if (process.argv.includes('--embedding-check') && maskModel === DEFAULT_MASK_MODEL) await embeddingCheck(root, classifier);
+  }
+  console.log('\nno face: images where the engine found no face; they are left out of every other column.');
+  console.log('masked recall: masked faces flagged masked. unmasked specificity: unmasked faces flagged unmasked.');
+}
 await main();

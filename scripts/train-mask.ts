@@ -29,7 +29,7 @@ export interface ImageFeatures {
 }
 
 /** Bump when a feature's definition in src/engine/mask.ts changes, so old caches are not reused. */
-const FEATURE_VERSION = 1;
+const FEATURE_VERSION = 2;
 
 /**
  * Features of every image, cached under scratch/ (git-ignored): numbers only, never pixels, since
@@ -75,9 +75,10 @@ function loadCache(path: string, stamp: string): FeatureCache {
 }
 
 async function featuresOf(faces: AlignedFaces, bytes: Uint8Array, withEmbedding: boolean): Promise<ImageFeatures | null> {
-  const aligned = await faces.largest(bytes).catch(() => undefined);
-  if (!aligned) return null;
-  const embedding = withEmbedding ? await faces.embed(aligned) : undefined;
+  const face = await faces.largest(bytes).catch(() => undefined);
+  if (!face) return null;
+  const { aligned } = face;
+  const embedding = withEmbedding ? face.embedding : undefined;
   return {
     patch: maskFeatures('patch', { aligned }),
     skin: maskFeatures('skin', { aligned }),

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { LeadFaceRule } from './engine/engine.js';
 import { DEFAULT_DETECTOR_SETTING, DETECTOR_SETTINGS, type DetectorSetting } from './engine/face-finder.js';
+import { DEFAULT_MASK_MODEL, MASK_MODELS, type MaskModel } from './engine/mask.js';
 import { DEFAULT_SOLO_THREADS } from './engine/solo.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_IMAGE_BYTES, type DomainLimits } from './domain/limits.js';
 import { DEFAULT_ANN_SETTINGS } from './index/ann/ann-face-search.js';
@@ -31,6 +32,8 @@ export interface Config {
   leadFace: LeadFaceRule;
   /** Which detectors find faces: RFB-320 with YuNet as its fallback (default), either alone. */
   detectors: DetectorSetting;
+  /** Which probe sets the mask flag: the hand-set skin rule (default) or the probe trained on painted masks. */
+  maskModel: MaskModel;
   /** Groups with fewer faces are searched by an exact scan; larger ones through an HNSW graph. */
   indexExactBelow: number;
   /** Bytes the resident HNSW graphs may take before the least recently searched are evicted. */
@@ -89,6 +92,12 @@ function detectorSetting(raw: string | undefined): DetectorSetting {
   throw new Error(`FACEREC_DETECTOR must be one of ${DETECTOR_SETTINGS.map((d) => `"${d}"`).join(', ')}, got "${raw}"`);
 }
 
+function maskModel(raw: string | undefined): MaskModel {
+  if (raw === undefined || raw === '') return DEFAULT_MASK_MODEL;
+  if ((MASK_MODELS as readonly string[]).includes(raw)) return raw as MaskModel;
+  throw new Error(`FACEREC_MASK_MODEL must be one of ${MASK_MODELS.map((m) => `"${m}"`).join(', ')}, got "${raw}"`);
+}
+
 /** Unset: pretty when stdout is a terminal (someone is watching), JSON otherwise (a collector is). */
 function logFormat(raw: string | undefined, stdoutIsTty: boolean): LogFormat {
   if (raw === undefined || raw === '') return stdoutIsTty ? 'pretty' : 'json';
@@ -125,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTty = p
     pageTokenTtlMs: int(env, 'FACEREC_PAGE_TOKEN_TTL_S', 3600) * 1000,
     leadFace: leadFaceRule(env.FACEREC_LEAD_FACE),
     detectors: detectorSetting(env.FACEREC_DETECTOR),
+    maskModel: maskModel(env.FACEREC_MASK_MODEL),
     indexExactBelow: int(env, 'FACEREC_INDEX_EXACT_BELOW', DEFAULT_ANN_SETTINGS.exactBelow),
     indexMemoryBytes: int(env, 'FACEREC_INDEX_MEMORY_MB', DEFAULT_ANN_SETTINGS.memoryBudgetBytes / 2 ** 20) * 2 ** 20,
     auditRetentionMs: int(env, 'FACEREC_AUDIT_RETENTION_DAYS', 365) * DAY_MS,

@@ -24,6 +24,7 @@ export async function serve(config: Config): Promise<void> {
     maxQueue: config.queue,
     leadFace: config.leadFace,
     detectors: config.detectors,
+    maskModel: config.maskModel,
     soloThreads: config.loneRequestThreads,
   });
   const metrics = new ServerMetrics({

@@ -73,6 +73,7 @@ describe("README's settings table", () => {
     FACEREC_PAGE_TOKEN_TTL_S: (c) => `\`${c.pageTokenTtlMs / 1000}\``,
     FACEREC_LEAD_FACE: (c) => `\`${c.leadFace}\``,
     FACEREC_DETECTOR: (c) => `\`${c.detectors}\``,
+    FACEREC_MASK_MODEL: (c) => `\`${c.maskModel}\``,
     FACEREC_LOG_LEVEL: (c) => `\`${c.logLevel}\``,
     // Not a terminal (this test's config) → json; on a terminal → pretty.
     FACEREC_LOG_FORMAT: (c) => `\`${c.logFormat}\`, or \`${loadConfig({}, true).logFormat}\` when stdout is a terminal`,

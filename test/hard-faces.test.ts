@@ -153,6 +153,29 @@ describe('FACEREC_DETECTOR', () => {
   });
 });
 
+describe('FACEREC_MASK_MODEL', () => {
+  test('defaults to the rule, takes synthetic, and refuses anything else at start-up with the choices', () => {
+    assert.equal(loadConfig({}).maskModel, 'rule');
+    assert.equal(loadConfig({ FACEREC_MASK_MODEL: 'synthetic' }).maskModel, 'synthetic');
+    assert.throws(() => loadConfig({ FACEREC_MASK_MODEL: 'cnn' }), /FACEREC_MASK_MODEL must be one of "rule", "synthetic", got "cnn"/);
+  });
+
+  // The face-api photos are among the probe's training photos (models/README.md), so this checks
+  // the wiring into the pool's workers and the probe's direction, not how well it generalises
+  // (bench:mask measures that).
+  test('synthetic reaches the pool workers and flags exactly the drawn masks of the hard images', async () => {
+    const pool = new EnginePool({ threads: 1, maxQueue: 2, maskModel: loadConfig({ FACEREC_MASK_MODEL: 'synthetic' }).maskModel });
+    try {
+      for (const c of HARD) {
+        const [face] = (await pool.analyze(images.get(key(c))!)).faces;
+        assert.equal(face.mask.masked, c.masked, key(c));
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 test('an image without a face is still -40000 after every retry', async () => {
   const plain = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#8899aa' } }).jpeg().toBuffer();
   assert.ok(ok(await api.v2('POST', '/groups', { groupId: 'hard-none' })));

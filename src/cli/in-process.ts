@@ -26,7 +26,7 @@ export interface LocalServer {
  * authenticates with a random per-process secret. Other apps keep their normal authentication.
  */
 export async function startLocalServer(config: Config, options: { appKey?: string; engineThreads: number; notice: (msg: string) => void }): Promise<LocalServer> {
-  const analyzer = options.engineThreads > 1 ? await startPool(options.engineThreads, config) : new LazyEngine({ leadFace: config.leadFace, detectors: config.detectors });
+  const analyzer = options.engineThreads > 1 ? await startPool(options.engineThreads, config) : new LazyEngine({ leadFace: config.leadFace, detectors: config.detectors, maskModel: config.maskModel });
   const runtime = await createRuntime(config, analyzer);
   try {
     const appKey = await chooseApp(runtime.apps, options.appKey, options.notice);
@@ -62,7 +62,7 @@ export async function startLocalServer(config: Config, options: { appKey?: strin
 
 /** A worker pool for `index --concurrency n`, with its models loaded before work starts. */
 async function startPool(threads: number, config: Config): Promise<EnginePool> {
-  const pool = new EnginePool({ threads, leadFace: config.leadFace, detectors: config.detectors, soloThreads: config.loneRequestThreads });
+  const pool = new EnginePool({ threads, leadFace: config.leadFace, detectors: config.detectors, maskModel: config.maskModel, soloThreads: config.loneRequestThreads });
   try {
     await pool.warmup();
     return pool;

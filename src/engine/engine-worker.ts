@@ -15,7 +15,7 @@ sharp.cache(false);
 
 /** The engine settings the pool chose (pool.ts); whatever is absent takes the engine's default. */
 export type WorkerSetup = Pick<EngineConfig, 'tuning' | 'soloThreads'> &
-  Partial<Pick<EngineConfig, 'leadFace' | 'detectors'>> & {
+  Partial<Pick<EngineConfig, 'leadFace' | 'detectors' | 'maskModel'>> & {
     /** The pool's count of tasks in flight (solo.ts InFlight). */
     inFlight: SharedArrayBuffer;
   };

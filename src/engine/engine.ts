@@ -4,7 +4,7 @@ import { LandmarkModel, fivePointsFrom68, type FivePoints } from './landmarks.js
 import { alignFace } from './align.js';
 import { Embedder } from './embedder.js';
 import { LivenessModel } from './liveness.js';
-import { MaskClassifier } from './mask.js';
+import { DEFAULT_MASK_MODEL, MaskClassifier, type MaskModel } from './mask.js';
 import { estimatePose, type Pose } from './pose.js';
 import { assessQuality, laplacianVariance, type Quality } from './quality.js';
 import { ARCFACE_TEMPLATE } from './align.js';
@@ -32,6 +32,11 @@ export interface AnalyzeOptions {
    * detection and score the whole image for liveness into `imageLiveScore`.
    */
   alignedFace?: boolean;
+  /**
+   * Also return each face's aligned 112×112 RGB crop (`EngineFace.aligned`): for the mask probe's
+   * training and benches, so they read exactly the pixels the engine's mask flag reads.
+   */
+  alignedCrops?: boolean;
 }
 
 export interface FaceLandmarks {
@@ -54,6 +59,8 @@ export interface EngineFace {
   liveScore?: number;
   /** L2-normalised identity embedding, when asked for. */
   embedding?: Float32Array;
+  /** The aligned 112×112 RGB crop, with `alignedCrops`. */
+  aligned?: Uint8Array;
 }
 
 /** A face whose embedding was asked for: the engine then always computes it. */
@@ -88,6 +95,8 @@ export interface EngineConfig {
   detector: DetectorOptions;
   /** Which detectors find faces (face-finder.ts, FACEREC_DETECTOR). */
   detectors: DetectorSetting;
+  /** Which probe sets the mask flag (mask.ts, FACEREC_MASK_MODEL). */
+  maskModel: MaskModel;
   flipAverage: boolean;
   tuning: SessionTuning;
   /** Which face comes first (orderFaces). */
@@ -105,6 +114,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   decode: DEFAULT_DECODE_LIMITS,
   detector: DEFAULT_DETECTOR_OPTIONS,
   detectors: DEFAULT_DETECTOR_SETTING,
+  maskModel: DEFAULT_MASK_MODEL,
   // Measured neutral to slightly negative on every accuracy figure, at twice the cost (docs/engine.md).
   flipAverage: false,
   tuning: DEFAULT_TUNING,
@@ -161,7 +171,7 @@ export class FaceEngine {
       new LandmarkModel(lm),
       new Embedder(emb, cfg.flipAverage),
       new LivenessModel(live),
-      MaskClassifier.load(),
+      MaskClassifier.forModel(cfg.maskModel),
     );
   }
 
@@ -183,6 +193,11 @@ export class FaceEngine {
       ...(opts.timings ? { timings: clock.result() } : {}),
     };
     return result as AnalyzeResultFor<O>;
+  }
+
+  /** The identity embedding of an aligned 112×112 RGB crop (benches that alter a crop before embedding it). */
+  embedAligned(aligned: Uint8Array): Promise<Float32Array> {
+    return this.embedder.embed(aligned);
   }
 
   private async analyzeAlignedFace(decoded: Awaited<ReturnType<typeof decodeImage>>): Promise<AnalyzeResult> {
@@ -271,6 +286,7 @@ export class FaceEngine {
         mask,
         ...(liveScore !== undefined ? { liveScore } : {}),
         ...(wantEmbedding && embedding ? { embedding } : {}),
+        ...(options.alignedCrops ? { aligned } : {}),
       });
     }
     return faces;

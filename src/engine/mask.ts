@@ -45,6 +45,17 @@ export interface MaskProbe {
 
 export const MASK_PROBE_FILE = 'mask-probe.json';
 
+/**
+ * Which probe sets the mask flag (FACEREC_MASK_MODEL): 'rule', the hand-set skin rule (default:
+ * it rarely calls a bare face masked), or 'synthetic', the probe trained on masks painted on
+ * licensed photos (catches far more masks, flags more bare tight crops; docs/engine.md "Mask").
+ */
+export const MASK_MODELS = ['rule', 'synthetic'] as const;
+export type MaskModel = (typeof MASK_MODELS)[number];
+export const DEFAULT_MASK_MODEL: MaskModel = 'rule';
+const MASK_MODEL_FILES: Record<MaskModel, string> = { rule: MASK_PROBE_FILE, synthetic: 'mask-probe-synthetic.json' };
+export const maskModelFile = (model: MaskModel): string => MASK_MODEL_FILES[model];
+
 export const usesEmbedding = (kind: FeatureKind): boolean => kind === 'embedding' || kind === 'both';
 
 export class MaskClassifier {
@@ -53,6 +64,10 @@ export class MaskClassifier {
   constructor(readonly probe: MaskProbe) {
     checkProbe(probe);
     this.needsEmbedding = usesEmbedding(probe.features);
+  }
+
+  static forModel(model: MaskModel): MaskClassifier {
+    return MaskClassifier.load(join(MODELS_DIR, maskModelFile(model)));
   }
 
   static load(path = join(MODELS_DIR, MASK_PROBE_FILE)): MaskClassifier {

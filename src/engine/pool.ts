@@ -3,6 +3,7 @@ import type { Piscina } from 'piscina';
 import { threadPool } from '../thread-pool.js';
 import type { AnalyzeOptions, AnalyzeResultFor, LeadFaceRule } from './engine.js';
 import type { DetectorSetting } from './face-finder.js';
+import type { MaskModel } from './mask.js';
 import type { WorkerReply, WorkerSelfCheck, WorkerSetup, WorkerTask } from './engine-worker.js';
 import { flushDenormalsOnThisThread } from './denormal-probe.js';
 import { EngineBusyError, ImageError } from './errors.js';
@@ -20,6 +21,8 @@ export interface PoolOptions {
   leadFace?: LeadFaceRule;
   /** Which detectors find faces (face-finder.ts); the engine's default when not given. */
   detectors?: DetectorSetting;
+  /** Which probe sets the mask flag (mask.ts); the engine's default when not given. */
+  maskModel?: MaskModel;
   /**
    * Intra-op threads a request may use while it is the only one in flight (solo.ts); 1 turns
    * lone-request sessions off. Default: DEFAULT_SOLO_THREADS.
@@ -41,6 +44,7 @@ export class EnginePool {
   private readonly inFlight = new InFlight();
   private readonly leadFace?: LeadFaceRule;
   private readonly detectors?: DetectorSetting;
+  private readonly maskModel?: MaskModel;
   private readonly piscina: Promise<Piscina<WorkerTask, WorkerReply>>;
   private started?: Piscina<WorkerTask, WorkerReply>;
 
@@ -51,6 +55,7 @@ export class EnginePool {
     this.soloThreads = options.soloThreads ?? DEFAULT_SOLO_THREADS;
     this.leadFace = options.leadFace;
     this.detectors = options.detectors;
+    this.maskModel = options.maskModel;
     this.piscina = this.start();
     this.piscina.catch(() => {}); // the error reaches whoever awaits the pool (warmup, analyze)
   }
@@ -70,6 +75,7 @@ export class EnginePool {
       inFlight: this.inFlight.buffer,
       ...(this.leadFace ? { leadFace: this.leadFace } : {}),
       ...(this.detectors ? { detectors: this.detectors } : {}),
+      ...(this.maskModel ? { maskModel: this.maskModel } : {}),
     };
     this.started = threadPool<WorkerTask, WorkerReply>(import.meta.url, 'engine-worker', {
       minThreads: this.threads,

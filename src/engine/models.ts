@@ -155,8 +155,8 @@ function create(model: string, bytes: Uint8Array, options: ort.InferenceSession.
 
 export async function loadSession(name: ModelName, tuning: Partial<SessionTuning> = {}): Promise<ort.InferenceSession> {
   const bytes = readVerifiedModel(entry(name));
-  // The embedder runs a photo's faces as one batch (free-batch.ts).
-  return create(name, name === 'embedder' ? withFreeBatch(bytes) : bytes, sessionOptions(tuning));
+  // The embedder runs a photo's faces as one batch, the liveness model a crop and its mirror (free-batch.ts).
+  return create(name, name === 'embedder' || name === 'liveness' ? withFreeBatch(bytes) : bytes, sessionOptions(tuning));
 }
 
 /** A session on a model committed under models/ (manifest `committed`), checked the same way. */

@@ -11,7 +11,7 @@ import { SlotVectors } from '../src/index/ann/slot-vectors.js';
 import { SnapshotFiles } from '../src/index/ann/snapshot-files.js';
 import { ExactFaceSearch } from '../src/index/exact-face-search.js';
 import type { KeyedVector } from '../src/store/store.js';
-import type { KeyedFace, VectorReader } from '../src/store/worker-vectors.js';
+import type { KeyedFace, VectorReader, VectorsWanted } from '../src/store/worker-vectors.js';
 import { clusteredGroup, groupOf, openedSnapshot, untilIndexReady } from './support/ann-fixtures.js';
 import { ClusteredVectors } from './support/clustered-vectors.js';
 
@@ -33,7 +33,8 @@ class CountingReader implements VectorReader {
     return Array.from(keys).flatMap((k) => (this.faces.has(k) ? [this.faces.get(k)!] : []));
   }
 
-  facesByKeys(_app: string, _group: string, keys: ArrayLike<number>, withVector: (key: number, faceId: string) => boolean): KeyedFace[] {
+  facesByKeys(_app: string, _group: string, keys: ArrayLike<number>, vectors: VectorsWanted): KeyedFace[] {
+    const withVector = (k: number, faceId: string) => Array.from(vectors.keys).includes(k) && faceId !== vectors.except;
     return Array.from(keys).flatMap((k) => {
       const face = this.faces.get(k);
       if (!face) return [];

@@ -539,13 +539,13 @@ describe('SqliteStore beside worker threads', () => {
       // facesByKeys names every face and decrypts only the vectors asked for.
       const other = makeFace();
       const both = [...keys, ...(await store.addFaces('app', 'g', [other], 10))!.keys];
-      const named = reader.facesByKeys('app', 'g', both, (_key, faceId) => faceId === other.faceId);
+      const named = reader.facesByKeys('app', 'g', both, { keys: both, except: face.faceId });
       assert.deepEqual(named.map((f) => f.faceId).sort(), [face.faceId, other.faceId].sort());
       assert.equal(named.find((f) => f.faceId === face.faceId)!.vector, undefined);
       assert.deepEqual(vectorBytes(named.find((f) => f.faceId === other.faceId)!.vector!), vectorBytes(other.vector));
       await store.deleteFace('app', 'g', face.faceId);
       assert.deepEqual(reader.vectorsByKeys('app', 'g', keys), []);
-      assert.deepEqual(reader.facesByKeys('app', 'g', keys, () => false), []);
+      assert.deepEqual(reader.facesByKeys('app', 'g', keys, { keys }), []);
     } finally {
       reader.close();
     }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { FaceKey, KeyedVector } from './store.js';
 import { VectorCipher } from './vector-crypto.js';
-import type { KeyedFace, KeySummary, VectorReader } from './worker-vectors.js';
+import type { KeyedFace, KeySummary, VectorReader, VectorsWanted } from './worker-vectors.js';
 
 /**
  * The faces of a group with the given keys, the key list as a JSON array. As getFaces: the key
@@ -12,11 +12,16 @@ export const VECTORS_BY_KEYS_SQL =
   'WHERE faces.appKey = @appKey AND faces.groupId = @groupId';
 
 /** The faces of a group with the given keys, with what a search answers of them and their vectors. */
+// The vector column only where it was asked for: each one the driver hands back is a fresh 2 KB
+// buffer, and eleven a search (the top ten and the query's own face) were most of what the scan
+// thread allocated, so most of its young-generation collections (docs/scale.md, stop 31).
 const FACES_BY_KEYS_SQL =
-  'SELECT faces.seq, faces.faceId, faces.imageId, faces.externalImageId, faces.bbox, faces.confidence, faces.vector ' +
+  'SELECT faces.seq, faces.faceId, faces.imageId, faces.externalImageId, faces.bbox, faces.confidence, ' +
+  'CASE WHEN faces.seq IN (SELECT value FROM json_each(@vectorKeys)) AND faces.faceId IS NOT @except THEN faces.vector END AS vector ' +
   'FROM json_each(@keys) AS wanted CROSS JOIN faces ON faces.seq = wanted.value WHERE faces.appKey = @appKey AND faces.groupId = @groupId';
 
-interface FaceRow extends KeyedRow {
+interface FaceRow extends Omit<KeyedRow, 'vector'> {
+  vector: Buffer | null;
   imageId: string;
   externalImageId: string | null;
   bbox: string;
@@ -67,13 +72,13 @@ export function openSqliteVectorReader({ path, masterKey, busyTimeoutMs }: Sqlit
       const rows = statement.all({ appKey, groupId, keys: JSON.stringify(Array.from(keys)) }) as KeyedRow[];
       return rows.map((row) => toKeyedVector(cipher, row));
     },
-    facesByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>, withVector: (key: FaceKey, faceId: string) => boolean): KeyedFace[] {
+    facesByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>, vectors: VectorsWanted): KeyedFace[] {
       if (keys.length === 0) return [];
-      const rows = faces.all({ appKey, groupId, keys: JSON.stringify(Array.from(keys)) }) as FaceRow[];
+      const rows = faces.all({ appKey, groupId, keys: JSON.stringify(Array.from(keys)), vectorKeys: JSON.stringify(Array.from(vectors.keys)), except: vectors.except ?? null }) as FaceRow[];
       return rows.map((row) => {
         const face: KeyedFace = { key: row.seq, faceId: row.faceId, imageId: row.imageId, bbox: JSON.parse(row.bbox) as KeyedFace['bbox'], confidence: row.confidence };
         if (row.externalImageId !== null) face.externalImageId = row.externalImageId;
-        if (withVector(row.seq, row.faceId)) face.vector = cipher.decrypt(row.faceId, row.vector);
+        if (row.vector !== null) face.vector = cipher.decrypt(row.faceId, row.vector);
         return face;
       });
     },

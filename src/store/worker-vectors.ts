@@ -15,6 +15,13 @@ export interface KeyedFace extends Pick<FaceRecord, 'faceId' | 'imageId' | 'exte
   vector?: Float32Array;
 }
 
+/** Which faces `facesByKeys` returns with their vectors: these keys, but never the face `except`. */
+export interface VectorsWanted {
+  keys: ArrayLike<FaceKey>;
+  /** A search by a stored face's id never needs that face's own vector. */
+  except?: string;
+}
+
 /** How many faces a group holds and its largest key. */
 export interface KeySummary {
   count: number;
@@ -28,9 +35,9 @@ export interface VectorReader {
   /**
    * The faces of the group with the given keys, in one read (any order; keys no longer in the
    * group are skipped), with what a search answers of them, and each with its vector only where
-   * `withVector` says so: the others cost no decryption.
+   * `vectors` asks for it: the others cost no decryption, nor even a copy of their ciphertext.
    */
-  facesByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>, withVector: (key: FaceKey, faceId: string) => boolean): KeyedFace[];
+  facesByKeys(appKey: string, groupId: string, keys: ArrayLike<FaceKey>, vectors: VectorsWanted): KeyedFace[];
   /** The keys of every face of the group. */
   faceKeys(appKey: string, groupId: string): Float64Array;
   /** How many faces the group holds and its largest key, in one read: a maintained count and an index's last entry. */

@@ -115,7 +115,7 @@ export class ResidentGroup {
     // decrypted (never the excluded face).
     const wanted = [...unheld, ...best.map((h) => h.key)];
     const hits: SearchHit[] = [];
-    for (const face of reader.facesByKeys(r.appKey, r.groupId, wanted, (key, faceId) => exactly.has(key) && faceId !== r.exclude)) {
+    for (const face of reader.facesByKeys(r.appKey, r.groupId, wanted, { keys: [...exactly], except: r.exclude })) {
       if (face.faceId === r.exclude) continue;
       const score = face.vector ? cosine(face.vector, r.query) : rounded.get(face.key)!;
       if (score < r.minScore) continue;

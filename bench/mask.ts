@@ -146,6 +146,15 @@ async function bareFaces(root: string, maskModel: MaskModel): Promise<{ faces: n
   return { faces, flagged };
 }
 
+/** The party selfie of detection/ (no masks; a full beard in it): the flag of every face found. */
+const SELFIE = 'deepface_selfie-many-people.jpg';
+
+async function selfieFlags(root: string, maskModel: MaskModel): Promise<string> {
+  const engine = await FaceEngine.create({ maskModel });
+  const { faces } = await engine.analyze(readFileSync(join(root, 'detection', SELFIE)));
+  return faces.map((f) => `${Math.round(f.box.width)} px ${f.mask.masked ? 'MASKED' : 'bare'} (${f.mask.probability.toFixed(2)})`).join(', ');
+}
+
 async function main(): Promise<void> {
   const root = evalDir();
   printHeader('Mask flag on shared/eval/mask (largest face per image), per FACEREC_MASK_MODEL');
@@ -157,6 +166,7 @@ async function main(): Promise<void> {
     console.log(summaryTable(summaries(scored, classifier.probe.threshold)));
     const bare = await bareFaces(root, maskModel);
     console.log(`bare faces (identities/, largest face of each photo): ${bare.flagged} of ${bare.faces} flagged masked (${pct(bare.flagged / bare.faces, 1)})`);
+    console.log(`${SELFIE}, every face found (none masked; the 99 px face is the full beard): ${await selfieFlags(root, maskModel)}`);
     if (process.argv.includes('--embedding-check') && maskModel === DEFAULT_MASK_MODEL) await embeddingCheck(root, classifier);
   }
   console.log('\nno face: images where the engine found no face; they are left out of every other column.');

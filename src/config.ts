@@ -34,9 +34,9 @@ export interface Config {
   detectors: DetectorSetting;
   /** Which probe sets the mask flag: the hand-set skin rule (default) or the probe trained on painted masks. */
   maskModel: MaskModel;
-  /** Groups with fewer faces are searched by an exact scan; larger ones through an HNSW graph. */
+  /** Groups with fewer faces are searched by an exact scan; larger ones through the binary-code index (docs/scale.md). */
   indexExactBelow: number;
-  /** Bytes the resident HNSW graphs may take before the least recently searched are evicted. */
+  /** Bytes the resident indexes may take before the least recently searched are evicted. */
   indexMemoryBytes: number;
   /** Audit log entries older than this are pruned (docs/privacy.md). */
   auditRetentionMs: number;

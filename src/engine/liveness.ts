@@ -11,6 +11,7 @@ const SIZE = 128;
 const CONTEXT = 2.7;
 /** Output classes: 0 = live, 1 and 2 = attack kinds. Class 1 ranks spoofs highest on NUAA/MSU. */
 const LIVE_CLASS = 0;
+const CLASSES = 3;
 
 /** Silent-Face style passive anti-spoofing: probability that the face is live. */
 export class LivenessModel {
@@ -38,13 +39,13 @@ export class LivenessModel {
     crops.forEach((rgb, i) => toBgrPlanes(rgb, input.subarray(i * plane, (i + 1) * plane)));
     const out = await this.session.run({ input: new ort.Tensor('float32', input, [crops.length, 3, SIZE, SIZE]) });
     const logits = out.output.data as Float32Array;
-    return crops.map((_, i) => softmax(logits.subarray(i * 3, i * 3 + 3))[LIVE_CLASS]);
+    return crops.map((_, i) => softmax(logits.subarray(i * CLASSES, (i + 1) * CLASSES))[LIVE_CLASS]);
   }
 }
 
 /**
- * Planar BGR, raw 0..255, into `input` — the OpenCV layout the model was trained on. Feeding RGB instead
- * drops MSU-MFSD AUC from 0.95 to 0.59: replays then score as live.
+ * Planar BGR, raw 0..255, written into `input`: the OpenCV layout the model was trained on.
+ * Feeding RGB instead drops MSU-MFSD AUC from 0.95 to 0.59: replays then score as live.
  */
 function toBgrPlanes(rgb: Uint8Array, input: Float32Array): void {
   const plane = SIZE * SIZE;

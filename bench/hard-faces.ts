@@ -38,6 +38,7 @@ import { evalDir, pct, printHeader, progress, quantile, table } from './common.j
 import { PoseReference, restoreAspect } from './pose-reference.js';
 import { decodeImage } from '../src/engine/decode.js';
 import type { Box } from '../src/engine/image.js';
+import { iou } from '../src/engine/detector.js';
 
 const argValue = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const LIMIT = Number(argValue('--limit') ?? Infinity);
@@ -159,13 +160,6 @@ interface GroundTruth {
   attributes?: { invalid: number }[];
   original_size?: [number, number];
 }
-
-const iou = (a: Box, b: Box): number => {
-  const w = Math.max(0, Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1));
-  const h = Math.max(0, Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1));
-  const inter = w * h;
-  return inter / ((a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter);
-};
 
 /**
  * Real turned faces: every valid ground-truth face of at least 40 px in detection/ (WIDER, back at

@@ -3,8 +3,9 @@
  * (training on a licensed set) and bench/mask.ts, bench/hard-faces.ts (measuring on
  * ../shared/eval/mask) both need. Lives apart so benches never import the training script.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FaceEngine } from '../src/engine/engine.js';
 import { pct, table } from './common.js';
 
@@ -46,6 +47,15 @@ export function readLabels(dir: string): LabelledImage[] {
     if (label !== 'with_mask' && label !== 'without_mask') throw new Error(`unknown label '${label}' in ${dir}/labels.csv`);
     return { file: f[at('file')], masked: label === 'with_mask', subset: at('subset') >= 0 ? f[at('subset')] : 'all', group: f[at('group')] };
   });
+}
+
+/** True for the shared evaluation photos, whose README forbids training on them. */
+export function isEvaluationData(dir: string): boolean {
+  const evalRoot = resolve(process.env.FACEREC_EVAL_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'eval'));
+  const d = resolve(dir);
+  if (d === evalRoot || d.startsWith(evalRoot + sep)) return true;
+  const readme = join(d, 'README.md');
+  return existsSync(readme) && /do not train on them/i.test(readFileSync(readme, 'utf8'));
 }
 
 // ---- Faces and features ------------------------------------------------------------------

@@ -11,14 +11,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaceEngine } from '../src/engine/engine.js';
 import { cosine } from '../src/engine/vectors.js';
-import { DEFAULT_MASK_MODEL, MASK_MODELS, MaskClassifier, maskModelFile, type MaskModel } from '../src/engine/mask.js';
+import { DEFAULT_MASK_MODEL, MASK_MODELS, MaskClassifier, maskModelFile } from '../src/engine/mask.js';
 import { evalDir, pct, printHeader, progress, table } from './common.js';
 import { AlignedFaces, auc, readLabels, summaries, summaryTable, type Scored } from './mask-sets.js';
 import { insidePolygon, MASK_POLYGON } from './painted-masks.js';
 
-async function scoreEvalSet(dir: string, maskModel: MaskModel): Promise<Scored[]> {
+async function scoreEvalSet(dir: string, engine: FaceEngine): Promise<Scored[]> {
   const rows = readLabels(dir);
-  const engine = await FaceEngine.create({ maskModel });
   const bar = progress(rows.length, 'mask');
   const out: Scored[] = [];
   for (const r of rows) {
@@ -128,11 +127,10 @@ function bestThreshold(scores: PairScore[]): number {
 }
 
 /** Bare faces: the largest face of every photo of the eval identities (none wears a mask; some have beards). */
-async function bareFaces(root: string, maskModel: MaskModel): Promise<{ faces: number; flagged: number }> {
+async function bareFaces(root: string, engine: FaceEngine): Promise<{ faces: number; flagged: number }> {
   const dir = join(root, 'identities');
   const people = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
   const files = people.flatMap((who) => readdirSync(join(dir, who)).map((f) => join(dir, who, f)));
-  const engine = await FaceEngine.create({ maskModel });
   const bar = progress(files.length, 'bare faces');
   let faces = 0, flagged = 0;
   for (const f of files) {
@@ -149,8 +147,7 @@ async function bareFaces(root: string, maskModel: MaskModel): Promise<{ faces: n
 /** The party selfie of detection/ (no masks; a full beard in it): the flag of every face found. */
 const SELFIE = 'deepface_selfie-many-people.jpg';
 
-async function selfieFlags(root: string, maskModel: MaskModel): Promise<string> {
-  const engine = await FaceEngine.create({ maskModel });
+async function selfieFlags(root: string, engine: FaceEngine): Promise<string> {
   const { faces } = await engine.analyze(readFileSync(join(root, 'detection', SELFIE)));
   return faces.map((f) => `${Math.round(f.box.width)} px ${f.mask.masked ? 'MASKED' : 'bare'} (${f.mask.probability.toFixed(2)})`).join(', ');
 }
@@ -162,11 +159,12 @@ async function main(): Promise<void> {
     const classifier = MaskClassifier.forModel(maskModel);
     console.log(`\nFACEREC_MASK_MODEL=${maskModel}${maskModel === DEFAULT_MASK_MODEL ? ' (default)' : ''}`);
     describeProbe(classifier, maskModelFile(maskModel));
-    const scored = await scoreEvalSet(join(root, 'mask'), maskModel);
+    const engine = await FaceEngine.create({ maskModel });
+    const scored = await scoreEvalSet(join(root, 'mask'), engine);
     console.log(summaryTable(summaries(scored, classifier.probe.threshold)));
-    const bare = await bareFaces(root, maskModel);
+    const bare = await bareFaces(root, engine);
     console.log(`bare faces (identities/, largest face of each photo): ${bare.flagged} of ${bare.faces} flagged masked (${pct(bare.flagged / bare.faces, 1)})`);
-    console.log(`${SELFIE}, every face found (none masked; the 99 px face is the full beard): ${await selfieFlags(root, maskModel)}`);
+    console.log(`${SELFIE}, every face found (none masked; the 99 px face is the full beard): ${await selfieFlags(root, engine)}`);
     if (process.argv.includes('--embedding-check') && maskModel === DEFAULT_MASK_MODEL) await embeddingCheck(root, classifier);
   }
   console.log('\nno face: images where the engine found no face; they are left out of every other column.');

@@ -11,7 +11,8 @@
  * models/README.md. Never pass ../shared/eval: it is evaluation-only.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isEvaluationData } from '../bench/mask-sets.js';
 import sharp from 'sharp';
 import { FaceEngine, type EngineFace } from '../src/engine/engine.js';
 import { ARCFACE_TEMPLATE, fitSimilarity } from '../src/engine/align.js';
@@ -21,8 +22,8 @@ if (!out || !copies || photos.length === 0) {
   console.error('usage: tsx scripts/paint-mask-training-set.ts OUT_DIR COPIES_PER_CLASS PHOTO...');
   process.exit(2);
 }
-if (photos.some((p) => resolve(p).includes('/shared/eval/'))) {
-  console.error('../shared/eval is evaluation-only: do not train on it.');
+if (photos.some((p) => isEvaluationData(dirname(resolve(p))))) {
+  console.error('../shared/eval is evaluation-only: its README says "Do not train on them".');
   process.exit(2);
 }
 const perFace = Number(copies);

@@ -12,12 +12,12 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MODELS_DIR, MODEL_VERSION } from '../src/engine/models.js';
 import { featureLength, maskFeatures, MASK_PROBE_FILE, type FeatureKind, type MaskProbe } from '../src/engine/mask.js';
 import { progress } from '../bench/common.js';
-import { AlignedFaces, readLabels, summaries, summaryTable, type LabelledImage, type Scored, type Summary } from '../bench/mask-sets.js';
+import { AlignedFaces, isEvaluationData, readLabels, summaries, summaryTable, type LabelledImage, type Scored, type Summary } from '../bench/mask-sets.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -206,15 +206,6 @@ export function crossValidate(kind: FeatureKind, rows: LabelledImage[], feats: M
 }
 
 // ---- Training entry point ---------------------------------------------------------------------
-
-/** True for the shared evaluation photos, whose README forbids training on them. */
-function isEvaluationData(dir: string): boolean {
-  const evalRoot = resolve(process.env.FACEREC_EVAL_DIR ?? resolve(ROOT, '..', 'shared', 'eval'));
-  const d = resolve(dir);
-  if (d === evalRoot || d.startsWith(evalRoot + sep)) return true;
-  const readme = join(d, 'README.md');
-  return existsSync(readme) && /do not train on them/i.test(readFileSync(readme, 'utf8'));
-}
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
